@@ -1,0 +1,109 @@
+// Command jarvis is the Jarvis server and its administration tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/app"
+)
+
+const usage = `usage: jarvis <command>
+
+commands:
+  serve               serve the API (configured by JARVIS_* environment variables)
+  openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
+  config              print the settings and their defaults
+  version             print the version
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "jarvis:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(stdout)
+	case "openapi":
+		cfg, err := app.LoadConfig(os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		yamlDoc, jsonDoc, err := apispec.Served(cfg.PublicURL)
+		if err != nil {
+			return err
+		}
+		if len(args) > 1 && args[1] == "--json" {
+			_, err = stdout.Write(jsonDoc)
+			return err
+		}
+		_, err = stdout.Write(yamlDoc)
+		return err
+	case "config":
+		for _, s := range app.Settings {
+			fmt.Fprintf(stdout, "%-28s %-16s %s\n", s.Name, s.Default, s.Help)
+		}
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, app.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(logOut io.Writer) error {
+	cfg, err := app.LoadConfig(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, logOut)
+
+	a, err := app.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info().Str("addr", ln.Addr().String()).Str("publicUrl", cfg.PublicURL).Str("env", cfg.Env).
+		Str("version", app.Version).Msg("serving")
+	if err := a.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+func newLogger(cfg app.Config, out io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Str("service", "jarvis").Logger()
+}

@@ -1,0 +1,86 @@
+package middleware
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/services"
+)
+
+// Metrics are the request figures served at /metrics.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewMetrics registers the request metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jarvis_http_requests_total",
+			Help: "HTTP requests by operation and status.",
+		}, []string{"operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "jarvis_http_request_duration_seconds",
+			Help:    "HTTP request latency by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20, 45},
+		}, []string{"operation"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+// Observe writes one access-log line and records metrics per request. An error from the
+// chain is handed to the central error handler first, so that the logged status is the one
+// the caller got; a panic is logged as 500 and passed on to the recover layer.
+func Observe(log zerolog.Logger, m *Metrics, spec *apispec.Spec) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			panicked := true
+			defer func() {
+				status := c.Response().Status
+				if panicked {
+					status = http.StatusInternalServerError
+				}
+				record(log, m, spec, c, status, time.Since(start))
+			}()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			panicked = false
+			return nil
+		}
+	}
+}
+
+func record(log zerolog.Logger, m *Metrics, spec *apispec.Spec, c echo.Context, status int, took time.Duration) {
+	req := c.Request()
+	route := c.Path()
+	// Only the contract's operations become label values, so that arbitrary paths cannot
+	// grow the metric series.
+	operation := "other"
+	if op, ok := spec.ByRoute(req.Method, route); ok {
+		operation = op.ID
+	}
+	m.requests.WithLabelValues(operation, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(operation).Observe(took.Seconds())
+
+	ev := log.Info()
+	if status >= 500 {
+		ev = log.Error()
+	}
+	ev = ev.Str("requestId", services.RequestID(req.Context())).
+		Str("method", req.Method).
+		Str("route", route).
+		Str("operation", operation).
+		Int("status", status).
+		Float64("latencyMs", float64(took.Microseconds())/1000)
+	ev.Msg("request")
+}

@@ -1,0 +1,44 @@
+// Package middleware holds the HTTP layers every call passes through: request ids, access
+// logging and metrics, error shaping, validation against the contract.
+package middleware
+
+import (
+	"crypto/rand"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/aidawg/jarvis/services"
+)
+
+// HeaderRequestID carries the request id in and out.
+const HeaderRequestID = "X-Request-ID"
+
+// RequestID takes a well-formed incoming X-Request-ID or makes one, and puts it on the echo
+// context, the request's context.Context (strict handlers only see that) and the response.
+func RequestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := c.Request().Header.Get(HeaderRequestID)
+			if !wellFormedID(id) {
+				id = "req_" + rand.Text()
+			}
+			c.Response().Header().Set(HeaderRequestID, id)
+			req := c.Request()
+			c.SetRequest(req.WithContext(services.WithRequestID(req.Context(), id)))
+			return next(c)
+		}
+	}
+}
+
+func wellFormedID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.') {
+			return false
+		}
+	}
+	return true
+}
