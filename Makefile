@@ -1,25 +1,39 @@
-GO ?= go
-BIN := bin/jarvis
+GO      ?= go
+BIN     := bin/jarvis
+REDOCLY := tools/redocly/node_modules/.bin/redocly
 
-.PHONY: generate build run test lint check bench bench-load tidy
+.PHONY: generate build run test lint check bench bench-load
 
+## generate: regenerate gen/ from the contracts in openapi/
 generate:
 	$(GO) tool oapi-codegen -config gen/jarvis/config.yaml openapi/jarvis.yaml
 	$(GO) tool oapi-codegen -config gen/client/config.yaml openapi/jarvis.yaml
 
+## build: build the jarvis binary into bin/
 build:
 	$(GO) build -o $(BIN) ./cmd/jarvis
 
+## run: serve the embedded default on 127.0.0.1:4000
 run: build
 	JARVIS_ENV=$${JARVIS_ENV:-development} ./$(BIN) serve
 
+## test: every test; PostgreSQL and Redis tests run when JARVIS_TEST_DATABASE_URL and JARVIS_TEST_REDIS_URL are set
 test:
 	$(GO) test -count=1 ./...
 
-lint:
-	$(GO) vet ./...
-	npx --yes @redocly/cli@2 lint --config openapi/redocly.yaml openapi/jarvis.yaml
+$(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
+	npm ci --prefix tools/redocly --no-audit --no-fund --loglevel=error
+	touch $@
 
+## lint: go vet, and the contract against Redocly's recommended rules
+lint: $(REDOCLY)
+	$(GO) vet ./...
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1 \
+		$(REDOCLY) lint --config openapi/redocly.yaml openapi/jarvis.yaml
+
+## check: what CI checks besides the tests: generated code current, go.mod tidy, lint
 check: lint
-	./.ci/check-generated
+	$(MAKE) generate
+	git diff --exit-code -- gen/
+	test -z "$$(git status --porcelain -- gen/)"
 	$(GO) mod tidy -diff

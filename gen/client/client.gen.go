@@ -1622,10 +1622,10 @@ type ManageCampaignsRequest struct {
 	// CampaignId Required for update and get.
 	CampaignId *string `json:"campaignId,omitempty"`
 
-	// Cursor For list
+	// Cursor For list, the nextCursor of the previous page.
 	Cursor *string `json:"cursor,omitempty"`
 
-	// Limit For list
+	// Limit For list, campaigns per page.
 	Limit *int `json:"limit,omitempty"`
 
 	// Name Required for create.
@@ -1658,10 +1658,10 @@ type ManageWorkflowsRequest struct {
 	// CallbackUrl For execute, an https URL that gets a signed POST when the run finishes.
 	CallbackUrl *string `json:"callbackUrl,omitempty"`
 
-	// Cursor For list
+	// Cursor For list, the nextCursor of the previous page.
 	Cursor *string `json:"cursor,omitempty"`
 
-	// Limit For list
+	// Limit For list, workflows per page.
 	Limit    *int          `json:"limit,omitempty"`
 	Workflow *WorkflowSpec `json:"workflow,omitempty"`
 
