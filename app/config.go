@@ -127,3 +127,16 @@ func (c Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// ListenerIsLoopback reports whether addr only accepts connections from this machine.
+func ListenerIsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
