@@ -16,6 +16,7 @@ CREATE TABLE jobs (
     callback_url     TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     attempts         INTEGER NOT NULL DEFAULT 0,
+    river_id         BIGINT,
     created_at       BIGINT NOT NULL,
     started_at       BIGINT,
     finished_at      BIGINT

@@ -1,0 +1,34 @@
+package webhook
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The example from the Standard Webhooks specification.
+func TestSignMatchesSpecificationExample(t *testing.T) {
+	s, err := ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	require.NoError(t, err)
+	sig := s.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	assert.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sig)
+}
+
+func TestVerify(t *testing.T) {
+	s := NewSecret()
+	parsed, err := ParseSecret(s.String())
+	require.NoError(t, err)
+	now := time.Now()
+	body := []byte(`{"ok":true}`)
+	h := http.Header{}
+	s.SetHeaders(h, "msg_1", now, body)
+	assert.NoError(t, parsed.Verify(h, body, now, time.Minute))
+	assert.Error(t, parsed.Verify(h, []byte(`{"ok":false}`), now, time.Minute), "tampered body")
+	assert.Error(t, parsed.Verify(h, body, now.Add(10*time.Minute), time.Minute), "stale")
+	assert.Error(t, NewSecret().Verify(h, body, now, time.Minute), "other secret")
+	_, err = ParseSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	assert.Error(t, err)
+}
