@@ -20,6 +20,10 @@ import (
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/middleware"
+	"github.com/aidawg/jarvis/services/artifacts"
+	"github.com/aidawg/jarvis/services/idempotency"
+	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/storage"
 )
 
 // Version is the server's version, set at build time.
@@ -56,6 +60,43 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 
 	a := &App{cfg: cfg, log: log, spec: spec}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	db, err := storage.Open(context.Background(), cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, db.Close)
+	if _, err := Migrate(context.Background(), db); err != nil {
+		return nil, fmt.Errorf("migrate %s database: %w", db.Dialect, err)
+	}
+	a.ready = append(a.ready, readinessCheck{"database", db.PingContext})
+
+	allow, err := ssrf.ParsePrefixes(cfg.SSRFAllow)
+	if err != nil {
+		return nil, err
+	}
+	guard := ssrf.New(allow, 10*time.Second, 32<<20)
+	engine, err := newJobEngine(cfg, db, guard, log)
+	if err != nil {
+		return nil, err
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	if err := engine.svc.Start(jobsCtx); err != nil {
+		stopJobs()
+		return nil, fmt.Errorf("start job queue: %w", err)
+	}
+	a.closer = append(a.closer, func() error {
+		defer stopJobs()
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		return engine.svc.Stop(ctx)
+	})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -65,7 +106,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
 		AuthMethods: []string{},
-	})
+		SyncWait:    cfg.SyncWait,
+	}, handlers.Deps{Jobs: engine.svc, Links: engine.links})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -94,6 +136,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/ready", a.readiness)
+	e.GET(artifacts.Path+":id", handlers.DownloadArtifact(engine.links, engine.svc.Store(), engine.files))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	serveDoc := func(body []byte, contentType string) echo.HandlerFunc {
 		return func(c echo.Context) error { return c.Blob(http.StatusOK, contentType, body) }
@@ -108,11 +151,14 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		log.Warn().Msg("development mode: every request is the development user, without credentials")
 		apiMiddleware = append(apiMiddleware, middleware.DevelopmentPrincipal())
 	}
-	apiMiddleware = append(apiMiddleware, middleware.Validate(spec, validationDoc))
+	apiMiddleware = append(apiMiddleware,
+		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
+		middleware.Validate(spec, validationDoc))
 	api := e.Group(apispec.BasePath, apiMiddleware...)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
 
 	a.echo = e
+	ok = true
 	return a, nil
 }
 

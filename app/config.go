@@ -3,14 +3,19 @@
 package app
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/gommon/bytes"
+
+	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/webhook"
 )
 
 // Config is every setting, read once at start.
@@ -25,6 +30,24 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+
+	DatabaseURL         string // postgres:// for PostgreSQL; empty for SQLite under DataDir
+	DataDir             string
+	SyncWait            time.Duration
+	JobTTL              time.Duration
+	JobWorkers          int
+	JobMaxAttempts      int
+	JobTimeout          time.Duration
+	JobRescueAfter      time.Duration
+	JobRetryBackoff     time.Duration
+	MaintenanceInterval time.Duration
+	ArtifactSecret      string // hex; empty means a key kept in DataDir
+	ArtifactURLTTL      time.Duration
+	WebhookSecret       string // whsec_...; empty means a secret kept in DataDir
+	CallbackAttempts    int
+	CallbackBackoff     time.Duration
+	SSRFAllow           []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
+	EmbeddedMusicSpeed  float64  // seconds of audio rendered per second; 0 for as fast as possible
 }
 
 // Setting documents one environment variable; the README's table is made from the same facts.
@@ -46,6 +69,23 @@ var Settings = []Setting{
 	{"JARVIS_WRITE_TIMEOUT", "60s", "Time allowed to write a response; above the longest inline wait."},
 	{"JARVIS_IDLE_TIMEOUT", "120s", "How long an idle keep-alive connection stays open."},
 	{"JARVIS_SHUTDOWN_TIMEOUT", "30s", "How long SIGINT or SIGTERM waits for in-flight requests."},
+	{"JARVIS_DATABASE_URL", "", "postgres:// URL for PostgreSQL (scale-out); empty for SQLite at JARVIS_DATA_DIR/jarvis.db."},
+	{"JARVIS_DATA_DIR", "data", "Directory for the SQLite database, artifacts and generated keys."},
+	{"JARVIS_SYNC_WAIT", "20s", "How long a long action waits for its job before answering 202 with the job."},
+	{"JARVIS_JOB_TTL", "24h", "Finished jobs and their artifacts are deleted this long after they finish."},
+	{"JARVIS_JOB_WORKERS", "4", "Jobs this process works at once."},
+	{"JARVIS_JOB_MAX_ATTEMPTS", "3", "Attempts per job, including a rescue after its process died."},
+	{"JARVIS_JOB_TIMEOUT", "10m", "Longest one attempt of a job may run."},
+	{"JARVIS_JOB_RESCUE_AFTER", "11m", "A job still running this long after its attempt began is taken to have lost its process and is run again; above JARVIS_JOB_TIMEOUT."},
+	{"JARVIS_JOB_RETRY_BACKOFF", "5s", "First delay before retrying a failed attempt; doubles each attempt."},
+	{"JARVIS_MAINTENANCE_INTERVAL", "1m", "How often expired jobs are deleted and orphaned jobs failed."},
+	{"JARVIS_ARTIFACT_SECRET", "", "Hex key (32+ bytes) signing artifact links; replicas must share one. Empty: a key kept in JARVIS_DATA_DIR."},
+	{"JARVIS_ARTIFACT_URL_TTL", "24h", "How long an artifact download link stays valid."},
+	{"JARVIS_WEBHOOK_SECRET", "", "whsec_ secret signing job callbacks (Standard Webhooks). Empty: a secret kept in JARVIS_DATA_DIR."},
+	{"JARVIS_CALLBACK_ATTEMPTS", "8", "Delivery attempts per job callback."},
+	{"JARVIS_CALLBACK_BACKOFF", "10s", "First delay before retrying a callback; doubles each attempt."},
+	{"JARVIS_SSRF_ALLOW", "", "Comma-separated CIDR prefixes that callbacks and fetched URLs may reach although private or loopback."},
+	{"JARVIS_EMBEDDED_MUSIC_SPEED", "0", "Seconds of audio the embedded generator renders per second, like a hosted model; 0 renders as fast as the CPU allows."},
 }
 
 func defaultOf(name string) string {
@@ -87,6 +127,42 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		IdleTimeout:       dur("JARVIS_IDLE_TIMEOUT"),
 		ShutdownTimeout:   dur("JARVIS_SHUTDOWN_TIMEOUT"),
 	}
+	integer := func(name string, min int) int {
+		raw := get(name)
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < min {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least %d", name, raw, min))
+		}
+		return n
+	}
+	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
+	cfg.DataDir = get("JARVIS_DATA_DIR")
+	cfg.SyncWait = dur("JARVIS_SYNC_WAIT")
+	cfg.JobTTL = dur("JARVIS_JOB_TTL")
+	cfg.JobWorkers = integer("JARVIS_JOB_WORKERS", 1)
+	cfg.JobMaxAttempts = integer("JARVIS_JOB_MAX_ATTEMPTS", 1)
+	cfg.JobTimeout = dur("JARVIS_JOB_TIMEOUT")
+	cfg.JobRescueAfter = dur("JARVIS_JOB_RESCUE_AFTER")
+	cfg.JobRetryBackoff = dur("JARVIS_JOB_RETRY_BACKOFF")
+	cfg.MaintenanceInterval = dur("JARVIS_MAINTENANCE_INTERVAL")
+	cfg.ArtifactSecret = get("JARVIS_ARTIFACT_SECRET")
+	cfg.ArtifactURLTTL = dur("JARVIS_ARTIFACT_URL_TTL")
+	cfg.WebhookSecret = get("JARVIS_WEBHOOK_SECRET")
+	cfg.CallbackAttempts = integer("JARVIS_CALLBACK_ATTEMPTS", 1)
+	cfg.CallbackBackoff = dur("JARVIS_CALLBACK_BACKOFF")
+	for _, p := range strings.Split(get("JARVIS_SSRF_ALLOW"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.SSRFAllow = append(cfg.SSRFAllow, p)
+		}
+	}
+	if raw := get("JARVIS_EMBEDDED_MUSIC_SPEED"); raw != "" {
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || v < 0 {
+			errs = append(errs, fmt.Errorf("JARVIS_EMBEDDED_MUSIC_SPEED=%q: want a number of at least 0", raw))
+		}
+		cfg.EmbeddedMusicSpeed = v
+	}
+
 	cfg.PublicURL = strings.TrimRight(get("JARVIS_PUBLIC_URL"), "/")
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
@@ -122,8 +198,33 @@ func (c Config) validate() error {
 	if n, err := bytes.Parse(c.BodyLimit); err != nil || n <= 0 {
 		errs = append(errs, fmt.Errorf("JARVIS_BODY_LIMIT=%q: want a size such as 1M or 512K", c.BodyLimit))
 	}
-	if c.WriteTimeout > 0 && c.WriteTimeout < 30*time.Second {
-		errs = append(errs, fmt.Errorf("JARVIS_WRITE_TIMEOUT=%s: want at least 30s, so that long actions can answer inline", c.WriteTimeout))
+	if c.WriteTimeout > 0 && c.WriteTimeout < c.SyncWait+10*time.Second {
+		errs = append(errs, fmt.Errorf("JARVIS_WRITE_TIMEOUT=%s: want at least JARVIS_SYNC_WAIT plus 10s (%s), so that long actions can answer inline",
+			c.WriteTimeout, c.SyncWait+10*time.Second))
+	}
+	if c.SyncWait > 40*time.Second {
+		errs = append(errs, fmt.Errorf("JARVIS_SYNC_WAIT=%s: want at most 40s, inside ChatGPT's 45-second budget for an action", c.SyncWait))
+	}
+	if c.JobTimeout > 0 && c.JobRescueAfter > 0 && c.JobRescueAfter <= c.JobTimeout {
+		errs = append(errs, fmt.Errorf("JARVIS_JOB_RESCUE_AFTER=%s: want more than JARVIS_JOB_TIMEOUT (%s), or running jobs would be run twice",
+			c.JobRescueAfter, c.JobTimeout))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
+		!strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		errs = append(errs, fmt.Errorf("JARVIS_DATABASE_URL: want a postgres://, postgresql:// or sqlite: URL"))
+	}
+	if c.ArtifactSecret != "" {
+		if key, err := hex.DecodeString(c.ArtifactSecret); err != nil || len(key) < 32 {
+			errs = append(errs, fmt.Errorf("JARVIS_ARTIFACT_SECRET: want at least 32 bytes written in hex (64 hex digits)"))
+		}
+	}
+	if c.WebhookSecret != "" {
+		if _, err := webhook.ParseSecret(c.WebhookSecret); err != nil {
+			errs = append(errs, fmt.Errorf("JARVIS_WEBHOOK_SECRET: %v", err))
+		}
+	}
+	if _, err := ssrf.ParsePrefixes(c.SSRFAllow); err != nil {
+		errs = append(errs, fmt.Errorf("JARVIS_SSRF_ALLOW: %v", err))
 	}
 	return errors.Join(errs...)
 }

@@ -2,13 +2,57 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/music"
 )
 
-func (s *Server) GenerateMusic(ctx context.Context, _ jarvis.GenerateMusicRequestObject) (jarvis.GenerateMusicResponseObject, error) {
-	return notImplemented(ctx, "generateMusic"), nil
+func (s *Server) GenerateMusic(ctx context.Context, req jarvis.GenerateMusicRequestObject) (jarvis.GenerateMusicResponseObject, error) {
+	if !s.Available("generateMusic") {
+		return notImplemented(ctx, "generateMusic"), nil
+	}
+	started := time.Now()
+	b := req.Body
+	params := music.GenerateParams{Prompt: b.Prompt, Key: b.Key}
+	if b.Duration != nil {
+		params.Duration = *b.Duration
+	}
+	if b.Genre != nil {
+		params.Genre = *b.Genre
+	}
+	if b.Mood != nil {
+		params.Mood = *b.Mood
+	}
+	if b.Tempo != nil {
+		params.Tempo = *b.Tempo
+	}
+	if b.Seed != nil {
+		seed := int64(*b.Seed)
+		params.Seed = &seed
+	}
+	j, perr, err := s.startLong(ctx, JobMusicGeneration, params, b.CallbackUrl)
+	switch {
+	case err != nil:
+		return nil, err
+	case perr != nil:
+		return problem(ctx, perr), nil
+	case !j.Status.Finished():
+		return jarvis.GenerateMusic202JSONResponse{JobAcceptedJSONResponse: jarvis.JobAcceptedJSONResponse(s.accepted(j, "The track"))}, nil
+	}
+	result := s.jobResult(j, s.artifactLinks(j.Artifacts))
+	if result == nil || result.Track == nil {
+		return nil, fmt.Errorf("job %s completed without a track", j.ID)
+	}
+	return jarvis.GenerateMusic200JSONResponse{Track: *result.Track, Meta: meta(ctx, "embedded", started)}, nil
+}
+
+// meta says how an answer was made.
+func meta(ctx context.Context, servedBy jarvis.ResponseMetaServedBy, started time.Time) jarvis.ResponseMeta {
+	ms := int(time.Since(started).Milliseconds())
+	return jarvis.ResponseMeta{RequestId: services.RequestID(ctx), ServedBy: servedBy, DurationMs: &ms}
 }
 
 func (s *Server) AnalyzeMusic(ctx context.Context, req jarvis.AnalyzeMusicRequestObject) (jarvis.AnalyzeMusicResponseObject, error) {

@@ -2,6 +2,8 @@
 package handlers
 
 import (
+	"time"
+
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
 )
@@ -9,22 +11,38 @@ import (
 // Options are what the handlers need to know about the deployment.
 type Options struct {
 	Version     string
-	PublicURL   string   // scheme and host callers reach Jarvis at, without the base path
-	AuthMethods []string // as the contract's IntegrationInfo names them
+	PublicURL   string        // scheme and host callers reach Jarvis at, without the base path
+	AuthMethods []string      // as the contract's IntegrationInfo names them
+	SyncWait    time.Duration // how long a long action waits for its job before answering 202
+}
+
+// Deps are the services behind the operations; a nil one makes its operations answer 501.
+type Deps struct {
+	Jobs  JobService
+	Links ArtifactLinks
 }
 
 // Server implements jarvis.StrictServerInterface.
 type Server struct {
 	spec      *apispec.Spec
 	opts      Options
+	jobs      JobService
+	links     ArtifactLinks
 	available map[string]bool // operationIds this server carries out rather than answering 501
 }
 
 var _ jarvis.StrictServerInterface = (*Server)(nil)
 
 // NewServer builds the handlers.
-func NewServer(spec *apispec.Spec, opts Options) *Server {
-	s := &Server{spec: spec, opts: opts, available: map[string]bool{"getIntegrationInfo": true}}
+func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
+	s := &Server{spec: spec, opts: opts, jobs: deps.Jobs, links: deps.Links,
+		available: map[string]bool{"getIntegrationInfo": true}}
+	if deps.Jobs != nil {
+		for _, id := range []string{"getJobStatus", "listJobs", "getJobStats", "cancelJob"} {
+			s.available[id] = true
+		}
+		s.available["generateMusic"] = deps.Jobs.Has(JobMusicGeneration)
+	}
 	return s
 }
 

@@ -51,6 +51,7 @@ func startServer(t *testing.T, settings env) *server {
 		"JARVIS_ADDR":       ln.Addr().String(),
 		"JARVIS_PUBLIC_URL": base,
 		"JARVIS_LOG_LEVEL":  "debug",
+		"JARVIS_DATA_DIR":   t.TempDir(),
 	}
 	for k, v := range settings {
 		vars[k] = v
