@@ -56,6 +56,7 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, log zerolog.Log
 	links := artifacts.NewSigner(key, cfg.PublicURL, cfg.ArtifactURLTTL)
 	generator := music.Generator{Speed: cfg.EmbeddedMusicSpeed}
 	svc, err := jobs.New(jobs.Config{
+		InstanceID:          cfg.InstanceID,
 		Workers:             cfg.JobWorkers,
 		MaxAttempts:         cfg.JobMaxAttempts,
 		JobTimeout:          cfg.JobTimeout,

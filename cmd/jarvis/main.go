@@ -15,12 +15,14 @@ import (
 
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/app"
+	"github.com/aidawg/jarvis/services/storage"
 )
 
 const usage = `usage: jarvis <command>
 
 commands:
   serve               serve the API (configured by JARVIS_* environment variables)
+  migrate             bring the database schema up to date (serve also does this at start)
   openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
   config              print the settings and their defaults
   version             print the version
@@ -41,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(stdout)
+	case "migrate":
+		return migrate(stdout)
 	case "openapi":
 		cfg, err := app.LoadConfig(os.LookupEnv)
 		if err != nil {
@@ -97,6 +101,28 @@ func serve(logOut io.Writer) error {
 		return err
 	}
 	log.Info().Msg("stopped")
+	return nil
+}
+
+func migrate(out io.Writer) error {
+	cfg, err := app.LoadConfig(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := app.Migrate(ctx, db)
+	for _, name := range applied {
+		fmt.Fprintf(out, "applied %s\n", name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s database %s is up to date\n", db.Dialect, db.Location)
 	return nil
 }
 

@@ -51,6 +51,7 @@ type NewArtifact struct {
 
 // Config tunes the engine.
 type Config struct {
+	InstanceID          string        // this process's name in the queue; "" for a new one each start
 	Workers             int           // jobs worked at once by this process
 	MaxAttempts         int           // attempts per job, a rescue after a crash included
 	JobTimeout          time.Duration // longest one attempt may run
@@ -113,6 +114,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 			queueCallbacks: {MaxWorkers: 4},
 			queueMaintain:  {MaxWorkers: 1},
 		},
+		ID:                   cfg.InstanceID,
 		Workers:              workers,
 		MaxAttempts:          max(cfg.MaxAttempts, 1),
 		JobTimeout:           cfg.JobTimeout,

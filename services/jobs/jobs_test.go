@@ -45,7 +45,7 @@ func testConfig() jobs.Config {
 	}
 }
 
-func newEngine(t *testing.T, db *storage.DB, runners map[string]jobs.Runner) *engine {
+func newEngine(t testing.TB, db *storage.DB, runners map[string]jobs.Runner) *engine {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, jobs.Migrate(ctx, db))

@@ -31,7 +31,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 }
 
 // Open opens and migrates url, closing it when the test ends.
-func Open(t *testing.T, url string) *storage.DB {
+func Open(t testing.TB, url string) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(context.Background(), url, t.TempDir())
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func Open(t *testing.T, url string) *storage.DB {
 }
 
 // SQLiteURL names a database file in a temporary directory.
-func SQLiteURL(t *testing.T) string {
+func SQLiteURL(t testing.TB) string {
 	t.Helper()
 	return "sqlite:" + t.TempDir() + "/jarvis.db"
 }
@@ -50,7 +50,7 @@ func SQLiteURL(t *testing.T) string {
 // PostgresURL makes an empty schema in the test database and returns a URL whose connections
 // use it; the schema is dropped when the test ends. Without JARVIS_TEST_DATABASE_URL the test
 // is skipped, or fails when JARVIS_TEST_REQUIRE_SERVICES=1.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := RequireEnv(t, "JARVIS_TEST_DATABASE_URL")
 	schema := "jarvis_test_" + strings.ToLower(rand.Text()[:12])
@@ -72,7 +72,7 @@ func PostgresURL(t *testing.T) string {
 
 // RequireEnv returns the value of a service URL variable, or skips the test saying why (fails
 // it when JARVIS_TEST_REQUIRE_SERVICES=1).
-func RequireEnv(t *testing.T, name string) string {
+func RequireEnv(t testing.TB, name string) string {
 	t.Helper()
 	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
 		return v

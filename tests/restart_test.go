@@ -1,0 +1,211 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/gen/client"
+	"github.com/aidawg/jarvis/services/storage/storagetest"
+)
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// jarvisBinary builds cmd/jarvis once per test run.
+func jarvisBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "jarvis-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "jarvis")
+		out, err := exec.Command("go", "build", "-o", binaryPath, "github.com/aidawg/jarvis/cmd/jarvis").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, binaryErr)
+	return binaryPath
+}
+
+// process is a jarvis serve running as a separate process.
+type process struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	*server
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startProcess runs jarvis serve with settings and waits until it answers /ready.
+func startProcess(t *testing.T, settings env) *process {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(jarvisBinary(t), "serve")
+	cmd.Env = append(os.Environ(), "JARVIS_ENV=development", "JARVIS_ADDR="+addr, "JARVIS_PUBLIC_URL=http://"+addr)
+	for k, v := range settings {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	p := &process{cmd: cmd, logs: logs}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("process log:\n%s", logs.String())
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		require.False(t, time.Now().After(deadline), "jarvis did not become ready:\n%s", logs.String())
+		time.Sleep(50 * time.Millisecond)
+	}
+	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: newContractCheck(t, base)}
+	c, err := client.NewClientWithResponses(base+apispec.BasePath, client.WithHTTPClient(httpClient))
+	require.NoError(t, err)
+	p.server = &server{URL: base, API: base + apispec.BasePath, Client: c, HTTP: httpClient, Logs: logs}
+	return p
+}
+
+// kill ends the process at once, as a crash or an OOM kill would.
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}
+
+// A job whose process dies mid-run is picked up again by the restarted server and finishes;
+// one that has no attempts left is failed with the reason.
+func TestJobSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range []struct {
+				name        string
+				maxAttempts string
+				want        client.JobStatusValue
+			}{
+				{"finishes on the second attempt", "2", "completed"},
+				{"fails when no attempt is left", "1", "failed"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					dbURL := "sqlite:" + t.TempDir() + "/jarvis.db"
+					if db == "postgres" {
+						dbURL = storagetest.PostgresURL(t)
+					}
+					settings := env{
+						"JARVIS_DATA_DIR":             t.TempDir(),
+						"JARVIS_DATABASE_URL":         dbURL,
+						"JARVIS_INSTANCE_ID":          "replica-1",
+						"JARVIS_SYNC_WAIT":            "50ms",
+						"JARVIS_EMBEDDED_MUSIC_SPEED": "20",
+						"JARVIS_JOB_MAX_ATTEMPTS":     tc.maxAttempts,
+						"JARVIS_JOB_TIMEOUT":          "4s",
+						"JARVIS_JOB_RESCUE_AFTER":     "5s",
+						"JARVIS_MAINTENANCE_INTERVAL": "250ms",
+					}
+					first := startProcess(t, settings)
+					resp, err := first.Client.GenerateMusicWithResponse(context.Background(), nil,
+						client.GenerateMusicRequest{Prompt: "a track that outlives its server", Duration: ptr(60)})
+					require.NoError(t, err)
+					require.NotNil(t, resp.JSON202, "status %d: %s", resp.StatusCode(), resp.Body)
+					id := resp.JSON202.Job.Id
+					mid := pollJob(t, first.server, id, func(j client.Job) bool { return j.Status == "running" && j.Progress > 0 })
+					first.kill()
+					require.Less(t, mid.Progress, 100)
+
+					// The process stays down until the job has gone unattended longer than the
+					// rescue threshold, as after a crash.
+					time.Sleep(time.Until(mid.StartedAt.Add(5500 * time.Millisecond)))
+					second := startProcess(t, settings)
+					done := pollJob(t, second.server, id, func(j client.Job) bool { return j.Status == "completed" || j.Status == "failed" })
+					assert.Equal(t, tc.want, done.Status)
+					if tc.want == "completed" {
+						require.NotNil(t, done.Result)
+						require.NotNil(t, done.Result.Track)
+						assert.Equal(t, 60, done.Result.Track.DurationSeconds)
+						assert.Equal(t, 100, done.Progress)
+					} else {
+						require.NotNil(t, done.Problem)
+						assert.Contains(t, done.Problem.Detail, "stopped")
+					}
+				})
+			}
+		})
+	}
+}
+
+// SIGTERM lets the request in flight finish before the process exits.
+func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, env{
+		"JARVIS_DATA_DIR":             t.TempDir(),
+		"JARVIS_SYNC_WAIT":            "20s",
+		"JARVIS_EMBEDDED_MUSIC_SPEED": "10",
+	})
+	type result struct {
+		resp *client.GenerateMusicResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := p.Client.GenerateMusicWithResponse(context.Background(), nil,
+			client.GenerateMusicRequest{Prompt: "the last track before closing time", Duration: ptr(15)})
+		done <- result{resp, err}
+	}()
+	// Signal once the job is under way, so that the request is in flight.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		list, err := p.Client.ListJobsWithResponse(context.Background(), &client.ListJobsParams{Status: ptr(client.ListJobsParamsStatus("running"))})
+		require.NoError(t, err)
+		if list.JSON200 != nil && len(list.JSON200.Jobs) > 0 {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "the job never started")
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	r := <-done
+	require.NoError(t, r.err)
+	require.NotNil(t, r.resp.JSON200, "status %d: %s", r.resp.StatusCode(), r.resp.Body)
+	assert.Equal(t, 15, r.resp.JSON200.Track.DurationSeconds)
+	require.NoError(t, p.cmd.Wait(), "a drained shutdown exits 0")
+	assert.Contains(t, p.logs.String(), `"message":"stopped"`)
+}
