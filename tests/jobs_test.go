@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/aidawg/jarvis/gen/client"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/storage/storagetest"
+	"github.com/aidawg/jarvis/services/webhook"
 )
 
 const artifactKeyHex = "6a61727669732d746573742d61727469666163742d6b65792d33322d62797465732121"
@@ -287,4 +289,64 @@ func TestIdempotencyKey(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, list.JSON200.Jobs, 1, "no second job was made")
 	})
+}
+
+// A callbackUrl gets the finished job, signed per Standard Webhooks; the receiver verifies it
+// and, after failing twice, sees the retries.
+func TestCallbackOnFinish(t *testing.T) {
+	t.Parallel()
+	secret := webhook.NewSecret()
+	var mu sync.Mutex
+	var deliveries []http.Header
+	var verifyErrs []error
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		deliveries = append(deliveries, r.Header.Clone())
+		verifyErrs = append(verifyErrs, secret.Verify(r.Header, body, time.Now(), 5*time.Minute))
+		if len(deliveries) <= 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer receiver.Close()
+
+	s := startServer(t, env{
+		"JARVIS_WEBHOOK_SECRET":   secret.String(),
+		"JARVIS_SSRF_ALLOW":       "127.0.0.0/8",
+		"JARVIS_CALLBACK_BACKOFF": "20ms",
+	})
+	resp, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{
+		Prompt: "a track someone is waiting for", Duration: ptr(5), CallbackUrl: ptr(receiver.URL + "/jarvis"),
+	})
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(deliveries)
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "only %d deliveries", n)
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, err := range verifyErrs {
+		assert.NoError(t, err, "delivery %d", i)
+	}
+	assert.Equal(t, deliveries[0].Get("webhook-id"), deliveries[2].Get("webhook-id"))
+
+	// A callback to a private address is refused before any work is done.
+	bad, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{
+		Prompt: "x", CallbackUrl: ptr("http://10.0.0.7/hook"),
+	})
+	require.NoError(t, err)
+	require.NotNil(t, bad.ApplicationproblemJSON400, "status %d: %s", bad.StatusCode(), bad.Body)
+	assert.Equal(t, "/callbackUrl", bad.ApplicationproblemJSON400.Errors[0].Field)
 }
