@@ -24,6 +24,7 @@ import (
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/storage"
+	"github.com/aidawg/jarvis/services/usercontext"
 )
 
 // Version is the server's version, set at build time.
@@ -82,7 +83,15 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, err
 	}
 	guard := ssrf.New(allow, 10*time.Second, 32<<20)
-	engine, err := newJobEngine(cfg, db, guard, log)
+	// Recommendations name only operations this server carries out; the handlers know which,
+	// and are built after the services they use.
+	var server *handlers.Server
+	available := func(op string) bool { return server != nil && server.Available(op) }
+	recorder := usercontext.NewRecorder(usercontext.NewStore(db, cfg.SessionTTL), log, 4096)
+	a.closer = append(a.closer, recorder.Close)
+	contexts := usercontext.NewService(usercontext.NewStore(db, cfg.SessionTTL), recorder, available, cfg.ContextTTL)
+
+	engine, err := newJobEngine(cfg, db, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +111,12 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
 
-	server := handlers.NewServer(spec, handlers.Options{
+	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
 		AuthMethods: []string{},
 		SyncWait:    cfg.SyncWait,
-	}, handlers.Deps{Jobs: engine.svc, Links: engine.links})
+	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -152,6 +161,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		apiMiddleware = append(apiMiddleware, middleware.DevelopmentPrincipal())
 	}
 	apiMiddleware = append(apiMiddleware,
+		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
 		middleware.Validate(spec, validationDoc))
 	api := e.Group(apispec.BasePath, apiMiddleware...)

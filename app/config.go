@@ -49,6 +49,8 @@ type Config struct {
 	SSRFAllow           []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
 	EmbeddedMusicSpeed  float64  // seconds of audio rendered per second; 0 for as fast as possible
 	InstanceID          string   // this replica's name in the job queue; stable across restarts if set
+	ContextTTL          time.Duration
+	SessionTTL          time.Duration
 }
 
 // Setting documents one environment variable; the README's table is made from the same facts.
@@ -87,6 +89,8 @@ var Settings = []Setting{
 	{"JARVIS_CALLBACK_BACKOFF", "10s", "First delay before retrying a callback; doubles each attempt."},
 	{"JARVIS_SSRF_ALLOW", "", "Comma-separated CIDR prefixes that callbacks and fetched URLs may reach although private or loopback."},
 	{"JARVIS_INSTANCE_ID", "", "This replica's name in the job queue. A restarted replica with the same name resumes its duties (such as rescuing jobs) at once. Empty: a new name each start."},
+	{"JARVIS_CONTEXT_TTL", "24h", "A user's remembered context is deleted after this long without an action."},
+	{"JARVIS_SESSION_TTL", "2h", "A conversation's session data lapses this long after its last action."},
 	{"JARVIS_EMBEDDED_MUSIC_SPEED", "0", "Seconds of audio the embedded generator renders per second, like a hosted model; 0 renders as fast as the CPU allows."},
 }
 
@@ -139,6 +143,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
 	cfg.InstanceID = get("JARVIS_INSTANCE_ID")
+	cfg.ContextTTL = dur("JARVIS_CONTEXT_TTL")
+	cfg.SessionTTL = dur("JARVIS_SESSION_TTL")
 	cfg.DataDir = get("JARVIS_DATA_DIR")
 	cfg.SyncWait = dur("JARVIS_SYNC_WAIT")
 	cfg.JobTTL = dur("JARVIS_JOB_TTL")

@@ -40,7 +40,7 @@ type jobEngine struct {
 	links *artifacts.Signer
 }
 
-func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, log zerolog.Logger) (*jobEngine, error) {
+func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []func(context.Context) error, log zerolog.Logger) (*jobEngine, error) {
 	files, err := artifacts.NewFiles(filepath.Join(cfg.DataDir, "artifacts"))
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, log zerolog.Log
 		CallbackAttempts:    cfg.CallbackAttempts,
 		CallbackBackoff:     cfg.CallbackBackoff,
 	}, jobs.Deps{
-		DB: db, Files: files, Links: links, Guard: guard, Secret: secret, Log: log,
+		DB: db, Files: files, Links: links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
 		Runners: map[string]jobs.Runner{
 			"music-generation": musicRunner(generator),
 		},

@@ -39,5 +39,6 @@ func (s *Server) GetIntegrationInfo(ctx context.Context, _ jarvis.GetIntegration
 	base := strings.TrimRight(s.opts.PublicURL, "/")
 	docs := base + "/openapi.json"
 	info.Links = jarvis.IntegrationLinks{Openapi: base + "/openapi.yaml", Docs: &docs}
+	info.Recommendations = s.recommendationsFor(ctx)
 	return jarvis.GetIntegrationInfo200JSONResponse(info), nil
 }

@@ -39,12 +39,17 @@ func (s *Server) GenerateMusic(ctx context.Context, req jarvis.GenerateMusicRequ
 		return nil, err
 	case perr != nil:
 		return problem(ctx, perr), nil
-	case !j.Status.Finished():
+	}
+	services.NoteJob(ctx, j.ID)
+	if !j.Status.Finished() {
 		return jarvis.GenerateMusic202JSONResponse{JobAcceptedJSONResponse: jarvis.JobAcceptedJSONResponse(s.accepted(j, "The track"))}, nil
 	}
 	result := s.jobResult(j, s.artifactLinks(j.Artifacts))
 	if result == nil || result.Track == nil {
 		return nil, fmt.Errorf("job %s completed without a track", j.ID)
+	}
+	if result.Track.Audio != nil {
+		services.NoteFollow(ctx, "audioUrl", result.Track.Audio.Url)
 	}
 	return jarvis.GenerateMusic200JSONResponse{Track: *result.Track, Meta: meta(ctx, "embedded", started)}, nil
 }
@@ -52,7 +57,8 @@ func (s *Server) GenerateMusic(ctx context.Context, req jarvis.GenerateMusicRequ
 // meta says how an answer was made.
 func meta(ctx context.Context, servedBy jarvis.ResponseMetaServedBy, started time.Time) jarvis.ResponseMeta {
 	ms := int(time.Since(started).Milliseconds())
-	return jarvis.ResponseMeta{RequestId: services.RequestID(ctx), ServedBy: servedBy, DurationMs: &ms}
+	return jarvis.ResponseMeta{RequestId: services.RequestID(ctx), ServedBy: servedBy, DurationMs: &ms,
+		DefaultsApplied: services.DefaultsApplied(ctx)}
 }
 
 func (s *Server) AnalyzeMusic(ctx context.Context, req jarvis.AnalyzeMusicRequestObject) (jarvis.AnalyzeMusicResponseObject, error) {

@@ -141,8 +141,15 @@ func (r problemResponse) VisitManageScalingResponse(w http.ResponseWriter) error
 func (r problemResponse) VisitRunHealthChecksResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }
-func (r problemResponse) VisitRunValidationResponse(w http.ResponseWriter) error { return r.write(w) }
-func (r problemResponse) VisitListJobsResponse(w http.ResponseWriter) error      { return r.write(w) }
-func (r problemResponse) VisitGetJobStatsResponse(w http.ResponseWriter) error   { return r.write(w) }
-func (r problemResponse) VisitGetJobStatusResponse(w http.ResponseWriter) error  { return r.write(w) }
-func (r problemResponse) VisitCancelJobResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r problemResponse) VisitRunValidationResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r problemResponse) VisitListJobsResponse(w http.ResponseWriter) error       { return r.write(w) }
+func (r problemResponse) VisitGetJobStatsResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r problemResponse) VisitGetJobStatusResponse(w http.ResponseWriter) error   { return r.write(w) }
+func (r problemResponse) VisitCancelJobResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r problemResponse) VisitGetUserContextResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r problemResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r problemResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}

@@ -18,8 +18,9 @@ type Options struct {
 
 // Deps are the services behind the operations; a nil one makes its operations answer 501.
 type Deps struct {
-	Jobs  JobService
-	Links ArtifactLinks
+	Jobs     JobService
+	Links    ArtifactLinks
+	Contexts ContextService
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -28,6 +29,7 @@ type Server struct {
 	opts      Options
 	jobs      JobService
 	links     ArtifactLinks
+	contexts  ContextService
 	available map[string]bool // operationIds this server carries out rather than answering 501
 }
 
@@ -35,13 +37,18 @@ var _ jarvis.StrictServerInterface = (*Server)(nil)
 
 // NewServer builds the handlers.
 func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
-	s := &Server{spec: spec, opts: opts, jobs: deps.Jobs, links: deps.Links,
+	s := &Server{spec: spec, opts: opts, jobs: deps.Jobs, links: deps.Links, contexts: deps.Contexts,
 		available: map[string]bool{"getIntegrationInfo": true}}
 	if deps.Jobs != nil {
 		for _, id := range []string{"getJobStatus", "listJobs", "getJobStats", "cancelJob"} {
 			s.available[id] = true
 		}
 		s.available["generateMusic"] = deps.Jobs.Has(JobMusicGeneration)
+	}
+	if deps.Contexts != nil {
+		for _, id := range []string{"getUserContext", "updatePreferences", "deleteUserContext"} {
+			s.available[id] = true
+		}
 	}
 	return s
 }

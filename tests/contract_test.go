@@ -38,6 +38,9 @@ var wantOperations = map[string]string{
 	"getJobStats":         "GET /jobs-stats",
 	"cancelJob":           "POST /jobs/{jobId}/cancel",
 	"getIntegrationInfo":  "GET /",
+	"getUserContext":      "GET /context",
+	"deleteUserContext":   "DELETE /context",
+	"updatePreferences":   "PUT /context/preferences",
 }
 
 func loadSpec(t *testing.T) *apispec.Spec {
@@ -174,7 +177,7 @@ func TestContractExamplesAreValid(t *testing.T) {
 		}
 		sort.Strings(codes)
 		for _, code := range codes {
-			if code[0] == '2' {
+			if code[0] == '2' && code != "204" {
 				check(t, o.ID+" "+code, o.Op.Responses.Value(code).Value.Content.Get("application/json"))
 			}
 		}

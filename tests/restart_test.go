@@ -209,3 +209,29 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	require.NoError(t, p.cmd.Wait(), "a drained shutdown exits 0")
 	assert.Contains(t, p.logs.String(), `"message":"stopped"`)
 }
+
+// Actions still queued for the history when SIGTERM arrives are written before the exit.
+func TestRecordingSurvivesGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	settings := env{"JARVIS_DATA_DIR": t.TempDir()}
+	p := startProcess(t, settings)
+	const n = 40
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := p.Client.AnalyzeMusicWithResponse(context.Background(), client.AnalyzeMusicRequest{})
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.cmd.Wait())
+
+	again := startProcess(t, settings)
+	resp, err := again.Client.GetUserContextWithResponse(context.Background(), nil)
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200)
+	assert.Equal(t, n, resp.JSON200.Statistics.TotalActions, "every action recorded before the exit")
+}

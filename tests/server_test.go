@@ -275,7 +275,11 @@ func TestServedContractFollowsPublicURL(t *testing.T) {
 		assert.Equal(t, "3.1.0", doc.OpenAPI, path)
 		require.Len(t, doc.Servers, 1, path)
 		assert.Equal(t, want, doc.Servers[0].URL, path)
-		assert.Equal(t, len(wantOperations), len(doc.Paths), path)
+		paths := map[string]bool{}
+		for _, mp := range wantOperations {
+			paths[strings.SplitN(mp, " ", 2)[1]] = true
+		}
+		assert.Equal(t, len(paths), len(doc.Paths), path)
 	}
 }
 

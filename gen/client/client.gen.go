@@ -624,6 +624,51 @@ func (e MarketingMetricsRequestTimeRange) Valid() bool {
 	}
 }
 
+// Defines values for ModuleName.
+const (
+	ModuleNameAutomation ModuleName = "automation"
+	ModuleNameEngagement ModuleName = "engagement"
+	ModuleNameMarketing  ModuleName = "marketing"
+	ModuleNameMusic      ModuleName = "music"
+	ModuleNameTesting    ModuleName = "testing"
+)
+
+// Valid indicates whether the value is a known member of the ModuleName enum.
+func (e ModuleName) Valid() bool {
+	switch e {
+	case ModuleNameAutomation:
+		return true
+	case ModuleNameEngagement:
+		return true
+	case ModuleNameMarketing:
+		return true
+	case ModuleNameMusic:
+		return true
+	case ModuleNameTesting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PreferencesOutputFormat.
+const (
+	Concise  PreferencesOutputFormat = "concise"
+	Detailed PreferencesOutputFormat = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the PreferencesOutputFormat enum.
+func (e PreferencesOutputFormat) Valid() bool {
+	switch e {
+	case Concise:
+		return true
+	case Detailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QualityCheckStatus.
 const (
 	Fail QualityCheckStatus = "fail"
@@ -1182,6 +1227,21 @@ func (e ListJobsParamsType) Valid() bool {
 	}
 }
 
+// ActionEntry defines model for ActionEntry.
+type ActionEntry struct {
+	At          time.Time `json:"at"`
+	DurationMs  int       `json:"durationMs"`
+	JobId       *string   `json:"jobId,omitempty"`
+	Module      string    `json:"module"`
+	OperationId string    `json:"operationId"`
+
+	// Outcome ok, or the problem's code.
+	Outcome string `json:"outcome"`
+
+	// Params A summary of the request, without secrets, link query strings or long text.
+	Params map[string]interface{} `json:"params"`
+}
+
 // ActionOperationId An action of this API that a workflow step runs.
 type ActionOperationId string
 
@@ -1314,10 +1374,43 @@ type Competitor struct {
 	Name             string  `json:"name"`
 }
 
+// ContextStatistics defines model for ContextStatistics.
+type ContextStatistics struct {
+	AverageSessionSeconds *float64         `json:"averageSessionSeconds,omitempty"`
+	FavouriteModule       *string          `json:"favouriteModule,omitempty"`
+	SuccessRate           float64          `json:"successRate"`
+	TopOperations         []OperationCount `json:"topOperations"`
+	TotalActions          int              `json:"totalActions"`
+}
+
+// ContextSummary defines model for ContextSummary.
+type ContextSummary struct {
+	FirstSeenAt  *time.Time `json:"firstSeenAt,omitempty"`
+	LastActiveAt *time.Time `json:"lastActiveAt,omitempty"`
+	TotalActions int        `json:"totalActions"`
+}
+
+// ConversationSession defines model for ConversationSession.
+type ConversationSession struct {
+	ConversationId string         `json:"conversationId"`
+	Data           []SessionValue `json:"data"`
+	LastActiveAt   time.Time      `json:"lastActiveAt"`
+	StartedAt      time.Time      `json:"startedAt"`
+}
+
 // DataPoint defines model for DataPoint.
 type DataPoint struct {
 	Date  openapi_types.Date `json:"date"`
 	Value float64            `json:"value"`
+}
+
+// DefaultParams defines model for DefaultParams.
+type DefaultParams struct {
+	// OperationId An action of this API that a workflow step runs.
+	OperationId ActionOperationId `json:"operationId"`
+
+	// Params Values for optional request fields of the operation.
+	Params map[string]interface{} `json:"params"`
 }
 
 // FieldError defines model for FieldError.
@@ -1521,7 +1614,10 @@ type IntegrationInfo struct {
 	Links       IntegrationLinks             `json:"links"`
 	Modules     []ModuleInfo                 `json:"modules"`
 	Name        string                       `json:"name"`
-	Version     string                       `json:"version"`
+
+	// Recommendations Next calls suggested for the caller from their history.
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
+	Version         string           `json:"version"`
 }
 
 // IntegrationInfoAuthMethods defines model for IntegrationInfo.AuthMethods.
@@ -1693,7 +1789,7 @@ type MarketingMetrics struct {
 	ByChannel []ChannelMetrics          `json:"byChannel"`
 	Campaigns []CampaignMetrics         `json:"campaigns"`
 	EndDate   openapi_types.Date        `json:"endDate"`
-	Series    []MetricPoint             `json:"series"`
+	Series    []MetricPoint             `json:"series,omitempty"`
 	StartDate openapi_types.Date        `json:"startDate"`
 	TimeRange MarketingMetricsTimeRange `json:"timeRange"`
 	Totals    MetricTotals              `json:"totals"`
@@ -1751,12 +1847,30 @@ type ModuleInfo struct {
 	Operations  []OperationInfo `json:"operations"`
 }
 
+// ModuleName defines model for ModuleName.
+type ModuleName string
+
+// Notifications defines model for Notifications.
+type Notifications struct {
+	// Errors Mention failures with what to do about them.
+	Errors *bool `json:"errors,omitempty"`
+
+	// JobCompletion Call back (or mention) when a job finishes.
+	JobCompletion *bool `json:"jobCompletion,omitempty"`
+}
+
 // OpenAIFileRef A file the user uploaded in ChatGPT.
 type OpenAIFileRef struct {
 	DownloadLink string  `json:"download_link"`
 	Id           string  `json:"id"`
 	MimeType     *string `json:"mime_type,omitempty"`
 	Name         *string `json:"name,omitempty"`
+}
+
+// OperationCount defines model for OperationCount.
+type OperationCount struct {
+	Count       int    `json:"count"`
+	OperationId string `json:"operationId"`
 }
 
 // OperationInfo defines model for OperationInfo.
@@ -1778,6 +1892,17 @@ type OutreachMessage struct {
 	Body  string  `json:"body"`
 	Title *string `json:"title,omitempty"`
 }
+
+// Preferences defines model for Preferences.
+type Preferences struct {
+	DefaultParams    []DefaultParams          `json:"defaultParams,omitempty"`
+	FavouriteModules []ModuleName             `json:"favouriteModules,omitempty"`
+	Notifications    *Notifications           `json:"notifications,omitempty"`
+	OutputFormat     *PreferencesOutputFormat `json:"outputFormat,omitempty"`
+}
+
+// PreferencesOutputFormat defines model for Preferences.OutputFormat.
+type PreferencesOutputFormat string
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -1870,6 +1995,16 @@ type ReEngagementResult struct {
 
 	// Meta How the answer was made.
 	Meta ResponseMeta `json:"meta"`
+}
+
+// Recommendation defines model for Recommendation.
+type Recommendation struct {
+	// OperationId An action of this API that a workflow step runs.
+	OperationId ActionOperationId `json:"operationId"`
+
+	// Params A request body ready to send to the operation.
+	Params map[string]interface{} `json:"params"`
+	Reason string                 `json:"reason"`
 }
 
 // RequestFigures defines model for RequestFigures.
@@ -2038,6 +2173,12 @@ type SentimentScore struct {
 // SentimentScoreLabel defines model for SentimentScore.Label.
 type SentimentScoreLabel string
 
+// SessionValue defines model for SessionValue.
+type SessionValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
 	SampleSize int     `json:"sampleSize"`
@@ -2062,7 +2203,7 @@ type Track struct {
 	Key             string        `json:"key"`
 	Mood            *string       `json:"mood,omitempty"`
 	Prompt          string        `json:"prompt"`
-	Sections        []Section     `json:"sections"`
+	Sections        []Section     `json:"sections,omitempty"`
 	Seed            int           `json:"seed"`
 	Tempo           int           `json:"tempo"`
 	Title           string        `json:"title"`
@@ -2078,9 +2219,19 @@ type TrackAnalysis struct {
 	Key             string         `json:"key"`
 	LoudnessLufs    float64        `json:"loudnessLufs"`
 	PeakDb          float64        `json:"peakDb"`
-	Sections        []Section      `json:"sections"`
+	Sections        []Section      `json:"sections,omitempty"`
 	Tempo           float64        `json:"tempo"`
 	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
+}
+
+// UserContext defines model for UserContext.
+type UserContext struct {
+	Preferences     Preferences          `json:"preferences"`
+	RecentActions   []ActionEntry        `json:"recentActions"`
+	Recommendations []Recommendation     `json:"recommendations"`
+	Session         *ConversationSession `json:"session,omitempty"`
+	Statistics      ContextStatistics    `json:"statistics"`
+	Summary         ContextSummary       `json:"summary"`
 }
 
 // ValidateMusicRequest Give exactly one of audioUrl or openaiFileIdRefs.
@@ -2275,6 +2426,12 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetUserContextParams defines parameters for GetUserContext.
+type GetUserContextParams struct {
+	// OpenaiConversationId The conversation whose session data to include; ChatGPT sends it by itself.
+	OpenaiConversationId *string `json:"openai-conversation-id,omitempty"`
+}
+
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
 	// Status Only jobs in this status.
@@ -2337,6 +2494,9 @@ type RunHealthChecksJSONRequestBody = HealthCheckRequest
 
 // RunValidationJSONRequestBody defines body for RunValidation for application/json ContentType.
 type RunValidationJSONRequestBody = ValidationRequest
+
+// UpdatePreferencesJSONRequestBody defines body for UpdatePreferences for application/json ContentType.
+type UpdatePreferencesJSONRequestBody = Preferences
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2670,6 +2830,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 	RunValidation(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserContext Erase everything Jarvis remembers of the caller.
+	//
+	// Deletes the caller's history, statistics, preferences and session data at once. Jobs and their results are not affected.
+	//
+	// Corresponds with DELETE /context (the `DeleteUserContext` operationId).
+	DeleteUserContext(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserContext Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+	//
+	// Answers the caller's recent actions, statistics, preferences, the data of the current conversation and up to three recommended next calls, each ready to call.
+	//
+	// Corresponds with GET /context (the `GetUserContext` operationId).
+	GetUserContext(ctx context.Context, params *GetUserContextParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePreferencesWithBody Set the caller's favourite modules, default parameters, output format and notifications.
+	//
+	// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+	UpdatePreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePreferences Set the caller's favourite modules, default parameters, output format and notifications.
+	//
+	// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+	UpdatePreferences(ctx context.Context, body UpdatePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListJobs List the caller's jobs, newest first.
 	//
@@ -3239,6 +3431,78 @@ func (c *Client) RunValidationWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 func (c *Client) RunValidation(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRunValidationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserContext Erase everything Jarvis remembers of the caller.
+//
+// Deletes the caller's history, statistics, preferences and session data at once. Jobs and their results are not affected.
+//
+// Corresponds with DELETE /context (the `DeleteUserContext` operationId).
+func (c *Client) DeleteUserContext(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserContextRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserContext Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+//
+// Answers the caller's recent actions, statistics, preferences, the data of the current conversation and up to three recommended next calls, each ready to call.
+//
+// Corresponds with GET /context (the `GetUserContext` operationId).
+func (c *Client) GetUserContext(ctx context.Context, params *GetUserContextParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserContextRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePreferencesWithBody Set the caller's favourite modules, default parameters, output format and notifications.
+//
+// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+func (c *Client) UpdatePreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePreferences Set the caller's favourite modules, default parameters, output format and notifications.
+//
+// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+func (c *Client) UpdatePreferences(ctx context.Context, body UpdatePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePreferencesRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3949,6 +4213,115 @@ func NewRunValidationRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewDeleteUserContextRequest constructs an http.Request for the DeleteUserContext method
+func NewDeleteUserContextRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/context")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetUserContextRequest constructs an http.Request for the GetUserContext method
+func NewGetUserContextRequest(server string, params *GetUserContextParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/context")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.OpenaiConversationId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "openai-conversation-id", *params.OpenaiConversationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("openai-conversation-id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdatePreferencesRequest calls the generic UpdatePreferences builder with application/json body
+func NewUpdatePreferencesRequest(server string, body UpdatePreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdatePreferencesRequestWithBody constructs an http.Request for the UpdatePreferences method, with any body, and a specified content type
+func NewUpdatePreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/context/preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListJobsRequest constructs an http.Request for the ListJobs method
 func NewListJobsRequest(server string, params *ListJobsParams) (*http.Request, error) {
 	var err error
@@ -4438,6 +4811,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 	RunValidationWithResponse(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*RunValidationResponse, error)
+
+	// DeleteUserContextWithResponse Erase everything Jarvis remembers of the caller.
+	//
+	// Deletes the caller's history, statistics, preferences and session data at once. Jobs and their results are not affected.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /context (the `DeleteUserContext` operationId).
+	DeleteUserContextWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteUserContextResponse, error)
+
+	// GetUserContextWithResponse Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+	//
+	// Answers the caller's recent actions, statistics, preferences, the data of the current conversation and up to three recommended next calls, each ready to call.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /context (the `GetUserContext` operationId).
+	GetUserContextWithResponse(ctx context.Context, params *GetUserContextParams, reqEditors ...RequestEditorFn) (*GetUserContextResponse, error)
+
+	// UpdatePreferencesWithBodyWithResponse Set the caller's favourite modules, default parameters, output format and notifications.
+	//
+	// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+	UpdatePreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePreferencesResponse, error)
+
+	// UpdatePreferencesWithResponse Set the caller's favourite modules, default parameters, output format and notifications.
+	//
+	// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+	UpdatePreferencesWithResponse(ctx context.Context, body UpdatePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePreferencesResponse, error)
 
 	// ListJobsWithResponse List the caller's jobs, newest first.
 	//
@@ -6603,6 +7012,374 @@ func (r RunValidationResponse) ContentType() string {
 	return ""
 }
 
+// DeleteUserContextResponse429Headers the declared response headers of an HTTP 429 response for DeleteUserContext
+type DeleteUserContextResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteUserContextResponse503Headers the declared response headers of an HTTP 503 response for DeleteUserContext
+type DeleteUserContextResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteUserContextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *BadGateway
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteUserContextResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserContextResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON502() *BadGateway {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteUserContextResponse) GetApplicationproblemJSON504() *GatewayTimeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserContextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserContextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserContextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserContextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserContextResponse429Headers the declared response headers of an HTTP 429 response for GetUserContext
+type GetUserContextResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUserContextResponse503Headers the declared response headers of an HTTP 503 response for GetUserContext
+type GetUserContextResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetUserContextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserContext
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *BadGateway
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserContextResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserContextResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserContextResponse) GetJSON200() *UserContext {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON502() *BadGateway {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetUserContextResponse) GetApplicationproblemJSON504() *GatewayTimeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserContextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserContextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserContextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserContextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePreferencesResponse429Headers the declared response headers of an HTTP 429 response for UpdatePreferences
+type UpdatePreferencesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// UpdatePreferencesResponse503Headers the declared response headers of an HTTP 503 response for UpdatePreferences
+type UpdatePreferencesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdatePreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Preferences
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *BadGateway
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdatePreferencesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdatePreferencesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePreferencesResponse) GetJSON200() *Preferences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON502() *BadGateway {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdatePreferencesResponse) GetApplicationproblemJSON504() *GatewayTimeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListJobsResponse429Headers the declared response headers of an HTTP 429 response for ListJobs
 type ListJobsResponse429Headers struct {
 	RetryAfter *int
@@ -7529,6 +8306,66 @@ func (c *ClientWithResponses) RunValidationWithResponse(ctx context.Context, bod
 		return nil, err
 	}
 	return ParseRunValidationResponse(rsp)
+}
+
+// DeleteUserContextWithResponse Erase everything Jarvis remembers of the caller.
+//
+// Deletes the caller's history, statistics, preferences and session data at once. Jobs and their results are not affected.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /context (the `DeleteUserContext` operationId).
+func (c *ClientWithResponses) DeleteUserContextWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteUserContextResponse, error) {
+	rsp, err := c.DeleteUserContext(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserContextResponse(rsp)
+}
+
+// GetUserContextWithResponse Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+//
+// Answers the caller's recent actions, statistics, preferences, the data of the current conversation and up to three recommended next calls, each ready to call.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /context (the `GetUserContext` operationId).
+func (c *ClientWithResponses) GetUserContextWithResponse(ctx context.Context, params *GetUserContextParams, reqEditors ...RequestEditorFn) (*GetUserContextResponse, error) {
+	rsp, err := c.GetUserContext(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserContextResponse(rsp)
+}
+
+// UpdatePreferencesWithBodyWithResponse Set the caller's favourite modules, default parameters, output format and notifications.
+//
+// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+func (c *ClientWithResponses) UpdatePreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePreferencesResponse, error) {
+	rsp, err := c.UpdatePreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePreferencesResponse(rsp)
+}
+
+// UpdatePreferencesWithResponse Set the caller's favourite modules, default parameters, output format and notifications.
+//
+// Replaces the preferences. Default parameters fill optional fields a request leaves out; a field the request gives always wins. concise output leaves out the verbose parts of answers.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /context/preferences (the `UpdatePreferences` operationId).
+func (c *ClientWithResponses) UpdatePreferencesWithResponse(ctx context.Context, body UpdatePreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePreferencesResponse, error) {
+	rsp, err := c.UpdatePreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePreferencesResponse(rsp)
 }
 
 // ListJobsWithResponse List the caller's jobs, newest first.
@@ -9615,6 +10452,359 @@ func ParseRunValidationResponse(rsp *http.Response) (*RunValidationResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RunValidationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserContextResponse parses an HTTP response from a DeleteUserContextWithResponse call
+func ParseDeleteUserContextResponse(rsp *http.Response) (*DeleteUserContextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserContextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteUserContextResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserContextResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserContextResponse parses an HTTP response from a GetUserContextWithResponse call
+func ParseGetUserContextResponse(rsp *http.Response) (*GetUserContextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserContextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserContext
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserContextResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserContextResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePreferencesResponse parses an HTTP response from a UpdatePreferencesWithResponse call
+func ParseUpdatePreferencesResponse(rsp *http.Response) (*UpdatePreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Preferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdatePreferencesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdatePreferencesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -628,6 +628,51 @@ func (e MarketingMetricsRequestTimeRange) Valid() bool {
 	}
 }
 
+// Defines values for ModuleName.
+const (
+	ModuleNameAutomation ModuleName = "automation"
+	ModuleNameEngagement ModuleName = "engagement"
+	ModuleNameMarketing  ModuleName = "marketing"
+	ModuleNameMusic      ModuleName = "music"
+	ModuleNameTesting    ModuleName = "testing"
+)
+
+// Valid indicates whether the value is a known member of the ModuleName enum.
+func (e ModuleName) Valid() bool {
+	switch e {
+	case ModuleNameAutomation:
+		return true
+	case ModuleNameEngagement:
+		return true
+	case ModuleNameMarketing:
+		return true
+	case ModuleNameMusic:
+		return true
+	case ModuleNameTesting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PreferencesOutputFormat.
+const (
+	Concise  PreferencesOutputFormat = "concise"
+	Detailed PreferencesOutputFormat = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the PreferencesOutputFormat enum.
+func (e PreferencesOutputFormat) Valid() bool {
+	switch e {
+	case Concise:
+		return true
+	case Detailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QualityCheckStatus.
 const (
 	Fail QualityCheckStatus = "fail"
@@ -1186,6 +1231,21 @@ func (e ListJobsParamsType) Valid() bool {
 	}
 }
 
+// ActionEntry defines model for ActionEntry.
+type ActionEntry struct {
+	At          time.Time `json:"at"`
+	DurationMs  int       `json:"durationMs"`
+	JobId       *string   `json:"jobId,omitempty"`
+	Module      string    `json:"module"`
+	OperationId string    `json:"operationId"`
+
+	// Outcome ok, or the problem's code.
+	Outcome string `json:"outcome"`
+
+	// Params A summary of the request, without secrets, link query strings or long text.
+	Params map[string]interface{} `json:"params"`
+}
+
 // ActionOperationId An action of this API that a workflow step runs.
 type ActionOperationId string
 
@@ -1318,10 +1378,43 @@ type Competitor struct {
 	Name             string  `json:"name"`
 }
 
+// ContextStatistics defines model for ContextStatistics.
+type ContextStatistics struct {
+	AverageSessionSeconds *float64         `json:"averageSessionSeconds,omitempty"`
+	FavouriteModule       *string          `json:"favouriteModule,omitempty"`
+	SuccessRate           float64          `json:"successRate"`
+	TopOperations         []OperationCount `json:"topOperations"`
+	TotalActions          int              `json:"totalActions"`
+}
+
+// ContextSummary defines model for ContextSummary.
+type ContextSummary struct {
+	FirstSeenAt  *time.Time `json:"firstSeenAt,omitempty"`
+	LastActiveAt *time.Time `json:"lastActiveAt,omitempty"`
+	TotalActions int        `json:"totalActions"`
+}
+
+// ConversationSession defines model for ConversationSession.
+type ConversationSession struct {
+	ConversationId string         `json:"conversationId"`
+	Data           []SessionValue `json:"data"`
+	LastActiveAt   time.Time      `json:"lastActiveAt"`
+	StartedAt      time.Time      `json:"startedAt"`
+}
+
 // DataPoint defines model for DataPoint.
 type DataPoint struct {
 	Date  openapi_types.Date `json:"date"`
 	Value float64            `json:"value"`
+}
+
+// DefaultParams defines model for DefaultParams.
+type DefaultParams struct {
+	// OperationId An action of this API that a workflow step runs.
+	OperationId ActionOperationId `json:"operationId"`
+
+	// Params Values for optional request fields of the operation.
+	Params map[string]interface{} `json:"params"`
 }
 
 // FieldError defines model for FieldError.
@@ -1525,7 +1618,10 @@ type IntegrationInfo struct {
 	Links       IntegrationLinks             `json:"links"`
 	Modules     []ModuleInfo                 `json:"modules"`
 	Name        string                       `json:"name"`
-	Version     string                       `json:"version"`
+
+	// Recommendations Next calls suggested for the caller from their history.
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
+	Version         string           `json:"version"`
 }
 
 // IntegrationInfoAuthMethods defines model for IntegrationInfo.AuthMethods.
@@ -1697,7 +1793,7 @@ type MarketingMetrics struct {
 	ByChannel []ChannelMetrics          `json:"byChannel"`
 	Campaigns []CampaignMetrics         `json:"campaigns"`
 	EndDate   openapi_types.Date        `json:"endDate"`
-	Series    []MetricPoint             `json:"series"`
+	Series    []MetricPoint             `json:"series,omitempty"`
 	StartDate openapi_types.Date        `json:"startDate"`
 	TimeRange MarketingMetricsTimeRange `json:"timeRange"`
 	Totals    MetricTotals              `json:"totals"`
@@ -1755,12 +1851,30 @@ type ModuleInfo struct {
 	Operations  []OperationInfo `json:"operations"`
 }
 
+// ModuleName defines model for ModuleName.
+type ModuleName string
+
+// Notifications defines model for Notifications.
+type Notifications struct {
+	// Errors Mention failures with what to do about them.
+	Errors *bool `json:"errors,omitempty"`
+
+	// JobCompletion Call back (or mention) when a job finishes.
+	JobCompletion *bool `json:"jobCompletion,omitempty"`
+}
+
 // OpenAIFileRef A file the user uploaded in ChatGPT.
 type OpenAIFileRef struct {
 	DownloadLink string  `json:"download_link"`
 	Id           string  `json:"id"`
 	MimeType     *string `json:"mime_type,omitempty"`
 	Name         *string `json:"name,omitempty"`
+}
+
+// OperationCount defines model for OperationCount.
+type OperationCount struct {
+	Count       int    `json:"count"`
+	OperationId string `json:"operationId"`
 }
 
 // OperationInfo defines model for OperationInfo.
@@ -1782,6 +1896,17 @@ type OutreachMessage struct {
 	Body  string  `json:"body"`
 	Title *string `json:"title,omitempty"`
 }
+
+// Preferences defines model for Preferences.
+type Preferences struct {
+	DefaultParams    []DefaultParams          `json:"defaultParams,omitempty"`
+	FavouriteModules []ModuleName             `json:"favouriteModules,omitempty"`
+	Notifications    *Notifications           `json:"notifications,omitempty"`
+	OutputFormat     *PreferencesOutputFormat `json:"outputFormat,omitempty"`
+}
+
+// PreferencesOutputFormat defines model for Preferences.OutputFormat.
+type PreferencesOutputFormat string
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -1874,6 +1999,16 @@ type ReEngagementResult struct {
 
 	// Meta How the answer was made.
 	Meta ResponseMeta `json:"meta"`
+}
+
+// Recommendation defines model for Recommendation.
+type Recommendation struct {
+	// OperationId An action of this API that a workflow step runs.
+	OperationId ActionOperationId `json:"operationId"`
+
+	// Params A request body ready to send to the operation.
+	Params map[string]interface{} `json:"params"`
+	Reason string                 `json:"reason"`
 }
 
 // RequestFigures defines model for RequestFigures.
@@ -2042,6 +2177,12 @@ type SentimentScore struct {
 // SentimentScoreLabel defines model for SentimentScore.Label.
 type SentimentScoreLabel string
 
+// SessionValue defines model for SessionValue.
+type SessionValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
 	SampleSize int     `json:"sampleSize"`
@@ -2066,7 +2207,7 @@ type Track struct {
 	Key             string        `json:"key"`
 	Mood            *string       `json:"mood,omitempty"`
 	Prompt          string        `json:"prompt"`
-	Sections        []Section     `json:"sections"`
+	Sections        []Section     `json:"sections,omitempty"`
 	Seed            int           `json:"seed"`
 	Tempo           int           `json:"tempo"`
 	Title           string        `json:"title"`
@@ -2082,9 +2223,19 @@ type TrackAnalysis struct {
 	Key             string         `json:"key"`
 	LoudnessLufs    float64        `json:"loudnessLufs"`
 	PeakDb          float64        `json:"peakDb"`
-	Sections        []Section      `json:"sections"`
+	Sections        []Section      `json:"sections,omitempty"`
 	Tempo           float64        `json:"tempo"`
 	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
+}
+
+// UserContext defines model for UserContext.
+type UserContext struct {
+	Preferences     Preferences          `json:"preferences"`
+	RecentActions   []ActionEntry        `json:"recentActions"`
+	Recommendations []Recommendation     `json:"recommendations"`
+	Session         *ConversationSession `json:"session,omitempty"`
+	Statistics      ContextStatistics    `json:"statistics"`
+	Summary         ContextSummary       `json:"summary"`
 }
 
 // ValidateMusicRequest Give exactly one of audioUrl or openaiFileIdRefs.
@@ -2279,6 +2430,12 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetUserContextParams defines parameters for GetUserContext.
+type GetUserContextParams struct {
+	// OpenaiConversationId The conversation whose session data to include; ChatGPT sends it by itself.
+	OpenaiConversationId *string `json:"openai-conversation-id,omitempty"`
+}
+
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
 	// Status Only jobs in this status.
@@ -2342,6 +2499,9 @@ type RunHealthChecksJSONRequestBody = HealthCheckRequest
 // RunValidationJSONRequestBody defines body for RunValidation for application/json ContentType.
 type RunValidationJSONRequestBody = ValidationRequest
 
+// UpdatePreferencesJSONRequestBody defines body for UpdatePreferences for application/json ContentType.
+type UpdatePreferencesJSONRequestBody = Preferences
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetIntegrationInfo Describe Jarvis, its modules and operations, and the caller's limits.
@@ -2389,6 +2549,15 @@ type ServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx echo.Context) error
+	// DeleteUserContext Erase everything Jarvis remembers of the caller.
+	// (DELETE /context)
+	DeleteUserContext(ctx echo.Context) error
+	// GetUserContext Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+	// (GET /context)
+	GetUserContext(ctx echo.Context, params GetUserContextParams) error
+	// UpdatePreferences Set the caller's favourite modules, default parameters, output format and notifications.
+	// (PUT /context/preferences)
+	UpdatePreferences(ctx echo.Context) error
 	// ListJobs List the caller's jobs, newest first.
 	// (GET /jobs)
 	ListJobs(ctx echo.Context, params ListJobsParams) error
@@ -2603,6 +2772,53 @@ func (w *ServerInterfaceWrapper) RunValidation(ctx echo.Context) error {
 	return err
 }
 
+// DeleteUserContext converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteUserContext(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteUserContext(ctx)
+	return err
+}
+
+// GetUserContext converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUserContext(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserContextParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "openai-conversation-id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("openai-conversation-id")]; found {
+		var OpenaiConversationId string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for openai-conversation-id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "openai-conversation-id", valueList[0], &OpenaiConversationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter openai-conversation-id: %s", err))
+		}
+
+		params.OpenaiConversationId = &OpenaiConversationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUserContext(ctx, params)
+	return err
+}
+
+// UpdatePreferences converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePreferences(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePreferences(ctx)
+	return err
+}
+
 // ListJobs converts echo context to params.
 func (w *ServerInterfaceWrapper) ListJobs(ctx echo.Context) error {
 	var err error
@@ -2749,6 +2965,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/jobs/:jobId", wrapper.GetJobStatus, options.OperationMiddlewares["getJobStatus"]...)
 	router.POST(options.BaseURL+"/jobs/:jobId/cancel", wrapper.CancelJob, options.OperationMiddlewares["cancelJob"]...)
 	router.GET(options.BaseURL+"/jobs-stats", wrapper.GetJobStats, options.OperationMiddlewares["getJobStats"]...)
+	router.DELETE(options.BaseURL+"/context", wrapper.DeleteUserContext, options.OperationMiddlewares["deleteUserContext"]...)
+	router.GET(options.BaseURL+"/context", wrapper.GetUserContext, options.OperationMiddlewares["getUserContext"]...)
+	router.PUT(options.BaseURL+"/context/preferences", wrapper.UpdatePreferences, options.OperationMiddlewares["updatePreferences"]...)
 
 }
 
@@ -6188,6 +6407,563 @@ func (response RunValidation504ApplicationProblemPlusJSONResponse) VisitRunValid
 	return err
 }
 
+type DeleteUserContextRequestObject struct {
+}
+
+type DeleteUserContextResponseObject interface {
+	VisitDeleteUserContextResponse(w http.ResponseWriter) error
+}
+
+type DeleteUserContext204Response struct {
+}
+
+func (response DeleteUserContext204Response) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteUserContext400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext400ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext401ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext403ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext429ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext500ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext501ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext502ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext503ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserContext504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUserContext504ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContextRequestObject struct {
+	Params GetUserContextParams
+}
+
+type GetUserContextResponseObject interface {
+	VisitGetUserContextResponse(w http.ResponseWriter) error
+}
+
+type GetUserContext200JSONResponse UserContext
+
+func (response GetUserContext200JSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext400ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext401ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext403ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext429ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext500ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext501ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext502ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext503ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserContext504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetUserContext504ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferencesRequestObject struct {
+	Body *UpdatePreferencesJSONRequestBody
+}
+
+type UpdatePreferencesResponseObject interface {
+	VisitUpdatePreferencesResponse(w http.ResponseWriter) error
+}
+
+type UpdatePreferences200JSONResponse Preferences
+
+func (response UpdatePreferences200JSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences400ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences401ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences403ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences413ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences415ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences422ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences429ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences500ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences501ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences502ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences503ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePreferences504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePreferences504ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJobsRequestObject struct {
 	Params ListJobsParams
 }
@@ -6970,6 +7746,15 @@ type StrictServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx context.Context, request RunValidationRequestObject) (RunValidationResponseObject, error)
+	// DeleteUserContext Erase everything Jarvis remembers of the caller.
+	// (DELETE /context)
+	DeleteUserContext(ctx context.Context, request DeleteUserContextRequestObject) (DeleteUserContextResponseObject, error)
+	// GetUserContext Read what Jarvis remembers of the caller, their statistics and suggested next actions.
+	// (GET /context)
+	GetUserContext(ctx context.Context, request GetUserContextRequestObject) (GetUserContextResponseObject, error)
+	// UpdatePreferences Set the caller's favourite modules, default parameters, output format and notifications.
+	// (PUT /context/preferences)
+	UpdatePreferences(ctx context.Context, request UpdatePreferencesRequestObject) (UpdatePreferencesResponseObject, error)
 	// ListJobs List the caller's jobs, newest first.
 	// (GET /jobs)
 	ListJobs(ctx context.Context, request ListJobsRequestObject) (ListJobsResponseObject, error)
@@ -7669,6 +8454,100 @@ func (sh *strictHandler) RunValidation(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteUserContext operation middleware
+func (sh *strictHandler) DeleteUserContext(ctx echo.Context) error {
+	var request DeleteUserContextRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteUserContext(ctx.Request().Context(), request.(DeleteUserContextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteUserContext")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteUserContextResponseObject); ok {
+		return validResponse.VisitDeleteUserContextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUserContext operation middleware
+func (sh *strictHandler) GetUserContext(ctx echo.Context, params GetUserContextParams) error {
+	var request GetUserContextRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserContext(ctx.Request().Context(), request.(GetUserContextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserContext")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserContextResponseObject); ok {
+		return validResponse.VisitGetUserContextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePreferences operation middleware
+func (sh *strictHandler) UpdatePreferences(ctx echo.Context) error {
+	var request UpdatePreferencesRequestObject
+
+	var body UpdatePreferencesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePreferences(ctx.Request().Context(), request.(UpdatePreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePreferences")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePreferencesResponseObject); ok {
+		return validResponse.VisitUpdatePreferencesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListJobs operation middleware
 func (sh *strictHandler) ListJobs(ctx echo.Context, params ListJobsParams) error {
 	var request ListJobsRequestObject
@@ -7772,239 +8651,265 @@ func (sh *strictHandler) CancelJob(ctx echo.Context, jobId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts2uij+Kljc81ud+R1KkWQ7sZ01ay/XaTruJG22nbRnT5qTgUhIQkwCLADaUXv8UOcVzpOdhQ8X",
-	"ghJJkXKS6cz4n9axiduHD9/98luU8LzgjDAlo9PfIkFkwZkk8I+vcfotVuQWr/W/Es4UYUr/iIsiowlW",
-	"lLNHheDzjOT/44PkTP9NJiuSY/3THwRZRKfRfzyqlnhk/iofvTKjoru7uzhKiUwELfR00Wn0ekXQ2QV6",
-	"hm+XaI6Ta8JShJm8JYKk6JaqFZI8J2pF2RKVrJR4npFxdBfr7V6SX0oi1ZferjDLopQTiRhXKMcqWSG1",
-	"IkhvQ+BEPUVECC4kYjgnEhGcrNCCkiyFrZ9ztsho8g/beGLXlwbAsPFSCMIUkgorEiMu4LcS5wRdpCQv",
-	"uCIsWY/+StaISiQVzTI0J/pSVpilGTEHe87FnKYpYV/6ZIkgKWGK4kyiDCfXZvcJLwhSKyoRL4iA5REj",
-	"JJWwWYvsr2lOeKn+0Tif0hRwyeA+ogwpmhtMv2CKCIazbzRKfcl9njFUMvKxIIkiqcHopwBZi0gXKaIA",
-	"9gUlElEFu9aAJ+KGiK8kyvjSwPo7Pj9LElIoknYcwG2cfMR5kRH94wc+h6+EogucaKr19l0cJYJgRdIz",
-	"FZ1Gs8ns8Wg6Hc2OX0+PTyeT08nkb1EcEalorj+6IglnqbwkOaaMsmV0OjuKI5pGp3ry97PFcTpNojjK",
-	"iZR4SaLT6JKwlAiN2/owWAjMliQnTI2jOCoEXwoiZXR6cBRHUmHRvpGp3oh+UaWMTiNRMlg/jtS60Ovk",
-	"paTJaEmYxU0NqGoXGkk0LbnefHA5TskYneMsQ0uivuPzK1jBvOUPfH6Roupg+krwnJcKTY+QNKBAiuuR",
-	"iJoD8Sw7WygiLKCi0+nRXdwTecJ7bUH0Wy6ugS5SVhKJsERY7+8pSlpPMKYpwnpLaHNzgEzfc/Wclyz9",
-	"0k9Wv1Ag54wbfgSEE2cZESjBDElC3P4uNP5qlCFfeJdUIpwAoaOGN+EbTDPNNBFnhhaa14nWRMFuX+F1",
-	"xnH6mvMXWCzJlwbqnKfAUjK9uOY6OKQhCAN2mXu/IuKGJuQN82f6osQQpaTQlIElsOGy2sZTJIgSa4uz",
-	"8DMgrXtw+pmtCE6JAEHrUn8wgi/0P+vLWERHJVM0Q9jOnOM1kmWSEM1ow8eZU0bzMo9OJ56sUKbIkgh9",
-	"hrs4es35S8zWVlSSX5wxw/P4SiKBFUEZzanSwkWKabZGv5RcYYClJCkqi98zHN8wXKoVF/TXL/ukv+fo",
-	"Bmc0rYk4WjpGS3pDGDyMN6wQPNGc4wu/iVCopHpbWTZacJGTFM1LpYmiJkFzjQZCUJIizYg0B5DXVmJ8",
-	"w2RZFFwz0Zckpfg1wP4fQ4KAXG6II+PozjNDQLozoK4/OHnyIt1GvTPmaDBfGJJ79upCUzaFMLDDRcZv",
-	"kVSkQKJkgNWEadx7G1lhgLzUokEUR5jhbP2r/ydgQvDnJVEvsbgmirLlS6IETaSWZDDDS3KO8wLTJZPV",
-	"NN8KfqtW1b+vND5pLhVpsCiSqPNVKVjkBKxL8g1bYiP7wGpmc8+5IAmWyi91leDMSDaiZH8hOFOr8xVJ",
-	"rqX5zY9m1xo47/zrkkpLWBoFzoIzBhodTlOqx+DsldDiu6JaTV3gTJLNS/yW3hBEPuJEZWvEGdFwx2VK",
-	"+RuRaWrDC8IwfU4zcpFekoW0cpyf9DcHkB95gjNpbnSBy0y1LHiWSY5gjCTArTKCU3SjR48r+W7OeUYw",
-	"iHVuNw3IgopyntEErZQq9Gb1/yXKKLvWchpIoHqwnlc/LaxFzVJQAP7HF4Qt1So6nU0mkwbQbh58e3mN",
-	"/wuamVOUkghUFlocIKmWHM9XWH376rVemyqSy10P7YeCsLMLvd4lWYA4iz9emIHTWNPY6h92r1q6XsMb",
-	"s7/g8w8kUdt4IeE2dqBFw6VKunPXr7WUfeY+BiFc7aQpl9Z08lJ/q/ev6SAVmjm8rVa2c71rOp5VaV5Q",
-	"dj0Q38/MlX2HxQ2VqBA8LROSxijlt0xfHoh7WpjW5DbkG4YZko8FFUSeqe13YMmuo8JbCOWH6r96dNQk",
-	"aaQpSdSAg1pkbpxL0l/J12tlFu7iv3FUmpezgf8bM27cAawb105kJgpP0XQxjnAOxLZ5mS6JajkLK/O5",
-	"OUqguvaFIE0b4dcO2GRF0tJIAl0ofOW+u6u01N88K0oFXqiomi3VfCNR9EbvscBaZAPwak1HqzlNpF1p",
-	"oV6dlSklLGnebFmkw+Cxcc1U78LetT1ECORwga7Ldtxz2J0ndvRF8w0lGdVMcCd6J5zdECEpZz0+pnkh",
-	"iOz5cSuOCE6D31foKbWKswOJN24gAIK/iXCTHg71g7q1zF4a72aFGSPZnldjBjcePqNSaVmmBwAFuSGs",
-	"JDuftVSC4HznhJugs5usxoebq1Zvhk4p2FnA4oZwRnVJ5fUb2QsEiV7oEisDBPzRfGr4eTtABEl4nhNm",
-	"BD9YppcIAce6rA2O7jbFhTgSVF6/XgkiVzxLQ7K1ossVsN2UlrkGJ79tJE2SLHPnBum/sSszqmlHiiuc",
-	"9QLpBhLUj1KbKK7dVHgVwQFakWMDigNRJHGDmoQAsAhf5AU2Toy6ePKNsxgvcJZpMRK2DRaAsRFb+6GQ",
-	"PWEjcd2AYfVp7Ha+tc8OOPVTOuoAoizJypRcbuO51x2UKEmTNrCFvH5Ehbd74vPX6wYVQylB56UixvIr",
-	"eFkgT2XQfF0T7926CS+ZEmvN6zOsoYmXZARjza+U5tUaDemSlcUo4SsurJIoSOMOK13gYOP1xFHJ6C8l",
-	"sX/WYGvUCOxt7aEKAAb2euGfVA9IrDrdqgTUiMpQGu5utTcJswt5fGgiY1ol4aI+57ZctzGoRULN8LyF",
-	"A+sX8ILcmL8ORXU9+CrhYhhDKvcgzSBcmlPEIcDdbOFewkNVYGy8dJ4XRFFlnHkDrnwJ9hvHirdOmHOm",
-	"Vtn6RX/ppkU8bNaktqaPww01HfQZVvgVp4NRO7UnrKkDTZrRDc7KJlhsHMAON183bfQ5JVnq3asDdgo+",
-	"/W2K+93VD9+jQp+cCGfFgU9jJMtkhbBEj9LSWBCfop+jnyO0sC732xXPjEly3HRi7x/cdWlmZ9WAxmM7",
-	"Q96wQ4MV3MgGHr2mTeiVg+QePvFuMTeOFjzL+K35Lalsj43shKeGfHRRPHfCl/DxXRzBpfSnmG68weIG",
-	"yicTwrCgfAARtiO2Z9u4QQu92MPb794dvutOXzrwDLjYHBuzTx2ZXxLMEJ5LnpWKoIKIhDCFl8QEBCDO",
-	"0Ipk6YiXCq2oVFwA5nbS4pyoFW/mGUoYN/0rf1ED6LWdd2uWLkB9VgIFLK2JVmve1vT7fSiamc0u1nXU",
-	"/QTdBGfZHCfXzeZrZg3Wby5fGBfHkiiJMNJyIUnRqx+uXqPbFTFO3Q98jhaUUbkici+DtkEwmuBM85bt",
-	"7TwDv6JFQ015F/boaCF4jiiTiuDU+GUIcmLsV7K3hbtiaXXr9iTcr6cOAaX0Iv7BJN7a9FoivCI4ralH",
-	"B4+P4h0E1uogVyER2ql9fEaq3EzBulFyD2l+EfCtPtT7k8jyi8Dr1SbOfxu67/75X5sTUXbgr5lFK/qB",
-	"n75CYz21R+OjJjQ2OqMR5t2Wjpo2dE0a1FsANs7QNVlX4tXP0RnKKePi5whxgX6Onv8HyvEH/e+niJVZ",
-	"hjINOetCSVacS2ecqIASRwVWimjNMfpfb89G3757+x/zd/+J/ggz/W+Y/09/8HT/rdtpHOkVoncgpRg+",
-	"t+tkheB50WBL+UlfsvKhYHLFyyxFkpcsRRm93tzzdGKh7X/RaCogabMnEOI99Z8RZikqsMA5UURIiDWo",
-	"IkJhL7VLPpydHJ48fjI7OYp3qByK5AXfXv1rgpXUwoW+tXLDUDSbhSh0uFsOsNDs8UT3oD7DKQnII8l1",
-	"Lz/k1lnM0G6iI8i3JcQkDiM1nC1o6jwzvRVp/1q7ib/5LA5Xadw9qJB72rETr0kPsONW2neDPJ8KekMG",
-	"zGa2/wxGNZpTAlbVa0KnXoe8a3PSuh2g/pBeGfncPCWtsQdq5H1MBV32/J32ISWsV8lJHDhJSAYhNEAu",
-	"QSpb6x8yfmt+lZIkM/G6u8WMTsOEW7262zjk5Zvn2o2j+/H1hdfLmFrVBbWD0CY+6ynznddRf4fUd9fj",
-	"VHuQQgPmfm/kkxpWly6SqZ0qhg9z4FWB7a4Rsal3eTSSy9F0l7PUzu1natp6EEE1VC8lCtMWnyeGDI6X",
-	"cqcrsyOugBv7gHvFlC0ElkqUiSqF8UlBhK6E92uDZfXWGh0WPuKgCwsMLEx8eJth0uwrcP9XZ40dSHbA",
-	"+V4uoMBBvVP58jCsXD44ywJ/j/nXPSB7t+uke7zzFYzvd1eXpODi06hcdtmOV26W3C9C4AOfyx75Dee8",
-	"ZEpGdmsuhrr7TPDdc7osBdnGWj9N+4EsDIf6uEhyPSyyKDFRmn1lk5AwNXD5vLqG3bO4O2uiK/d+A5+E",
-	"unhy4uhLBWAPufYrvNoKqDLYvIbdLwVOIX4q5bfNUbEXTItx9IYMxAK1rsMypRJcuSAHUZxVIXFaDiIY",
-	"YPuuy7eyEVfvFezZ5P9zyvUTlOK1/Dna0qAnu2Q3+GsTFC+0xGNjrNmCD3WOloBhK57WsdtBZU6wIJoN",
-	"44L+lazhh8L8wPXYGdzSDcl40eqA2FIdQjg1Rh3ldIDrQQuvL/QQOH7Dehll1ztnCcD4Ar43npMyG+A2",
-	"fgnft22jVVywkV69/Yvu+zokq+3GtVv18HSA2IFELxy0hohTPJG7405tmHVBB4eounFNW//OJj4OwPkq",
-	"R7LnxdZCkBuudo9Y1Y60y10apjVVforQ2HYvKQANkkH65oyEKZ+h2F8za7aozE7U2iFiWJnsrpZP2hcE",
-	"/TidT7L8Eci6v+ydoyBwujEuQq3rUrcHUz3+tkLLFjQPE4OHiW89tr+BDU3GVY4UybIqAQKz1NrQ+XaO",
-	"aqNTfjuFttszvgFNfZKGSbp995VkOtS/wBKSZSTtE5bsYrt3v11Me035S0nKPt+5XOlh7l87exykWldn",
-	"8JuMAxi0QPYFHawLOm2iF+G1iLnFSslHdV4K2Wh82Eaa1hfVU8drygQyJBh94POvJDIE7GkVvmIqXbjU",
-	"Z/OR3gCkqJOGfJJ9PHWi3Bmp95NNorss2R7W9SaQ6dc99CnN11d9aW+lRM7XLrmmL6bo72F8Yxx0yV7T",
-	"nASEp1OmNF9bGzHVUpWLXB741MyYuIKBP9nWnt61Q9yxo0Ayv88briiyY1zBxFvVFmpmYJeWOdLY1zGj",
-	"uYihXgo7Zodn7B4M2fJis1ITwLfcCgMNQDaOpfsEA/IqbPxL90dg2NefhW7Yyejk3W+HdyPzw+zuD1Ev",
-	"/8BGcMOOiJmX9RTa/cyDVQi9D6oGucgnJZkMXruzRqyrksrqxPrNFUp5lmFR97VDGEqLYBqkoNWyluoT",
-	"X1q4QTyi2SUIREtD3euu5p2e5sQzs/oqz7mACPQY+EjF9nxgjiA3lJcSFXhJmowKO9YF1bBmZZ1tRS1U",
-	"e3DwMP7nYMkmSX/aFUfbAUtz9XucZZ9svu28u60Yge4nY1G319PYJzP3/i8jCbI0O9297rtgzABncTC6",
-	"wdw5OA5giITn81hard/mKpww9BmpVEo0/61fShyRjyQpFWm5no4wJv307OAY4UExTaJk94tp+ucgSU4c",
-	"2Z8kuRn6itJXBUnCcT2ZQ4wMbsRQUUpzCnuxg7nFUAoUoP1nokDDsd6MCG1S9bjLT0sv9lGVhqJFOKY/",
-	"2QxHd8a496FxG/VNhupo51UicM88z1rWcZNZdG820jEpYemzvlHlkgg6xH4PqzanMMTRx9EHCIIc3RAx",
-	"55LY/Dtri+y9J0VzconZsqZzKZ7CGreEXLsMoiiOfimxUOB+WROs/5eUUvG82cuiFc2eR3xtvt1SjvzW",
-	"wkNVIPeLxAG6hNfsId4HQfcN+w1wqk51HfIgakr32aiDWsj6QLm8Clw/mnSi4kagL5YKpXgdIwdey5gd",
-	"gBGVyNxljTe34nGIYRuskIpPu1YNP4N8W4uSnwxj73qhyBcKO+3pkd+isc2B/J3lbEIi85mSaT5vLQa7",
-	"apUL0VV8oUZvBkfd9i/2UWVbDC7AUCVtfEq7TXAHnRaJT38/zUkqYWpKlbBSrzOyAcTG+6xc3EMj7rqd",
-	"/q3ecV+RuD8fr4rONbrim73qdV96sGoTGOr1u/YqSrWrjtimh91UrHqf2SpY7frcYbM+RzfTK/ooYznN",
-	"yXtnb20OWGlK5nCXWUvmmPSqUFQ/aAvs9w93CQuibjBS/T26XZm7qcq/2tqMCRZiDZdWlcjmpWquYpdo",
-	"3vJLaaqJNSs5GTdeu828JanfqKn8WynzUBpY4WsikR4Xln+9xbRlEx25o7xelXHbT4vVqjmytcxzLNa7",
-	"bTLhCnGVbgoTV9NYMGwCrPHWS03WktXLykc9RLvh6bo5AJ+qrEeOBoxv2tarKkhiCAlg6PL5OTo5PHqC",
-	"bJhFU4m5tCmsTGn0jVGOkxVlZCSILWOnP6/Sum58Kcn3xhMUI8bV+wXkQ3EBNWbeg6nFFHgNHQd49Os7",
-	"/Z/37/7/P0SNyrsLnm6IErjFEt0KzpauZD6VvvKpCRgwoQQpB9tRY5iAaQnQP/e8KkrQVHKDSYWtcbe9",
-	"KKtGzHGzLGUruDfbFXzp3fbCuorDI0VzsuCCmPq6lC1buH8gQlQBK16WOTo5qSV4NfvHHE5v8h254kIh",
-	"+/icve6aMsjzDfCwJYJve8I3lxeI4dz5uRumGhTmZZ1zZv9BwIxFuNg8iaZn+F8lzqha75MKkBMsS1Gz",
-	"RYX59+3xUe3h/1sRrQWGaJ9bDEVuFvU4+80qgL3jAD18usJfLGT2D5Tu/w5rl9BYAmKrFM3u2DD9eFMs",
-	"0u00bCNzzAXHqS+yKxX0I2iL06WNFscN6JrvgpXdzjuDmetRqAPhnGEp20Nh+ygbvYMHbylL+e1+8Vdm",
-	"n25Xm3M1QiUojLxnuVBsnXNX9FfSIxTLLrIZ1KABpClIUUoQQEA/omyEi6IRWVriJWkYbN4dTuw+rFOR",
-	"TrVlQ8TRghgRUkOJ/oo3NKdaqowtPLpfNKR/VUH9UklYajMOW6O6gVgFJbl6CPf1MRu3FRC02p1vQ6Gb",
-	"4oU4dz8b4+v1ZgqSQ6O90Wov/GnAgp35U1vXM0jz22TMtcl2A32fwnM93dSNFOWTlKBzk3XY7jYSload",
-	"EKTawdapShbeERR1j9g0u0YcbLH59JKXIiFVMN8ga55Ur4j4Cy/F7tLPRflG0RDde4PLSfs9IJbjjxcD",
-	"viY5F+t9t5VTNmAtYQG9m6r6L8OTbyy3cdIt8DadLa7dVwsyVG9pmPb7F35ryvWbDl5aY4RWTdtGL0Pk",
-	"5FlRZJS0+Nm19gYxtxItaJaR1FQwUmFPFYlvSIoKQRZEaL5SL2O0O2HJlnd52evuuvRFsCmlTbVHST4n",
-	"aUqMck5yrqrOZzavB5rN2TosVEmSLcY1TmTGg3lXD4/iyPgrd9cFqPYc7LDx0rfDYodRgeJosvP1FydH",
-	"u+tqb23NttY4XznX1ZA8dsHzQc8TyxYrdsfL1SS69yLtz7y+1/qkfmvvOgDEmYSib4OjuHP88ZzLzhhL",
-	"CMJZ8VLsLmy3SXzDyMxdITtb1LRlcDNg2yCzl4q8HR6zJGoUZMTijIygFLD5EdJYIUGPj3ihaK4l3Ma4",
-	"MEDkIdUSQ/xvCoC3ODQgsbLO73uHqFQrVcd41wX3TxON96kAX38gfWAejNigAR1hYW6HYBWt9vgU4SxD",
-	"HoSIqxURt9QU3eoI0YfeN6OgnwouqA3XN06/FCs8x5J0KHMvtwreJUXp5YPIZiWNUlKYMHFTPcIKC7vZ",
-	"TEekmkeFL+Tvl7YRU78LdpUaNh2tvptTq8Lga5gOO5IzLbprMAgrFVQ5hUvUSqGU7pet8UC7C2RaW6L5",
-	"uvkIVVj1EG3H1DHqF9rS48vtmgOiWRO9IskeVfwJS5tsYsPKvug99Zul1aBbTRCHe2o+6EaR8j3Lojfn",
-	"pG+UV2170n6SrqrRvn3antXL5usrT1H7MUPDt3zXtiaZnkqzdYsr3eXg7UTPwkF3ccRviMBZ1nu8KYAO",
-	"j7Ow4Ua9zvNaf95xnE3nq93WxinjCpCdt/RsAzRDCBdZYmfe6q0cM1IqYY0XfccUXNKBC22WPnQzVBuI",
-	"q/13AuheRZBe+6vfXQMpkCOaiyAJckPJLQg8PDFFS2ybSPhJ3JA1yAJZi8OJfFSyKQrBN+zT/9UfhRWB",
-	"peIgxBCSzm19y6b4yqPJoADLaVNd4JZgRBt02DMWsV/sYXC7X0oI8Q+6L/2oSsNttXWpGlS2CyN1MjTs",
-	"gL5Fhfdpdr4fffEfW3JOJTQt7+fPkZ3tK3aXkXOeO9ebIli7EUQbjGMYjD7rwUJysEM2crYCd/gdh97g",
-	"LkMRn6l+IZp7nBjY5O4Dm8/iai9uscbTuhz4gT5IPrRIjLMadkuETdWd+3ojbZXnho4PLXFfVfHkBstk",
-	"MizI0snZTY5+0qd0hS9wvOOzfhFaxr9oI0fsObfvwK1qYGd3Ghy+FWH2lFxTzBKC5zSjaj1IvumHPMH3",
-	"a4ZzmgCvfDZvjGUhjIjlengF4wE1fqsCyw1Y0YatGS9TRqR8US5k48YLgq9bzvQpsbYLH4O+E77zcdcy",
-	"0B+5lVvvwsoaRPz5ty7ZX2lcxzN/bzsQ+8ewSfY/rKH0Q8PnzobPVRxSXWeoBUE1FKi3g6A204ok1wgv",
-	"sZbhQzPiPnFUd7sR6QuJz8Lb63sEpbWY8OwcHUJz1ZP9QsqSDI5qUGTJTcC0LzSJFXbl3pfeUDsvJdVv",
-	"fiSght+7tiKkjSTUd9caVOBNkhsiLGOqknupognI8rdY2LoylC34bvOu2V5cnTlYoTtip4LxPcIUL0vW",
-	"oyewvsP+3GLz8hu4RmtUof0TjN6MRuuFAm1qe0u44sZqcQAWf+5dwN/HrBFiUZuZIsCqNlPEFwRWtcou",
-	"eHwhSlbtqj9CthC0YKouolYTT4ZXOCJSfc9bLMcZv+36M+OKNEddFFQlq7MkKQVOhomphSCyHoTYFtvr",
-	"vmwCyk9Bxv8Q6jO89ueuXLjBfewVKYbXHLhSpGiiaJ+20bze2ZA+82EZhqEtJoeXRb1XGVEvRpVJQkg6",
-	"pOza/jfmKvltXFq9Gkn3BQXfBjG37qoqkHRdD1RBuVcG6K5CS41ZhL3qQN3rNVRyue2l1CaYt7nw9OKd",
-	"kNMLDYPcRrpepxEK9L0fggGQzidsGnHzosb/0J4cNefp2vdd9ZuJEZamDlGVEZnypIRm66iWleig0JEk",
-	"uAtkw+nBkKi9e0N4cK3kbTLCr0P6Ia9pUbRRjyoLs35pPzCi9WOCOLOJdqAKkgIVgqdlYnL9hmRu2m2+",
-	"a7pKSZJSS35X+nRWm4cq8WelSR/dSno8e3WBrsna1nhLTYrg302Yov6DtH/5O+jVetCK4BTKSRhiEP3P",
-	"0dmri5EpQO/eo6lMf+dK0zevrvEZF4VZHkTJUhhVHqNvX73+ytXIQGbFjg1Y1X90VhRtGzFV83eCgQuE",
-	"GfpBf4dwkhApkeLXhOmHhZGZxPxmHJk0D9iCr8lv110pBaTLFuTfxgpYYDaeIP0BFzbIFzJGnyKCk5Wx",
-	"b/CFgYWpK6ZWhArEbxmiKWGKKuhW68sb1aY6t6mqtV+CUQc2J08fPdJ/GmOa4tvlOOH5I9jsIzfAd6cJ",
-	"YrvkqSA4jU6jy5IhE9hEJERL6d8jc4NgUXLf3wqqpU4zwPzOECgThYZ8dUGkVpQtzdg0h3s+0/+nUhFh",
-	"ENGvU0pbVMwULo4u9S/1Xw2HR/rXY+OsuCa9Dg0f1iwp5uLu7u6srm2qXyjbQcling0H1hJUfRE//5Zs",
-	"GdlwYWjhiDVeSSoVZgrl+JogCCOLzTFzV9rE1CbzORYOzjFUlMOl4rnBHszSn5kxLdVbxCLTv0PTILvl",
-	"MXrB9cT2Sv4I66IqfC323WdlVdFNryf/9DNzUeImm5jYWssmN54qBOnFOF3DB/CaF+TW9deEkGkYaRLq",
-	"vTEsw8rO+TOrVS1H39wQsbYdmykAbTNTG92uuCTo7yYr9e9I4rU01LbKfa5nOo9/ZpA1lxAmTRALvKgF",
-	"JSI6jV6Y31+SxUjzNEGJMrnx9t7DX4bEH0jaEityi9doTtQtIQBxf8kGiTXMfCQ5AN5d1dh7TByiBM0l",
-	"TqPpeDKe1Lo2RAfj6Xhi0/jhpT6C5mZNhVfPMZSKpxItoEIRXI0tN2IQSHGUESw0p6LJykW5w56r6huI",
-	"fIQ6fyt+qwfoh6JBl2BTETGFP+SYrSHYXwZh/2iFNeIvQA6p8ffoW6I2u6ZA2CYo5XCu2WTiHqFziRZF",
-	"ppelnD36YMO/yUdwrG71UenTNuVdk8B139t0nVPe+pzSSBGpX/XYt4iyKaUgSW8kgx48nkzu3gUNU0xf",
-	"D6A0p48eTWdPNEqMp1Bi5JFFizFAI8SS7s/XOM9qzVXebqKO6QtkXqo5dWXV2OxIPa7eiT1pvXgLgKJe",
-	"jcMKi6YAh/2Hq5URvfrh6vUWvoiSBR2dpKtjcRo9siTtkV37kYdy9UrPPYl0dHHhsjiA0mp6A+xIUzPT",
-	"rkkizsbR3Tt9F/ZwXe/TSJcDGtyYsjh3d00oSKvPvpIo+DvwuEPzLprW8e/n0dc4daZEGDLdPeQN85JA",
-	"agYd7B70nIs5TVMCCvHh7GT3iNecv8Rsfekai93F0VGfE2nYCYYzX2TiaDLrBYdvzYM2Q3oc6cp07nrD",
-	"qkI1MPRw91C71GuaE15aAd0j4TO4xzmxmBcjqmQLxY09nfHpU4asALvAS2kaGnos0ZTs48j400ZUnjc8",
-	"Nr0X/1QqEeKR5/qQGtScW6Jlvk35wnatt6TA1FwDVg+vrNb5HhoyszFyhXWgQ4NrdQ8yRF16mPNSodkk",
-	"ECBc/P2mCAFixWbHk00+Y1ooP6/K51etohsI3xkqGf2lJAhCaSGZRgOapSZlAOYYo0tbQKQSiaDXtFYo",
-	"9M2Bsi6IKgWzxwX+a8WoWhgfFkbgs6fV52vVey5SkhccAv6t1lORndBAc3S0K7X4nU+S+9pW5enPZoFE",
-	"6N8eTJqa+htDhuvb7yuh9aaRVbN9S77qyrGt93k/SSHs9FE7zta2gUcSGxerYTgZT44PA2a14pkaaX0f",
-	"Ki1CCgplSygtKKPTkwnEyZp/vHXlA6PZZPZ4NJ2OZieurv/p45Ojie008Hgynfjo78eHx5O7eGvkwcSP",
-	"fDI5rEbOgpFHByBJyOpu3npFppbNYNMUZlMtJOjF7Ec2y8H+eXryuP7nMPuh+urJVH/1LkgHD41Aj/Ve",
-	"g/xM/fP7yXT18eA2THyscjENER2IOaZDVTNzrSgP3lBbqlJed7EG9G56HzaE+n1z5kkPznzO2SKjxux3",
-	"OO2xxCu8zjhOX3P+AguT8XY4PepzHhsgTdKXJKXYdAnR8sOsz+BC8IRI6Tjzl5Y6elzY91xdaFqjlXdz",
-	"Zf9swop7Swhb3o74DTHMPeFQbCrFaxkb/lcRE+B+AV1AnviEkkslfhjBxdZ0NtqA4R97SjNBTlmzLFMl",
-	"KMLbl0/bcgCdvQr7PMCvTAA+ZLzCx1p+S7hUT1EtoxEVghfc2cmAExFpp5MhrQmyHMdIPz4q8tp3VdgT",
-	"yA/bwo0pLn/lc+D25ukukzPM2dxIwvSpx9PZ+GgzefjxZkLwtJaE2ZQsWU93rKU19qb4G9mrn0NUaGJi",
-	"06MWHvaxjYfVsh0bge1Sjd9upcLPqmz36L80lBBAScvJNwQZMIJnaDpBOWWlMgbZHdAP8+APjDzoc5Pf",
-	"bpQKORzPtguCTMZHx7VaHwdNSLFdsWMyPnyyhS3d2717dzccJbpkAH/Wr5AhBoHCZZ59jlOC6AJhtv69",
-	"K919aP33XD3nJUsfZIEHWWCwLADeFi7c0/DW3oobgv/KmUTd4wLnQRfbb+PwQLdbGHytvUcziz+r3BdU",
-	"IgxNaoyuTQoZm71ihgJOaqwYVIJTEBivZu3GYz927ipGSCr91E93tZSB71EV5jH2f8CBGUSUDIwmQa1h",
-	"qmpVhtuYvu8ocx+DhtkS5ezTWTRsJ0RfMhnuQd3ShPzOzRqeK/veOmH7mc2ysjZRyzghV6VgxoiMXnKW",
-	"4nVgEf+JkOtsjYoyk1Vsir6l+qWCb/XXIOstjBjxnNFEdAYJmSbd8k4r5fX5UqJIos71zmpTCSqvX68E",
-	"kSuegfmCLlcacP0ZbEsfr88he21fSZM0dtIijN20C2PhzQaxg5Vd5vj19Ph0MjmdTP62Fdrf5/Kp3snt",
-	"4v1ROvunQ4Va9GEzSO6BLV1imbuWGGFoI6bpiSf43rjs+/5Ce7WqO9u/pNnmQbZ7kO0+p2x3DtQvbpJm",
-	"Yis5+QcWNPoL/KdGRvtk5p0t4a8Kg3kEtLZD8LOClTRFWSTCsHurJ2tpi8prpBzJs6Kgl/ck/ZXE5hvI",
-	"XAbynmPK0AInigurJAbF842nyswCoptxhlyShOc5YakNn6AS6VNtS3LPapR5b8mleVkH6k0yn5OUljnw",
-	"RgCTZo5vTTNmiHgpMsyggUg/Ag+7/5xCgL90rC6pvH4jQcw9mM4msfmbKec6GU+eHOi1NoDwNhAjrghL",
-	"NWsp5aoScxm5RZKyZWYuHKMnoxSvUSFITsscKUFxBgl7HwuSKJJe5AXEhE3G02MPRLhOSZbvU/J+IQiJ",
-	"QBTdAXm7O1e+Z+OfWuzxl2JdOtGzbyLN4MOP4L6qL/zqFmn15X7PUZHhtUSUodkULLdRHF2Z6FYAQoal",
-	"QuqWI0EygqVJU6Kbh3IlHPzO/vzsm1hPzf5s/66P/ILcwDcgT5hf2WIXk/HxNI5Kc4PT2RTcU+A3srd6",
-	"ODueTlo9Ry1ynrq348jicJdoYsQ8V9rt924SemDq/97OG8pS5BuPaTYIXI0vUEbwDWXLGC0FLwuIvVa8",
-	"YpiOKFKBjMm5xtcrTjw03iTg4YKMzL/a+fgVhF/ZZFXo3SIIzqoDPTXB48IUGLabt8oY9MNsdJ6gWgF1",
-	"YxpyY6ktWByoSsYq4z7QGtw2/zbCU1gN/T5svF7x3pWzr1Wrt/YO4EkBzX8CJN10fQGu1Viw3la4qtek",
-	"rzOtvgSzqbz/Z+H9YbuKWg8KzT3iNpAZ9pC8P0mm94FgkLdteldFPxFbxnrNS4SR1riDMRpTVwQLRFXl",
-	"sHPBvf/NSwHdltAC3/BSUEWQEji51pgIT7j1ymq9JWoK+Ullo3C5LLUWEjsuu4nNzmYtbLa8N5tt6E/Q",
-	"xm1dF1nlQrr9qfS7lISpfzmvzAPP/rfm2VY38ewR2E71DnjAjDQfd7xwH/7cpWLX6uG1qdk2DWijBmFQ",
-	"83/FJWHIuoHAs0pzggRmS+LNeKakIYSGoj+WhT7idDL5Uz1M1FbRtAo5LDCawqcx/D2srelduKCzm+qe",
-	"2zz7bNu6el/F21WTtNR6w0Jryju+BboW6Jqa6jMkSEGwih3URAnWgpJpgUfv/SX9SNlSQxJEojJN13pY",
-	"vkbFijOCZEHwNaDBuyZjcG+n+WZVzS8VSXHQwmxkRyBFiKFVVdq39dJ/M1/rbjLWLM3firkPrXhuVp+t",
-	"6qZOxkdBRdRJWOl0Mj6q15x1GrEptRh3bCIoOfs2rNk3Db469vX2IoMOoO43fTuajB9XH+f047AoiY1C",
-	"my18WAaujgfN94GL/u656EvTSNLzxxoGm4g98wYNL/GsiwvLiYA8fBql12dzPnJsvCNowQyqxxpopdPF",
-	"GcD2l0SZsAI34UX61BjpC+xjBpNSSEhqTk3OyBiBmqrZCBdmNpNw4IULH3KohW0XxVEInnNlgxglZES1",
-	"hSKc++N9Uvf7vEwhqxG6VjsXKtWIjb55hTJcsmQVVdqRL3hvNaTZ6GAa+dr2/peTadVr4cyqlNFp9IKP",
-	"FjS0mSxJiqbHWtQ4OEQ2YPPNXwEa3xKRY7aOBjpBPZi+rMs81KFrIO3h+AZNOsmL94cH0Se/gw6N9Z4X",
-	"08eD3az9Ttu031/urf1uIUEfBdgGBzlnuCck4PfWQHkITnzg+A8O7MCBrXmkfRtBPQX/cELW7v88UF2u",
-	"GPtS8Fu1qjr+7HRNg55XCqEFEjMYusAb1VUQlsaGC6eC3hCJqIqRpDnNsEBYKCqVefkaTFhQCSVmKsfz",
-	"Oc8LoqjiwjudY+vUhHr82boSjHwuY5uG/C1s7z4s3S3xUq9tlL3tjXq+14+Kml25snmfk5Oa6zFjgt2+",
-	"dX8xbufD8dQ2O8jWLxyTik6PTDktyzGvaleIzoz6qa/Yzmh8tdFp9CrDa0BdnEJNYuqdzYdHWhP0H16t",
-	"uFCjG5oSjgQpIaCs+hgC+qskx7e/2VTBwydQciCrNnp4dOTzDg8PTqC0F7Ru8NwaNhse+fH4sOnI4Ltt",
-	"csBHl8anjLBpfj9acJEjklLls4e5VNawbkziioNojoLzGQuHMNIFRJuu25j44XELExf3ZuKb6NfFw+37",
-	"ftCcH/joPwEfdf1mnJvNoq+pUmBpleUlPoPWlaOzGYFAE/bhsF26s8k+7K5OgLzl0xUQA00Y1I5njr0S",
-	"lsLPC+PYLUhCFzRBBRGUp2PkBHNXawlhQRxfTf1JjZHAa87UljeCObMMguFuSF3a2Cp789Kd7aU92j1Y",
-	"bGjyNXR7gD5S38YXN/22JdEV7bbfABnm63Pj7Dfpau7nSBZc0QVU8K9408FkanjTDWGl5trH0/Hj2Cf5",
-	"n05nk0OT2l5NtOalKuekPtF09mQSTjQ7OhrPjoOZHh8czyCsKbD5vK0c2RdeoZ5p1TyjybVmWNB3yRZm",
-	"Mlzzsd4vzQtBpP3N8XEoUpyVqsyZdSZoDOIU7MeHcQTGmuj00NQRsmhf04MNgClprknwJAoPeDg+rJ1v",
-	"OmsqRwBzBlAZP56Ggw4nh1CJwD1IP3JiSiBso7GNC7NtywPA6KuKA6ucj/7TKy54lvFbuKkTCBDMGuQT",
-	"u8knB4/Hx+HRpseHs9nk7u4eL6iz7oCrlfcgBjyIAb/vXD/7JOLK7BYj+25s1cUNXml4auXk/TQyQClp",
-	"8shmw7Tz/872J3/E7Q1M/tTUHEWP2Nlx5E+tSjN037iXGdzM86PtcGNcylV/Fl9wMknZ2A6DqpagN8lH",
-	"Kcn5OC8O+osB4cY/q2E6sJHUOzJNxo8PG5otTY8h7XyzqdITrXC7NkqT8ZNZ1SHJlJlb0NSYjk20sW3o",
-	"FRW8AF9q/YvDWfWF+LmcTGaP56DwQqOk6DnK8QcuNtsBnY5OxsdVT6TRRGvEVRukt/VWtqZeguXblCnB",
-	"N9vMngJLDcccHvoR1g+8OUTPCuHTpmPSyeOwLVKtP0D0zVFUbwkQnUFWmukCEF1ldLnSj2eRYYU4Q7KU",
-	"ClNGUqTnQfCds7TbKlVmU9BJqN4xYDI+mQbNAJztrFFNn7WVAsrvrafXsbqLLT+o5w98+Z9JPTcWsq8k",
-	"gocfo2uyjpGjTrFm3WWiSpu9xAtTpz1bgxpvCESNOQO/2osx2/ocHZz5JaSxY4h6gl1XsV0+QNvY+1oL",
-	"CXeUAqxKCj/VMzEolVgrBlildtEU4YUiAhU8y870T5aOttcLdJx879z6qn7Jv3e5QEfyo9PHk4rZZny0",
-	"oJHjs2copwz4rGmbGQmSYRNP5dplRmfoFoscwUC0ogVa8QLNCVYGqDeUrTOUaHTymVw50eogulzxlEhU",
-	"UMy47/N3ejzrb/UNceKLFxs6bi2Zd91uKVG+w6prm2p3YUPl4dePbvGNyWyjgsi6s/ykFl1uMQqAPIKn",
-	"xDhnYzNe0l/J12sQJo5mJ7OJFl6q8ujbVYixbdIq9U/vp/NZcpD+p93En6dPHh8eHs6OJxMjjkm6/PPh",
-	"Ypo0NuRswiiIWVDi+v2TxQE+SWbkH4NlreLg8WBZsLL63BBhSweEI443RzyuRvCyaY1DUxgSWsSeTI9n",
-	"Tw6CZ1HlLPwIpz1z1z3ET1J/MV0CmOUAWDqKaXtSPBRkfIhzeBAAvQDoXhSULhJ0SRnO7NuBUEYMoYvI",
-	"ELIWEe9+ifhG7LNl4Pc1yDT1o/VSIWTSB5WdoUC2iehMjYhlIuVtzbswG39BP27LcrWeqPeyyvQ2wJi2",
-	"raObA8cbq8axQavX3nS0sT3wF/PQnLQJHqxd8Kg6wpreATbY3VxidDp6Mp4FmXXRa85BewETogcQYlzk",
-	"OKOmS8VTBEZ9m9sB7WHma6sbPEHp10G1JVcTnaQjpxOFuXELTDMfZBidRqPpIXrx5vkV+r//Z2oj7f1G",
-	"pxsbFSDgY8jXC/iTibENOiCIkoz0d+G6BYZ9+HWxMjEPoylKv379KjJlmiGu/8lxhTQbHYZtm1OvkO2F",
-	"Ql2sOGjxYK7xwSjywBN/z7F/pqm2ZYO2uXZFRWLkG2prvuM7avvG3Pc3hWz0HGnliaZpiUlZwwrPsSQx",
-	"lPyDsrcxBAGOgJSYrLrYx+HPcXINqYEsRY7Ouq4RYQUbV8c0w6Dww/emO5INAbQ81ux0HaNUE8rUJNRC",
-	"wWOb1LTNRi+3Wq/cN2PORT74BGdeuIy53nQt2NLnZIzVzQI/646XD1iegb2m4L9kVBEEnQXt5WjmCj4D",
-	"yzMcSkQVKChbCOyNeSEvsRcI7MovcuQbiRhn1eZaU7+Ww6GR6/1TrSnNM5WNq72rRV+YPmy/BR1WTyGC",
-	"QUNNExNQWm0fxdNpbKo7m49sgUhXItqSOg10Tb28O38yO4rNr0zkqGsvMJtMDO+rUKYROM3J7S3yzLou",
-	"zxg5eYC6W8PFLg5r2w89cNd27vrAJz8Tn9yj/VXFHV1jrz35426t8bJk0tR5sT3HbGywzSVX64LU+Bhw",
-	"Pmipjxa8ZGlQx802wx8beVbL67Ax42WANnW2Fb4dD+3t5NgPrP7uFuMs2xwlG/nkj2Hr9725ZNXO39K3",
-	"zcb8rhH/UCUAetZ/YfN1C8n9tZnkbjbiN8gAjYdP4shA3kbUKbLkgN4WGJb9Qh2YeUaTUSmyKFThvju7",
-	"/PHi6v2rN1+/uDh//+byhUYNrc8/dYEdNvESMxsmor9RHNFcUyrjtwGAQivY6pJusQCWppmkVdKMYNN6",
-	"b3td3IPq9sBcfn/MxdkXLEf5SvrWzravrKYfAicqBtXHODxLSRmREgktgt6Dzzg5tLH96XOaWVuR7fgC",
-	"WVbrgozRT5oVMPJRnZtsaSqRjVmJUYGl1IwQS5dLbSqQpbZc5EeTbr1N/19Qqb7TG9rhNf5BcxO9cxNU",
-	"Q6Xdn3fk/lKSsPmslW5DkuH6lVu5upKqQyE86GReyenvGnqPt2/QFcYHqLVsD6Zr2lxD25FF1YXPFZMd",
-	"iZL12tVrC317Za4JqSA3lJfS30nTFs09tjrAIeup0wG+tZm/uCYIAKaCCFg/RlNbx6ZtJ6bza7iRlCyw",
-	"Juynswk0UDEd8qd2T/Zf2/3ybcuWe3Br83be/hZ5f2x0+vZdr7xw/Uhz/ZH1KF6S3PS9i06nx9YF+4HP",
-	"388Wx+k0qTHhS8JSY4XRt4cFxIvmUNAL3LBLQaR1eoLPsnUj01rVswr/LaAamsjEUYU+WhNef1f87fzi",
-	"8UVe3Px3drz+24fV9cufXtLFf/WXq77jc/3qm7jymc/a9t3JHzq3/ltxRo0Z9SauGhNixMgtkWGJQMv7",
-	"4EEOYHzQyKyd/Z3zG59y7DbAb5mhWFBYDwuCpKJZhgQxEZ+NCUs2oEreu0H3fH1l32vNcjStWY4OjivL",
-	"0azdcjRfG5Eagn5LvfzBpOPxx/6z6cx/5rkRENOS6Wv0MRK/RcXRJDp9PJ7FUXFyFJ0eTKH2kzVEHc6G",
-	"EAkDvxbZ/QOfgwQAHfMeKMW/o4FGo+Y2qWgQXW3HRVGyEaRbFERAddMNMXooKXn02wc+v0jv2okJpDc2",
-	"xlBWQY00RRjaFtmuANZ+QtIxOkP+iQO+J1gIChUOJBKg2T5FGJl3D0ED7gMj4/F5RnJDtKTiULacqi5i",
-	"Ve6Uwu3L+0oimsZa2K9v3daQ0PK8P4ZdE+Q66D7vxTqAXrRpUGmRN6e75c17C3efVKabxJFrutIywxNf",
-	"LahF7PP9RCG+ty7rTU1KJZg32pozT3+3vZlN1b0BomqooG0xogE8pYOd/MtVBXpgOp8p1Q9bGujcx+5V",
-	"aoYTI86Sqt9SHBBrTR4tVf4UbOeRkQa7evoZORB4B5XIS4/Q44UlRHMP13rOfoPlNUm1Oq45hisBIMGs",
-	"40dDQZJsbTib5lK+uZRhUoxxheYkGPHHw8lJQ/7fOXygX+UAtvOvy0x2sIuTXeziPLzfmlxknQn3sxZU",
-	"ykeXyvBJSLEVmswZYFVnpbfn+Hev3/ZA2j+DPgGYhrCjmlyExHEvig2Vl5PSeLze/hbNCRZEnJWa5rx9",
-	"B02JCvpXsq7/ptj4DdcIOYMmYcZDfKrlwSj2/7wVFKpWmn2ZLAVx00ZKqXR+bPPVU5ujKm5IihJerKGG",
-	"qtEybB44TlNNMzQMunJUXCApeLGTFVbLwpgJLOC2gp5teHZsE0qNs9q5vU2EmgzCRE202bZd+cqHwDYl",
-	"2sdBBUgoCAs1esJpfbL99tQvtmrixratEXSH0fM1V58P9x2Uw91e4aewP5y90diXC5K+wz5ly2DKoF1c",
-	"g53dBCzYmIAApqCjWRdAhtWCizyMwrVupAYoVDqehA6S2OjaT0EzsT3vDOzhDakVCScGvGw4OYShrzwi",
-	"Ir5YuIJJJkTd8zCU4zVKeUPQsm11/v8CAAD//w==",
+	"7L37ctw21jj4Kih+31Zmdtnt7pZkS3JN/UqR44wzduKR7OT3jeP1oEl0NyySYABQUierh9pX2CfbwsGF",
+	"4LXJlu3JTPRPYknE7eDg3C+/BRFLc5aRTIrg9LeAE5GzTBD44Wscf4slucFb9VPEMkkyqf6J8zyhEZaU",
+	"ZY9yzpYJSf+vj4Jl6m8i2pAUq3/9Nyer4DT4r0flEo/0X8Wj13pUcHd3FwYxERGnuZouOA3ebAg6e4Ge",
+	"4Zs1WuLoimQxwpm4IZzE6IbKDRIsJXJDszUqskLgZUKmwV2otntBfimIkF96u1wvi2JGBMqYRCmW0QbJ",
+	"DUFqGxxH8ikinDMuUIZTIhDB0QatKEli2Po5y1YJjf5lG4/M+kIDGDZecE4yiYTEkoSIcfitwClBL2KS",
+	"5kySLNpO/ka2iAokJE0StCTqUjY4ixOiD/ac8SWNY5J96ZNFnMQkkxQnAiU4utK7j1hOkNxQgVhOOCyP",
+	"MkJiAZs1yP6GpoQV8l+N8zGNAZc07iOaIUlTjekvMkl4hpNvFEp9yX2eZajIyG1OIklijdFPAbIGkV7E",
+	"iALYV5QIRCXsWgGe8GvCvxIoYWsN6+/Y8iyKSC5J3HMAu3Fyi9M8IeqfH9kSvuKSrnCkqNa792EQcYIl",
+	"ic9kcBosZovHk/l8sjh+Mz8+nc1OZ7N/BGFAhKSp+uiSRCyLxQVJMc1otg5OF0dhQOPgVE3+YbE6judR",
+	"EAYpEQKvSXAaXJAsJlzhtjoM5hxna5KSTE6DMMg5W3MiRHB6cBQGQmLevZG52oh6UYUITgNeZLB+GMht",
+	"rtZJC0GjyZpkBjcVoMpdKCRRtOSq/uBSHJMpOsdJgtZEfseWl7CCfssf2fJFjMqDqSvBS1ZIND9CQoMC",
+	"SaZGIqoPxJLkbCUJN4AKTudHd+FA5PHvtQPRbxi/ArpIs4IIhAXCan9PUdR5gimNEVZbQvXNATJ9z+Rz",
+	"VmTxl36y6oUCOc+Y5kdAOHGSEI4inCFBiN3fC4W/CmXIF94lFQhHQOio5k34GtNEMU3EMk0L9etEWyJh",
+	"t6/xNmE4fsPYS8zX5EsDdcliYCmJWlxxHezTEIQBu/S9XxJ+TSPyNnNn+qLEEMUkV5Qhi2DDRbmNp4gT",
+	"ybcGZ+HfgLT2walntiE4JhwErQv1wQS+UD9WlzGIjopM0gRhM3OKt0gUUUQUo/UfZ0ozmhZpcDpzZIVm",
+	"kqwJV2e4C4M3jL3C2daISuKLM2Z4Hl8JxLEkKKEplUq4iDFNtuiXgkkMsBQkRkX+e4bj2wwXcsM4/fXL",
+	"PunvGbrGCY0rIo6SjtGaXpMMHsbbLOcsUpzjC78JX6ikaltJMlkxnpIYLQupiKIiQUuFBpxTEiPFiBQH",
+	"EFdGYnybiSLPmWKir0hM8RuA/b+GBAG5rIkj0+DOMUNAujOgrt9kkoOahOOYql/g5DVXQqakSpla4UQQ",
+	"kBXcr34LMJxGgUf9K4ixJBMl45UCgZBK6lBgiQstErwSu5AzDIDlq88as6QsLjRCNP7kBOKOoayQEUtJ",
+	"812xK6cdmMv4SqCIxWTado4cc5yKbkBJXpAmoRVFmmK+RWzlS5shyAcKgwSJOJEiRAnNrtAvBeFbpNcU",
+	"am8JU7yZ3EpvS2z5kUQSLlNNR7l6xe/UnVRh4YDm9l7ConIt7xtThwY3fqiCtiFSG/4Mh6MCnb1+obie",
+	"RBhEpVXCbpCQJEe8yIDikUxd/bvACIrklRIbgzDAGU62v7ofgUp4f14T+QrzKyJptn5FJKeROkuKM7wm",
+	"5zjNMV1nopzmW85u5Kb8+VLRGiXBqGMTSSJ5vil4Fljh+4J8k62xlothNb2554yTCAvplrqMcKKlXl5k",
+	"fyU4kZvzDYmuhP7Nj3rXCjjvW/DnzDujp+33vroqwL+l1wSRWxzJZItYRhTccRFT9pYnCllYTjJMn9OE",
+	"vIgvyEoYGd9/t3oPP7IIJ0Lf6AoXiexY8CwRDMEYQQB9E4JjdK1Ge/i4ZCwhGER+u5sWZEF5sUxohDZS",
+	"5mqz6v9CY71kWjtRg9W8jq4UnALwb1+SbC03weliNpuFrRSgcvDm8oo2rmiiT1EIwlGRK1GRxEqrON9g",
+	"+e3rN2ptKol+5H1E+IecZGcv1HoXZAXUCd++0APnoSJx5Q9mr0rz2sKTbb60Cl4IuI1xxBguiO7c9Rul",
+	"gZ3Zj0FBkzv5zYUxq71S3zZIjp3MzNVKSIy6+5JmVyPx/Uxf2XeYX1OhSHRcRCQOUcxuMnV5oApYQurL",
+	"FFpQIrc55UScyeY7MCzZcugGQrmhw9mcUqda5xL0V/L1VpIB7K/QL6eG/7UZa3cA64aVE+mJ/FO0XYwl",
+	"nCOxbVnEayI7zpIV6VIfxTNrDIUgbWff3YCNNsQKBX0ofGm/uystGL85VhRzvJJBOZvim4qtXWu+qcR5",
+	"AK/SgpUK3EbapVL45FkRU5JF7Zst8ngcPGrXTNUuzF2bQ/hA9hfou2zLPcfdeWRGdwhYUUIVE9yJ3hHL",
+	"rgkXlGUDPqZpzokY+HEnjnBGvd+X6CmU+rsDiWs34AHB3YS/SQeH6kHtWnovrXezwVlGkj2vRg9uPXxC",
+	"hVSyzAAAcnJNsoLsfNZCcmKk4F41swY6s8lyvL+5cvV26BQ8O/NY3Cg15YKKq7diEAgitdAFlhoI+FZ/",
+	"qvl5N0A4iViakkwLfrDMIBECjnVRGRzc1cWFMOBUXL3ZcCI2LIl9srWh6w2w3ZgWqQInu2klTYKsU+si",
+	"G76xSz2qbUeSSZwMAmkNCapHqUwUVm7KvwrvAJ3IUYPiSBSJ7KA2IQC8BS/SHGsHV1U8+cZ6E1Y4SZQY",
+	"CdsG69BUi63DUMicsJW41mBYfhranTf22QOnYUpHFUA0i5IiJhdNPHe6g9Z8m9pAA3ndiBJv98Tnr7ct",
+	"KoaUnC4LSbRXgLMiR47KoOW2It7bdSNWgP0jDPIEK2jiNZnAWP0rqXi1QkO6zop8ErEN40ZJ5KR1h6Uu",
+	"cFB7PWFQZPSXgpg/K7C1agTmtvZQBQADB73wT6oHREad7lQCKkRlLA23tzqYhJmFHD60kTGlkjBenbMp",
+	"19UGdUioCV52cGD1Al6Sa/3XsaiuBl9GjI9jSMUepBmES32K0Ae4nc3fi3+oEoytl87SnEgqtaN3xJWv",
+	"wX5jWXHjhCnL5CbZvhwu3XSIh+2aVGP60N9Q+0EzSW7lpcSSCjlehsPXhOM1udSSpPNd7hDFVviaFZxK",
+	"8qrbNAr+ASFGSzWS5c70N/zduSHniqhWaeFRhySh7YxjEbYytHrM+ub7LkzbZkfe1opyIS8JycbotgkW",
+	"8gy0yjGjPhWEOmCgdBSAksG8sczGm6FDM4yx5iwDyTbs4kecFK0kez8YemENeynetVP6E9a2ZI7bBuxn",
+	"WOLXjI5mfrF5uJV9t53yGoDWpJa1w5jh+uvWjWoJ7fUOX0frZmt+mL6rbnoX9nSwALIItALrtx7ivHgQ",
+	"pCas58XtbrcnpepEMdtqg9ZztYILZRpFQ0jS4lH57vKH71Gu8IRwaxWHT0MkimiDsECPrN/mKfo5+DmA",
+	"k6vPbjYs0e6/VueVi8XZxQT1zsoBrce2jpFxhwaPs6YyjpDN29h1CpYQX2TqNxuEwYolCbvRvyWlL6dV",
+	"PGexFsf68NOe8BV8rHBTXcpwTmjH6zffQstERDLMKRsh1JoRzdlqN2igFzp4u93bw/fd6SsLnhEXm+K8",
+	"xbv6iuAM4aVgSSEJygmPSCbxmujgO8QytCFJPGGFRBsqJOOAub1iSUrkhrVzGsl1SNxrd1EjmKWZtzFL",
+	"H6A+KzkHFaFN9lW6Qtvv96H/ejazWN9R9zMcRDhJlji6ancHZsYB+PbipXYZr4kUCCOlZ5MYvf7h8g26",
+	"2RAdQPWRLdGKZlRsiNjLQagRjEY4eWYkkup2nkEMj0FDRXlX5uhoxVmKaCYkwbFlJdYs8JUY7DEsBYCq",
+	"t3Dm79dRB49SOpPJwSxsbHorEN4QHFfMTQePj8IdBNbYdC59IrTTmvMZqXI7BetHyT2sIyuPbw2h3p/E",
+	"NrLyogi6zCPf+uEQ//6vzYooO/BXz4Jo5sfElWispnZofNSGxtoGp/Vau6Wjtg1dkRZzIQAbJ+iKbEvx",
+	"6ufgDKU0Y/znADGOfg6e/xdK8Uf181OUFUmCEgU545KONowJa+wtgaJkRikJV6v83+/OJt++f/dfy/f/",
+	"C/0JZvp/YP4//7ej++/sTsNArRC8BylF87ldJ8s5S/MW2/RP6pKlC7sWG1YkMRKsyGKU0Kv6nuczA233",
+	"i1bTK4nbIysgt0L9GeEsRiAwE0m4gLi+MvsC9lK55MPFyeHJ4yeLk6NwhwlHkjRnzdW/JlgKJVyoWytq",
+	"hvfFwkehw91ygIHmgCe6B/UZT0lAHomuBsV1NA0A8Nt+osPJtwXE/4/V+1c0tp7uwTYl91r7ib/+LPRX",
+	"ad09mOT29AtGzjI5wi9WWjNb5PmY02syYja9/WcwqtU87bGqQRNac6XPu+qTVu2q1Yf0Wsvn+imxTG48",
+	"NfI+ptc+/+hOe7vkxktvJQ4cRSQB5RzIJUhlW/WPhN3oX8UkSnRuzG4xo9fQa1cv7zb0eXn9XLtxdD++",
+	"vnJ6WSY3VUHtwPcxLgbKfOdV1N8h9d0NONUepFCDedgb+aSOqrWNDO2miv7DHHlV4AtpRWzqXMit5HIy",
+	"3xV8YuZ2M7Vt3YtIHauXEolpRwwJhmzJV7v9ET1xWkzbB+wrptmKYyF5EcmCax8/ZMMIeL8mMUVt7X27",
+	"PddEcPVhgYaFzsXqcvTofXnhVOVZQwuSHXC+l0vdC/jZqXw5GJYudJwknv9c/3QPyN7tOuke73wD44fd",
+	"1QXJGf80KpdZtueV6yX3i7j6yJZiQC4h+MBEYLZm85X6zwTfPafrgpMm1rppug9kYDg2ZoBEV+MiNSMd",
+	"9T5UNvEJUwuXT8tr2D2LvbM2unLvN/BJqIsjJ5a+lAB2kOu+wstGgKrG5i3sfs1xDPGoMbtpzzJ4kSkx",
+	"jl6TkVggt1VYxlRAaAzIQRQnZYixkoMIBti+7/NE1XLYnIK9mP0fVrl+gmK8FT8HDQ16tkt2g7+2QfGF",
+	"kniM9yZbsbGe+AIwbMPiKnZbqCwJ5kSxYZzTv5Et/CPX/2Bq7AJu6ZokLO90QDRUBx9OrVGcKR3helDC",
+	"60s1BI7f5kal2dXOWTwwvoTvXQrW8J3ouISubXSH7LZFmlXSCMmthGRMgUSxXhMBMXjGD2ZymMFsKzeE",
+	"ct+5MAyAjaDM7oguhe860HdweIn9vnrxJXTDChK667f3tgPnX9rLHSP9sUjsTjswWTY5HZ2hYMe1bf07",
+	"UxNhxBMtyycMxMNKBkoLJu6RqtBTkWGXQmwsq58iM6LbqQtAgzzRoemkfjUIX0upWGE7NHwrGe6QiIwI",
+	"uU9MxlDG7Oov1IJIdo6CvJnWsDi5rSoJDkzV9IsSLTvQ3K8ZMk7aHLD9Gja02YIZkiRJyvw3nMXG5M+a",
+	"5SvaE2Ab1TX6Hfk1aKqTtEzSH2pQCtJj3SFZRJKExEOyUmxqz+63i+mgKX8pSDHkO1tGZZy32sweelVY",
+	"yjO4TYYeDDog+5KOVl2t8jOI8BrEbHB+civPCy5abSVNpOl8UQNV0rZEUE2C0Ue2/EogTcCeltE2ugiW",
+	"rYqiP1IbgOo1pCWdcB/HIi92Bmr/ZHKoL4psD2dAG8jU6x77lJbby6G0t9R5l1ubWzkUU9T3Lm60kQZT",
+	"ZG9oSjzC0yvB6a+NSZsqqcoGU+4TRRmEJQzcyRp7et8NccuOPEXiPm+4pMiWcXkTNwoxVazWNit/orCv",
+	"Z0Z9EWOdKmbMDkfePRiy4cV6pTaAN7wgI+1VJuym/wQj0upMuE7/R+CHUJ/5XuPZ5OT9b4d3E/2Pxd1/",
+	"B4PcGbVYjB0BPq+qFRT2s2aWGVQupwbkIpeTqgs4mJ21Yl2ZU1wl1m8vUcySBPNqaABEzXQIpl4GciVp",
+	"tTrxhYEbqI16lyAQrTV1r3rGdzrGI8fMqqs8ZxwSkELgIyXbc3FEnFxTVgiU4zVps4HsWBdUw4pReNEI",
+	"sij3YOGh3eXekm2S/rwvjaIHlvrq9zjLPsnczbTrRkhD/5MxqDvoaexTmOH+LyPykvR7vdP2O2/MCN+2",
+	"N7rFOjs6bGGMhOfSGDuN9foqrDD0GalUTBT/rV5KGJBbEhWSdFxPT9SVenpmcIjwqBAsXmT3C8H69yBJ",
+	"VhzZnyTZGYaK0pc5ifxxA5lDiDRuhFBsUnEKc7GjucVYCuSh/WeiQOOxXo/wbVLVMNFPSy/2UZXGooU/",
+	"ZjjZ9Ef3huQPoXG18lZjdbTzsg7EwDT/StGJNrPo3mykZ1KSxc+GBsELwukYdwOs2p5xEQa3k48Qszm5",
+	"JnzJBDHp18YWOXhPkqbkAmfris4lWQxr3BByZRNIgzD4pcBcgrdoS7D6X1QIydJ2p5BSNAce8Y3+tqEc",
+	"ua35hypB7hYJPXTxr3kIXu4bnOyhUpXYWpxBVBfzNbERFW/NSHHcSzqd9WJgLRwZC4livA2Rharhxxau",
+	"iAqkr7DCkjvR10esGgek/NOuVUFLr8qCwcRPhqh3g1DkCwXHDowbaJDW9nSD3iJmPm35TCk/n7cCj1m1",
+	"zNjoK7lTITN75QQPq9pU5oSMTlAvU0s+pbnGu4NeQ8Snv5/2VBo/gaZMq6lWl6oBsfU+S0f82LjA/tCE",
+	"Th8+u0fxgPaAgXZnetWFzvqz/jUYvjd7rhhMQYo3ZKKarATueJZaW6okQrYHF0OtdLoyBXfHvhvdYqMl",
+	"FLCeU5lBwdUVpknBiSkzf2McfDEz9fHlhqTtBTo/suW5tjPX83PaloPC/Eq/RX9iHKV68T9rVoUbeUJD",
+	"goerlTP3Kge5q4JnPbhB14r8kJj6k92q9GG7Kk3riThD9OCUpuSDNXW3hza1pf3YB1VJ+5kNqg1YPej7",
+	"dtj75Tk+i3W/vxZzb559t1W/ShrG1lbx6uvXpDD1PbrZaKQquwmYUt8R5nxbLR2AWCHb31WkBJNfCl2A",
+	"tF0xTpj29NZT84Qi8OY5OQMQdJqQ+IoIKAHtdxO4wbRjEz3p0btqZOdYbjoqyLgaKWMu02VUw8TlNAYM",
+	"dYC13nqheGK0eVXGNYzRiFm8bc8xoTIZkIYE49u29ZqTFeEki8joOKt6bY1hmcOVURX1ZjFrq2tVqQo0",
+	"NloPuGNv4Z62ImZhkNV5X99SVUapK7TnhXxuKLOvwegwfHCFusjU8lcRyyIqyEBF5XUZEjWG62To4vk5",
+	"Ojk8emKrxLfVE47bYl6lIjwhSnG0oRmZcGJqFqvPy5zTa1c3/IP2+4YoY/LDCpI1GYeCgh/AsKo7Pfhu",
+	"Qjz59b36z4f3/+d/txbfd5kdLTFBN1igG86yte2dRYUrnqLDg5xckVVL0HuRcE5wGVYYo6yY0lZfLRMS",
+	"G1dOd3cGRVKm7SqUaeXUEVdqe3B0d9iQDMgrWpIV40Q32qDZukPo9/heGZ7mVJijk5NK9mm7N9xSo0bf",
+	"gA3jst494IpmUITAw8OO8OLmhG8vXqAMpzaqpWWqUUGdxhWv9++FxxmEC/WTaCOgfy9wQuV2nzyllGBR",
+	"8Irl2S8O0h0N2Z2b1Ai3zzHE9t1gqGi4qiYB1Us+D476dfDpC3YzkNk/i2P4O6xcQmt9mkbdwd2RoOrx",
+	"xpjHzRoRWsxdcoZj11FBSGhM1pVEQFv9CzXo6u+8le3OezMtqiHyI+GcYCG64/SH2BgGhwrf0CxmN/tF",
+	"W+p92l3V52qFitcFY8/a8Ni44i/pr2RA4KVZpB7CpACkKEheCBAdwSxCswnO81Zk6YiOpn4mTH+ug/2w",
+	"SkV6rRU14VSJ0IQLBSX6K64ZTCp5fKbK/H6xz+5VecXqBclikw7dmXICxMqrvzpAn6yOqd2WR9Aqd96E",
+	"Qj/F83Hufq6FN9t6fqRFo73Rai/8acGCncmdjesZZWyoM+bKZLuBvk+V4YFBKa0U5ZPUG7aT9Zjs71UV",
+	"/F9RyvDMCbjQxEspC1CKSr1vWwywr4ihAhEWQzKRWusbuuHtwKykpu5h2xxt4S8Vix3xpPcI6zVrhN4W",
+	"208vWMEjUsZBjzKcCfma8L+ygu9umpIXbyX1acdgcFnVaQDElG4/4muSMr7dd1spzUasxQ2gd6Ow+9I/",
+	"eW252kkb4G07W1i5rw5kKAnTOFPCX9mNbnSl+yIr9Rsa4AYdliJxlucJJR0hSl6J0xVNEhK7pMeyU6XA",
+	"1yRGeWmyqvjVd6emjmjd1698g2k1bqvaT9IliWOiLR0kZbLsJ21SIqFJn6m4RaUgyWpaYet6PBAwNTwI",
+	"Ax3qsbsCTLlnb4etl97MKBhHBfKj2c7Xn58c7e5I09iaaUp3vrHu/zEVSzhLRz3PDv7S+3IViR68SPcz",
+	"r+61Omkv77IAYpmA8p6jE2BSfHvORG94OsQvbljBd5cwrRNfP6h9V7Rjg5p2DG4HbBdk9rI3NCML10RO",
+	"vNoHOCETaKKh/wkFC7QzdcJySVOlLrSG1AIij6mL6+N/W+6QwaERKfRVfj84uq9cqTzG+z64f5pA5k8F",
+	"+OoDGQJzb0SNBvRE1Nodgom53ONThJMEORAiJjeE31BdXrEnuwm6Rk68ToQ4pybTSQdOxFjiJRakRzN+",
+	"1ShtGuWFkw8Ck9A5iUmuM2x0nSAjLOxmMz1Bvg4VvlDMlDAtTIddsK3JUw9WcX1QO7UvV6163JGyWnCG",
+	"RlghIUIDLlFp2ELYX3aGUu4uhWwMs/rr9iOUGSljtB1dsW5YeOCAL5vVZXi7Wn9Joj00XZLFQxuO9BnR",
+	"uRw2S6d1vJwg9PfUftBae589Gwq1nqVeSLvrSbtJ+ropuMbDe9apXG4vHUUdxgw133L9jttkeir01g2u",
+	"9HfkMBM98wfdhQG7JhwnyeDxunWQbixjQjYHneeN+rznOHXDhtlW7ZRhCcjeW3pWA80YwkXW2NoKByvH",
+	"GSkkN8aLoWNyJujIhepFbu0M5QbCcv+9ALpXubs37up3V7vz5Ij2cnecXFNyAwIPi3R5KtN8H/7Fr8kW",
+	"ZIGkw3tHbqVoC8Zxra7Vf9VHfu13IRkIMYTES1PJuC1G/Wg2Kkh93lYBviOg2wRuD4znHhYW4d3ulxJC",
+	"3IMeSj/KIqCNhohla/duYaRKhsYd0DV3cw7i3vejLv62I11f4DRPBjrHRG/jt90FQ60b1HZ189ZuB5HX",
+	"e2kcgExx9X056RVUT+vhoTWWNm5znxXkPqHaIbVZK4a9lh3XUeN7Y59kJocF4O9xYmDguw+sPwvLvdjF",
+	"Wk9rC5uMdDWzsZW/rD2zX1Zt6zAw1Onc9RhsPf+eAv4tNtNoXAi91QDGZL+RIXWKXPH9HZ8NC63U7mUT",
+	"OGTO37wbu2poKATstBN79hSwY5xFBC9pQuV2lBg2DJO877cZTmkELP3ZsjV+iWSEr7fjS+qPKDpfVvxv",
+	"UQy6UDdhRZwRIV4WK9G68Zzgq44zfQkU7kNOr0ESiwYkWP6ovuoUNnahaAVSDi6Ny3dXHVbxz91nG5a/",
+	"FYSbtpVjXQ/VgOX+aoDlp7oSp5K9Rl6h/v4b6Kq8M1x53/bpI4t0irLBZX+Ph2ZPTBN/UzZ23TFBrRNs",
+	"NYR+yFjzdUOEcBH0/oXWL6my2WFdCn7U4cfjmg9V9aZv6TVB5BZHMtkilhGlLAGDfssTBK0ZSYbpc5qQ",
+	"F/EFWYmmx9N+3Ra5mhfLhEZQPkNNpstoJDS7slERMHivMhn1jbUHHg9KOxqa5OalP1XVQO3ecT80UNiE",
+	"OFY16Ep8ZUtjHjMIijxuSHSF8BorjdY3qu8Tonm3G5G+kDLJnfdqQLxrh0HbzNGjQv7oYvRfCDFaRYqw",
+	"JGumSYBLY8AS2zY3a+e2WBaCKhYy4ZC88b6r+Horp3ZdRUdVihXkmnAj/5RVQqikEWi2N5ibAnU0W7Hd",
+	"zg69vbA8s7dCfzBgCeN7REBfFNluQZWqOxzObOqX3yI8dQYsmz/B6Hqg6yAU6DJidURC11YLPbC4c+8C",
+	"/j5GPh+Luox2HlZ1Gea+ILDKVXbB4wtRsnJXwxGyg6B5U/URtYq0O75UIhHye9bhR0nYTd+fMyZJewxS",
+	"TmW0OYuiguNonDaUcyKq8c1daQP2yzag/OSVDhpDfcYXEd+VXd9hYuhxw5F8fPGiS0nyNoqm60Pt3zcd",
+	"qJHz76mdVQtml/P33YIh56Naa4+vr36veuROjCqiiJB4TP3W/W/MlgSuXVq1rFn/BXnfeuH89qpKkPRd",
+	"D5RTu1dNiV0VG1tz4gcVlLzXa6hqrT2CeZdDWy3eCzm10O8/KN3Pu4SwdNtnw20mRFjogoZlmnzMoiJV",
+	"G0KVVPUB7fZ3gWw8PRgTw3pvCI9uutAkI+zKpx/iiuZ5F/Uo7QrVS/shI0o/JohlJocXVEGSo5yzuIh0",
+	"GvGYHAGzzfdtVylIVCjJ71Kdzmjz0B3nrNA1BRr51GevX6ArsjXFYmOdffxPbd5TfxDmL/8EvVoN2hAc",
+	"Q4EqTQyC/z05e/1iohvv2PeoO/Lc2ZY87asrfMZ5rpcHUbLgWpXH6NvXb76yVbeQXrFnA0b1n5zleddG",
+	"dLegnWBgHOEM/aC+QziKiBBIsiuSqYeFkZ5E/2Ya6Awy2ILrRWTW3UgJpMs0ImpiBSywmM6Q+oBxE/IO",
+	"yehPEcHRRts32ErDQhco1T102E2GaEwySSU00nF1EitTnZss+MovwagDmxOnjx6pP00xjfHNehqx9BFs",
+	"9pEd4LryeZGO4pQTHAenwUWRIR3mRwTEDqrfI32DYFGy399wqqROPUD/ThMoHZOJXJliJDc0W+uxcQr3",
+	"fKb+T4UkXCOiW6cQpjqp7oAQXKhfqr9qDo/Ur6faQXZFBh0aPqxYUvTF3d3dGV1b19OSpnOkwTwTHK8k",
+	"qOoibv6GbBmY4HloXY0VXgkqJM4kSvEVQRBUGepjuipIusipS9+ycA6hNG1ZEkl99nOmTUvV1vhI9y1T",
+	"NMhseYpeMjWxuZI/wbqoDOYMXdd9UZaGVeuJP/+c2ZwJXaiAmKYNumAKlQgqF+B4Cx/Aa16RG9tXHBII",
+	"YKSusuKMYQmWZs6fs0r7E/TNNeFbBGlBam7cLAKBbjZMEPRPnfD+TyTwVmhqW5ZVqBZRmP6cQUJuRDKh",
+	"Q7rgRa0o4cFp8FL//oKsJoqncUqkNveae/d/6RN/IGlrLMkN3qIlkTeEAMTdJWskVjBzeRUAeHtVU+eN",
+	"s4jidak6DebT2XRWaf8UHEzn05mp7QIv9RE0dW2r4A4VpKCwxApqHsLVRJ6ZXYEmIZgrTkWjjc35gD2X",
+	"9bwQuYWCwRt2owaoh6JAF2FdWjmGP6Q425q+YF4nsA1WiL8COaTC34Nviax3i4MgZlDK4VyL2cw+QuuG",
+	"z/PEVC559NEkQ5BbcOY3+scNaRf3vk3guu9t2o5x71y6uq1bNnWtMU22OkjStTzzg8ez2d17r1GcbhAG",
+	"lOb00aP54olCiekcCmY9MmgxBWj4WNL/+RanSaWp3Ls66uh+iPql6lOXVg1Xrto7tXkntkJbtQjdu9/q",
+	"JZqMsKirMpkfbAGl4PUPl28a+MKLzOtkKWxxo9PgkSFpj8zajxyUy1d67kikpYsrm9MElFbRG2BHiprp",
+	"NpUCsWwa3L1Xd2EO1/c+tXQ5orGfLrR3d9eGgrT87CuBvL8DjzvU76JtHfd+Hn2NY2tKhCHz3UPeZk4S",
+	"iPWgg92DnjO+pHFMQCE+XJzsHvGGsVc4217Yhqp3YXA05EQKdjzDiatfczRbDILDt/pB6yEDjnSpO5a+",
+	"zcrqZTD0cPdQs9QbmhJWGAHdIeEzuMclMZgXIipFB8UNHZ1xyYSarAC7wGuhGzk7LFGU7Hai/WkTKs5b",
+	"Hpvai3sqpQjxyHF98Fa3Z1opma8uX+i+jpYU6CquwOrhlcFfaYSTZ1hitKbXJJsiW20NWj2ZZbUMUZUe",
+	"oIriYuYJEDYbpS5CgFhRb51W5zMg4ZDnZR8eUMWJhKKk75oeT11hC0FQHKSWKUBnsU6ggTmm6MLUJipF",
+	"IoFTAgqFujmTQy4LnpnjAv81YlQlqBVzLfCZ06rzdeo9L2KS5gzSX4zWU5Id30BzdLSrasF7lzL6tSnV",
+	"NpzNAolQvz2Yucb2NuPEGTJSk9TjaqsOppH2ohz5qirHJu7kfpKC3zKscpzGtoFHEhMlrmA4m86ODz1m",
+	"tWGJnCh9H2o3Q0IWzdZQrFgEpycziBrXP7yzBYmDxWzxeDKfTxYntkHQ6eOTo5lpWfR4Np+5CM7Hh8ez",
+	"u7Ax8mDmRj6ZHZYjF97IowOQJER5N++cIlPJ7TFJO4u5EhLUYuYjk/Nj/jw/eVz9s58LVH71ZK6+eu9V",
+	"mvCNQI/VXr1sZfXvD7P55vbgxk8DLjOTNREdiTm61WU7cy0pD66pLWV9x7tQAXo3vfc7S/6+OfNsAGc+",
+	"Z9kqodrsdzgfsMRrvE0Yjt8w9hJznf95OD8ach6TLkDiVySmWLcbU/LDYsjgnLOICGE585eWOgZc2PdM",
+	"vlC0Rinv+sr+3YQV+5YQNrwdsWtimjwzqGMX460INf8riQlwP48uIEd8fMnFK+r83ost1NqA5h97SjNe",
+	"hmW7LFOm68LbF0+7MmKtvQq7rNivdDoK5H/Dx0p+i5iQT1ElvxflnOXM2smAExFhphM+rfFyfqdIPT7K",
+	"08p3ZdgTyA9N4UZ3qbl0GaF783Sb1+xnMNdSkl0i/nwxPaqn0j+up8fPKynJbanD1eTfSpLvYIpfy+X+",
+	"HKJCGxObH3XwsNsuHlbJ/W0Ftk28f9coDLEoaz8Ef1dQQgAlJSdfE6TBCJ6h+QylNCukNsjugL5fFeJA",
+	"y4MuU/9drXDO4XTRLI8zmx4dVyrfHLQhRbN+zWx6+KSBLf3bvXt/Nx4l+mQAd9avkCYGnsKln32KY4Lo",
+	"CuFs+3tXuofQ+u+ZfM6KLH6QBR5kgdGyAHhbGLdPw1l7S24I/itrErWPC5wHfWy/i8MD3e5g8JU+Ye0s",
+	"/qx0X1CBMHS707o2yUWo94oz5HFSbcWgApyCwHgVa9ce+6l1V2WExMJN/XRXbzr4HpVhHlP3B+yZQXiR",
+	"gdHEK0BPZaX0fBfTd63p7mPQ0FuiLPt0Fg3TUtnV0Yd7kDc0Ir9zs4bjyq5Jn9/Hrl6x2iQHaifkpuCZ",
+	"NiKjVyyL8daziP9EyFWyRXmRiDI2Rd1S9VLBt/qrl2npR4w4zqgjOr30ZJ18fKeU8up8MZEkkudqZ5Wp",
+	"OBVXbzaciA1LwHxB1xsFuOEMtqMh6OeQvZpX0iaNnXQIY9fdwph/s17sYGmXOX4zPz6dzU5ns380QvuH",
+	"XD5VO7lZfTiKF/92qFCJPmwHyT2wpU8ss9cSIgz9SBU9cQTfGZdtjKHu01q2ef2PNNs8yHYPst3nlO3O",
+	"gfqFbdJMaCQn98C8jsGe/1TLaJ/MvNMQ/sowmEdAa3sEPyNYCV2iSCAMuzd6spK2qLhC0pI8Iwo6eU/Q",
+	"X0mov4FseSDvKaYZWuFIMm6UxEa/Lz0LiG7aGVJNjxRKClWnakpyzyqUeW/JpX1ZC+o6mU9JTIsUeCOA",
+	"STHHd7r/k05wTHAG7bCGEXjY/ecUAtylY3lBxdVbAWLuwXwxC/XfdHHj2XT25KAlpfWdJ0ZckixWrKUQ",
+	"m1LMzcgNEjRbJ/rCMXoyifEW5ZyktEiR5BQnkLB3m5NIkvhFmkNM2Gw6P3ZAhOsUZP0hJh9WnJAARNEd",
+	"kDe7s8Wsaj8qscddinHpBM++CRSD9z+C+yq/cKsbpFWX+z1DeYK3AtEMLeZguQ3C4FJHtwIQEiwkkjcM",
+	"cZIQLHSaEq0fyhY0cTv7y7NvQjV19hfzd3Xkl+QavgF5Qv/KlH6ZTY/nYVDoG5wv5uCeAr+RudXDxfF8",
+	"1uk56pDz5L0dRwaH+0QTLebZQoe/d5PQA1P/YztvaBYj18pUsUHgamyFEoKvabYO0ZqzIofYayhybxim",
+	"JYqUI21yrvB1rzHnyHgTj4dzMtE/dfPxSwi/Msmq0BaKE5yUB3qqg8e5LrdtNm+UMWis3eo8QZXeDNo0",
+	"ZMdSU77bU5W0VcZ+oDS4Jv/WwpPfaOE+bLzaTMN2yqg0wjD2DuBJHs1/AiRdN5QCrtXaC8PUe6u2u6gy",
+	"raEEs61zyGfh/X4nnEp7G8U9wi6QafYQfTiJ5veBoJe3rRsaBj8RU9R9ywqEkdK4vTEKUzcEc0Rl6bCz",
+	"wb3/wwoOjdyQaxKIJMfRlcJEeMKdV1ZpW1NRyE9KG4XNZal0p9lx2W1sdrHoYLPFvdlsS+uTLm5r+9JL",
+	"G9LtTqXepSCZ/I/zyjzw7D80zza6iWOPwHbKd8A8ZqT4uOWF+/DnPhW7Uh2yS802aUC1ipxeB4wNEyRD",
+	"xg0EnlWaEsRxtibOjKcLfEJoKPpTkasjzmezP1fDRE1NWaOQwwKTOXwawt/9SrPOhQs6u6512+TZZ03r",
+	"6n0Vb1tb1VDrmoVWFzt9B3TN0zUV1c8QJznBMrRQ4wVYC4pMCTxq76/oLc3WCpIgEhVxvFXD0i3KNywj",
+	"SOQEXwEavG8zBg92mtdrzH6pSIqDDmYjegIpfAwtazS/q5abXLj6irOpYmnuVvR9KMWzXou5rCI8mx55",
+	"9YFnft3f2fSoWoHZasS68GjYswmvAPM7v07k3Pvq2NV4DDQ6gLrf9u1kNn1cfpzS23FRErWysx18WHiu",
+	"jgfN94GL/u656Cvdo9bxxwoG64g9/QY1L3Gsi3HDiYA8fBql12VzPrJsvCdoQQ+qxhoopdPGGcD210Tq",
+	"sAI74Yv4qTbS59jFDEYFF5DUHOuckSkCNVWxEcb1bDrhwAkXLuRQCds2iiPnLGXSBDEKyIjqCkU4d8f7",
+	"pO73ZRFDVuPRbFa6UKlCbPTNa5TgIos2QakdufYPRkNaTA7mgev04H45m5edR86MShmcBi/ZZEV9m8ma",
+	"xGh+rESNg0NkAjbf/g2g8S3hKc62wUgnqAPTl3WZ+zp0BaQDHN+gSUdp/uHwIPjkd9Cjsd7zYoZ4sNu1",
+	"33mX9vvLvbXfBhIMUYBNcJB1hjtCAn5vBZSH4MQHjv/gwPYc2IpHmrfh1VNwD8dn7e7PI9XlkrGvObuR",
+	"m7L/1U7XNOh5BedKINGDEbfcXXKSxaHmwjGn10QgKkMkaEoTzBHmkgqpX74CE+ZUQImZ0vF8ztKcSCoZ",
+	"d07n0Dg1oTtFsi0FI5fL2KUhfwvbuw9Lt0u8UmtrZa+50bIY+iAqqndly+Z9Tk6qr0eP8Xb7zv5Fu50P",
+	"p3PT+iPZvrRMKjg90uW0DMe8rFwhOtPqp7piM6P21QanwesEbwF1cQwlrqlzNh8eKU3QfXi5YVxOrmlM",
+	"GOKkgICy8mMI6C+THN/9ZlIFD59AyYGk3Ojh0ZHLOzw8OIHSXtDIxHFr2Kx/5MfTw7Yjg++2zQEfXGif",
+	"MsJIwK5XjKeIxFS67GEmpDGsa5O4ZCCaI+982sLBtXQB0abbLiZ+eNzBxPm9mXgd/fp4uHnfD5rzAx/9",
+	"N+CjtvuSdbMZ9NVVCgytMrzEZdDacnQmIxBowj4ctk931tmH/dUJkLN82gJioAmD2vHMsleSxfDvlXbs",
+	"5iSiKxqhnHDK4imygrmttYQwJ5avxu6k2kjgNGdqyhvBnEkCwXDXpCptNMrevLJne2WOdg8W65t8Nd0e",
+	"oY9Ut/HFTb9dSXR5t+3XQ4bl9lw7+3W6mv13IHIm6QoaQpS86WA217zpmmSF4trH8+nj0CX5n84Xs0Od",
+	"2l5OtGWFLJakOtF88WTmT7Q4Opoujr2ZHh8cLyCsybP5vCsd2S+cQr1QqnlCoyvFsKALmSnMpLnmY7Vf",
+	"muZcN0IQwenxsS9SnBWySDPjTFAYxCjYjw/DAIw1wemhriNk0L6iB2sAU9Jek+BJ4B/wcHpYOd980VaO",
+	"AOb0oDJ9PPcHHc4OoRKBfZBu5EyXQGiisYkLM038PcCoqwo9q5yL/lMrrliSsBu4qRMIEExa5BOzyScH",
+	"j6fH/tHmx4eLxezu7h4vqLfugK2V9yAGPIgBv+9cP/MkwtLsFiLzbkzVxRqv1Dy1dPJ+GhmgEDR6ZLJh",
+	"uvl/b/uTP+HuBiZ/bmuOokbs7Djy506lGbpv3MsMruf50TRM0i7lsj+LKzgZxdnUDIOqlqA3iUcxSdk0",
+	"zQ+GiwH+xj+rYdqzkVQbf82mjw9benrNjyHtvN6764lSuG23rtn0yaJsxKXLzK1orE3HOtrYNJELcpaD",
+	"L7X6xeGi/IL/XMxmi8dLUHihH1fwHKX4I+P17lKnk5Ppcdl6azJTGnHZbetdtbGzrpdg+DbNJGf1psun",
+	"wFL9MYeHboTxA9eHqFkhfFo34Dp57HfZqvQHCL45CqotAYIzyErTXQCCy4SuN+rxrBIsEcuQKITENCMx",
+	"UvMg+M5a2k2VKr0p6CRU7Rgwm57MvWYA1nbWqqYvukoBpffW06tY3ceWH9TzB77876SeawvZVwLBww/R",
+	"FdmGyFKnULHuIpKFyV5iua7TnmxBjdcEosKcgV/txZhNfY4ezvwK0tgxRD3BrsvYLhegre19nYWEe0oB",
+	"liWFn6qZMiiVWCkGWKZ20RjhlSQc5SxJztS/DB3trhdoOfneufVl/ZI/drlAS/KD08ezktkmbLKigeWz",
+	"ZyilGfBZ3ao14CTBOp7KtmgNztAN5imCgWhDc7RhOVoSLDVQr2m2TVCk0MllcqVEqYPoYsNiIlBOccZc",
+	"28jT48Vwq6+PE1+82NBxZ8m8q25LiXRdfW2rXrMLEyoPv350g691ZhvlRFSd5SeV6HKDUQDkCTyljLFs",
+	"qscL+iv5egvCxNHiZDFTwktZHr1ZhRibxsBC/evDfLmIDuL/ZTbxl/mTx4eHh4vj2UyLY4Ku/3K4mket",
+	"fV/bMApiFiS/+vBkdYBPogX512BZpzh4PFoWLK0+14Sb0gH+iOP6iMflCFa0rXGoC0NC++GT+fHiyYH3",
+	"LMqchR/htGf2usf4Saovpk8AMxwAC0sxTU+Kh4KMD3EODwKgEwDti4LSRZyuaYYT83YglBFD6CLShKxD",
+	"xLtfIr4W+0wZ+H0NMm39aJ1UCJn0XmVnKJCtIzpjLWLpSHlT887Pxl/R26YsV+mJei+rzGADjG7bOrk+",
+	"sLyxbBzrtXodTEdb2wN/MQ/NSZfgkXULHmVHWN07wAS760sMTidPpgsvsy54wxhoL2BCdABCGeMpTqju",
+	"UvEUgVHf5HZAe5jl1ugGT1D8tVdtydZEJ/HE6kR+btwK08QFGQanwWR+iF6+fX6J/r//d24i7d1G57WN",
+	"chDwMeTrefxJx9h6HRB4QSbqO3/dHMM+3LpY6piHyRzFX795HegyzRDX/+S4RJpah2HT5tQpZHuhUB8r",
+	"9lo86Gt8MIo88MTfc+yfbqpt2KBprl1SkRC5htqK77iO2q4x9/1NIbWeI508UTct0SlrWOIlFiSEkn9Q",
+	"9jaEIMAJkBKdVRe6OPwljq4gNTCLkaWztmuEX8HG1jFNMCj88L3ujmRCAA2P1TvdhihWhDLWCbVQ8Ngk",
+	"NTXZ6EWj9cp9M+Zs5INLcGa5zZgbTNe8LX1OxljeLPCz/nh5j+Vp2CsK/ktCJUHQWdBcjmKu4DMwPMOi",
+	"RFCCgmYrjp0xz+cl5gKBXblFjlwjEe2sqq81d2tZHJrY3j/lmkI/U9G62vtK9IXuw/ab12H1FCIYFNQU",
+	"MQGl1fRRPJ2Hurqz/sgUiLQlog2pU0BX1Mu582eLo1D/SkeO2vYCi9lM874SZVqB057c3iHPbKvyjJaT",
+	"R6i7FVzs47Cm/dADd+3mrg988jPxyT3aX5Xc0Tb22pM/7tYaL4pM6DovpueYiQ02ueRym5MKHwPOBy31",
+	"0YoVWezVcTPN8KdanlXyOmxMexmgTZ1phW/GQ3s7MXUDy7/bxViW1EeJVj75o9/6fW8uWbbzN/St3pjf",
+	"NuIfqwRAz/ovbL7uILm/tpPceiN+jQzQePgkDDTkTUSdJGsG6G2AYdgv1IFZJjSaFDwJfBXuu7OLH19c",
+	"fnj99uuXL84/vL14qVBD6fNPbWCHSbzEmQkTUd9IhmiqKJX22wBAoRVseUk3mANLU0zSKGlasOm8t70u",
+	"7kF1e2Auvz/mYu0LhqN8JVxrZ9NXVtEPjiMZguqjHZ6FoBkRAnElgt6DzwBtujXsRImeTcbyDH4vqt30",
+	"TPu6ENQm6FQjQpRzsiKcuP4uQsfemm1LxLKITNF3bOnagEKdNPUsdbh4xiTCqxWUiWyr9qk28lYQfm52",
+	"3aC3h83tf8OxULM9NH78oz0suHlfODMiGyepUuJ4KSIBVvuvyD6LAa8obG8dXElYtK+GkwgqKUSmSWXH",
+	"4wmdncPt0KQ8VnoPqzek6/7IDScEucwxEutCadBN2Ng4dFiIZPDL1rSK6sPqDdt4o5svlVvR3aQr712x",
+	"fW2sKKUDAYIxlWgJ8TQkWXXGXhig+6tMaNwZgjGbdQRd3Ecc865EX/AKF4l8bQrAN+rOr9siX8SuEI47",
+	"XWvWlLR75RoKl/a0jEm6MtssFX1n/PnIlufabuBK3t2FAStkXsjnjKdY6hr22pgAMqrCwjPPvY77avc3",
+	"Qik+siWc9yNbfpjNv3v29+Ovn7w6+N9H/7P420lgeyLbNkQNTKtDiRUyYvrKr3qA1h5gsCRY2ptu1i2u",
+	"Lnxdc2aVK9W8U58q4KLHeeX6UZWapbbBblmBPhZCer78hlnWRav5dliTHmLICZzqmnC8Jpf6UbrQhSNt",
+	"Wargm3dZoogiIoQ1I50cQY2kH+rNqIsM2m/3X64OF4ZP54uwvUuD+dLWMXZYebjwaflvAUR0XRKSVc2H",
+	"szczL8omwQLw+pr0GRkbCw1WJnwS2Vl4wtB6w0IeBI8/aA4IONb7JY7QiMDlu9Vic7FeEyEtF29pEDBC",
+	"PPGE/Ec1fpYXbWYkkic4sv2qywFT9EyzP1RKBmhFk8TFyKIVJYlS/pGxV0CxZALFWZ8irP+s2wiYv6+h",
+	"RgNObvBWoBuaial6NREVBGn25c0AA68JXypBI8dcAiyNfakpz7yFahavvQPfJwLzX8H4w1rlrE4pwHT/",
+	"HyQGGPAOt3v5EPwcFq8H0JagbTITX6HO2A2i0K8nIg+2qYewgt91KV5Z1XvLit3O8R43uEloif4KnhSw",
+	"wsrLvAcHtO7WVlX9OU1MSJRpbAzGqW1OpuinDcmAC5/rooBUIJOaFaIcC9BlsbAlA3Wh/dh0RbnVVQWb",
+	"vOklFfI7taEdWvYPWbJFauc6d4wKsz+nM/9SEGhuYlRm48T16Q/JilSBy7iPS+ex72t2jubQc0e/b+rT",
+	"YfcGbf9HgFrH9mC6ts21dNd1pXfKVnMTXmSDdvXGQN9cmZG4ck6uKSuEu5O2Lep77DUy9Od5NDbzV9vr",
+	"E8CUEw7rh2huyjV37QRCWSobMQ9Ga10pvqWpgt7c7Mn85HYEcXyEfworiH47734LnBYcnL57P6j8IRGS",
+	"puojo31ekBRTE7xwbDINPrLlh8XqOAaFufQ1XZAs1sFG6vYwh7ToFOrWgzFgzYkwsf0Qmt+5kXmluH+J",
+	"/wZQLb2Sw6BEn+A0INvv8n+cv3j8Is2v/yc53v7j4+bq1U+v6Orvw3n9d2ypXn0bnz9zxQkVoB/UxT8e",
+	"u1SYUeWXChNClJEbpSWVnTAM74MHOYLxQb/+bvZ3zq4bhmp2k2mKBf0jMCdISKXrcaITm1sNyCZvUAT3",
+	"pTjL7aV5r5UAqXklQOrguAyQWnQHSC232nNcWq0OZj2Pv2qxMp85bgTEtMjUNTp72m9BfjQLTh9PF2GQ",
+	"nxwFpwdzKHFu4q0OF2OIhIZfhzbwkS09U8EDpfgDxiEp1GySihbRNdThPLzIJlBVJCccmvjUvMVjScmj",
+	"38D4f9dNTKCKV2uqcJm7S2OEoTu3sW0ZMw6Jp+gMuScO+B5hzikU8hTGUwymJHj3kBtjP9AyHlsmJNVE",
+	"S0gG3fmo7CNWhRji6/rIll8JRONQCfvVrZtSqcaprY9h1gS5LsdQjMmIddp1UreidMib893y5r2Fu08q",
+	"083CwPYW7pjhiSuK3SH2Pbel8cBfWZX15rpyGETxeNVRIchYkSp1uLmNsnUeF6FdUiTR0M11dOzxIXy4",
+	"gTTWDUvkJKEZwUr2l1yf5zWj0GLyZHYXBrn5oaXc10kQmuqgj09cKdDHs/nMdcd6fHg8M80lRoiqvoLW",
+	"YEQjeEoPO/mPK379wHQ+kzcDGxposyTsq1QMJ4TAHtdWPPSItSKPhip/CrbzSEuDPWWidT6I5h1UICc9",
+	"2vAjxT2MfGi/weKKxEodVxzDVroUYNZxo6HubrLVnE1xKddDXTOpLGMSLYk34k+Hs5OWMlfn8IF6lSPY",
+	"zn8uM9nBLk52sYtz/35roTbwvO9nLSiVjz6V4ZOQYiM06TPAqjYY1Zzjj96m4IG0fwZ9AjANYUs1GfeJ",
+	"414UGxqMRYUO7H73W7AkmBN+Viia8+499N7O6d/ItvqbvPYbphByAb3wtff7VMmDQeh+vOEUmrPofeli",
+	"HPy6i5RSYT3x+qunphQbvyYxili+hVZBWssw5Q5xHCuaoWDQV4rF5ktDska0wXKdazOBAVwjt9/4M0NT",
+	"N03nZNjQJB0EJLxs6NQF0tRa/LpgoLZ6kqHX6AT6HkEpan9aV1OyOfXLRuun0HTvhibIar72Jov+vj0H",
+	"a3OFn4xJX7vwbTCkFW5NEESEE5qtvSlxIVlammlqdnadl2NSXzyYgo5mXAAJlivGUz/Z3ERLt0Ch1PGE",
+	"ehRKHlDI9hQ0E13Z08Ae3pDcEH9iwMuWk0O1hY1DRMRWK1sXXFdicDwMpXiLYtaSm98OgZ+Gx5tUQk39",
+	"IhAxA8+Jt6b1s929v/v/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

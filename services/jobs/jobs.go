@@ -76,6 +76,7 @@ type Service struct {
 	store   *Store
 	river   *river.Client[*sql.Tx]
 	runners map[string]Runner
+	tasks   []func(context.Context) error
 	files   artifacts.Store
 	links   Links
 	guard   *ssrf.Guard
@@ -94,13 +95,16 @@ type Deps struct {
 	Guard   *ssrf.Guard    // every callback URL goes through it
 	Secret  webhook.Secret // signs callbacks
 	Runners map[string]Runner
-	Log     zerolog.Logger
+	// Maintenance are further tasks the periodic maintenance job runs, such as deleting idle
+	// user contexts.
+	Maintenance []func(context.Context) error
+	Log         zerolog.Logger
 }
 
 // New builds the job engine. Start begins working jobs; Stop ends it.
 func New(cfg Config, d Deps) (*Service, error) {
 	s := &Service{
-		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, files: d.Files, links: d.Links,
+		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
 		guard: d.Guard, secret: d.Secret, log: d.Log, now: time.Now, waiters: map[string][]chan struct{}{},
 	}
 	workers := river.NewWorkers()

@@ -318,8 +318,15 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 	if err := w.s.Reconcile(ctx); err != nil {
 		return err
 	}
-	_, err := w.s.Reap(ctx)
-	return err
+	if _, err := w.s.Reap(ctx); err != nil {
+		return err
+	}
+	for _, task := range w.s.tasks {
+		if err := task(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reconcile fails the jobs that River has given up on without their worker recording an end:

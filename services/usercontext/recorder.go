@@ -1,0 +1,206 @@
+package usercontext
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aidawg/jarvis/services"
+)
+
+// Recorder writes entries off the request path, in the order they were recorded, by one writer
+// goroutine. Close writes everything still queued before it returns.
+type Recorder struct {
+	store   *Store
+	log     zerolog.Logger
+	queue   chan item
+	closed  atomic.Bool
+	closeMu sync.RWMutex
+	done    chan struct{}
+	seq     atomic.Int64
+}
+
+type item struct {
+	owner services.Owner
+	entry Entry
+	erase chan error // set for an erase, which waits for its turn in the queue
+}
+
+// NewRecorder starts the writer.
+func NewRecorder(store *Store, log zerolog.Logger, queueSize int) *Recorder {
+	r := &Recorder{store: store, log: log, queue: make(chan item, queueSize), done: make(chan struct{})}
+	r.seq.Store(time.Now().UnixNano())
+	go r.run()
+	return r
+}
+
+// ErrClosed is returned once the recorder has been closed.
+var ErrClosed = errors.New("recorder closed")
+
+// Record queues an entry for owner. It blocks only when the queue is full, rather than lose it.
+func (r *Recorder) Record(owner services.Owner, e Entry) error {
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	// Sequence numbers order the history even for entries in the same millisecond.
+	e.Seq = r.seq.Add(1)
+	r.queue <- item{owner: owner, entry: e}
+	return nil
+}
+
+// Erase deletes everything remembered of owner, after the entries already queued for them, so
+// that nothing recorded before the erase survives it.
+func (r *Recorder) Erase(ctx context.Context, owner services.Owner) error {
+	done := make(chan error, 1)
+	r.closeMu.RLock()
+	if r.closed.Load() {
+		r.closeMu.RUnlock()
+		return ErrClosed
+	}
+	r.queue <- item{owner: owner, erase: done}
+	r.closeMu.RUnlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops taking entries and waits until every queued one is written.
+func (r *Recorder) Close() error {
+	r.closeMu.Lock()
+	if !r.closed.Swap(true) {
+		close(r.queue)
+	}
+	r.closeMu.Unlock()
+	<-r.done
+	return nil
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	ctx := context.Background()
+	for it := range r.queue {
+		if it.erase != nil {
+			it.erase <- r.store.erase(ctx, it.owner)
+			continue
+		}
+		// Batch the entries already waiting for the same user into one transaction.
+		batch := []Entry{it.entry}
+		var next *item
+	drain:
+		for len(batch) < 100 {
+			select {
+			case n, ok := <-r.queue:
+				if !ok {
+					break drain
+				}
+				if n.erase != nil || n.owner != it.owner {
+					next = &n
+					break drain
+				}
+				batch = append(batch, n.entry)
+			default:
+				break drain
+			}
+		}
+		r.write(ctx, it.owner, batch)
+		if next != nil {
+			if next.erase != nil {
+				next.erase <- r.store.erase(ctx, next.owner)
+			} else {
+				r.write(ctx, next.owner, []Entry{next.entry})
+			}
+		}
+	}
+}
+
+func (r *Recorder) write(ctx context.Context, owner services.Owner, batch []Entry) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = r.store.record(ctx, owner, batch); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	r.log.Error().Err(err).Str("tenant", owner.Tenant).Str("user", owner.User).Int("entries", len(batch)).
+		Msg("record user context")
+}
+
+// Summarize keeps what a history entry should say of a request body: no secrets, no query
+// strings of links (they often carry tokens), no free text beyond 200 characters, and lists
+// reduced to their length.
+func Summarize(body map[string]any) map[string]any {
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		if secretName(k) {
+			continue
+		}
+		out[k] = summarizeValue(v, 0)
+	}
+	return out
+}
+
+func secretName(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"secret", "token", "password", "apikey", "api_key", "authorization", "credential"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func summarizeValue(v any, depth int) any {
+	switch x := v.(type) {
+	case string:
+		if u, err := url.Parse(x); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			u.RawQuery, u.Fragment, u.User = "", "", nil
+			return u.String()
+		}
+		if r := []rune(x); len(r) > 200 {
+			return string(r[:200]) + "…"
+		}
+		return x
+	case []any:
+		if len(x) <= 3 && depth == 0 && allScalars(x) {
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = summarizeValue(e, depth+1)
+			}
+			return out
+		}
+		return map[string]any{"items": len(x)}
+	case map[string]any:
+		if depth >= 1 {
+			return map[string]any{"fields": len(x)}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !secretName(k) {
+				out[k] = summarizeValue(e, depth+1)
+			}
+		}
+		return out
+	}
+	return v
+}
+
+func allScalars(list []any) bool {
+	for _, e := range list {
+		switch e.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
+}
