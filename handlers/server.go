@@ -2,8 +2,16 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
+	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/checks"
+	"github.com/aidawg/jarvis/services/modules"
 )
 
 // Options are what the handlers need to know about the deployment.
@@ -13,20 +21,64 @@ type Options struct {
 	AuthMethods []string // as the contract's IntegrationInfo names them
 }
 
+// Deps are the services the handlers carry operations out with.
+type Deps struct {
+	Router *modules.Router  // the AI Dawg modules, remote or embedded
+	Checks *checks.Registry // health probes and validators
+}
+
 // Server implements jarvis.StrictServerInterface.
 type Server struct {
-	spec      *apispec.Spec
-	opts      Options
-	available map[string]bool // operationIds this server carries out rather than answering 501
+	spec *apispec.Spec
+	opts Options
+	deps Deps
 }
 
 var _ jarvis.StrictServerInterface = (*Server)(nil)
 
+// operationNeeds lists the operations whose handlers do real work, with the AI Dawg commands
+// each needs; an operation missing here answers 501. A handler that starts using the router
+// adds its operation and commands here, so that getIntegrationInfo stays true.
+var operationNeeds = map[string][]modules.Ref{
+	"getIntegrationInfo": nil,
+	"runHealthChecks":    nil,
+	"runValidation":      {modules.CmdRunValidation.Ref},
+}
+
 // NewServer builds the handlers.
-func NewServer(spec *apispec.Spec, opts Options) *Server {
-	s := &Server{spec: spec, opts: opts, available: map[string]bool{"getIntegrationInfo": true}}
-	return s
+func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
+	return &Server{spec: spec, opts: opts, deps: deps}
 }
 
 // Available reports whether the server carries out the operation rather than answering 501.
-func (s *Server) Available(operationID string) bool { return s.available[operationID] }
+func (s *Server) Available(operationID string) bool {
+	ok, _ := s.Availability(operationID)
+	return ok
+}
+
+// Availability reports whether the server carries out the operation, and if not, why: its
+// handler is not built, or an AI Dawg command it needs is carried out neither by the
+// embedded modules nor by a configured remote backend.
+func (s *Server) Availability(operationID string) (bool, string) {
+	needs, built := operationNeeds[operationID]
+	if !built {
+		return false, "its handler is not built on this server yet"
+	}
+	var missing []string
+	for _, ref := range needs {
+		if s.deps.Router == nil || !s.deps.Router.Serves(ref) {
+			missing = append(missing, ref.String())
+		}
+	}
+	if len(missing) > 0 {
+		return false, fmt.Sprintf("it needs the AI Dawg commands %s, which the embedded modules do not carry out and no remote backend is configured for",
+			strings.Join(missing, ", "))
+	}
+	return true, ""
+}
+
+// meta describes how an answer was made.
+func meta(ctx context.Context, servedBy jarvis.ResponseMetaServedBy, start time.Time) jarvis.ResponseMeta {
+	ms := int(time.Since(start).Milliseconds())
+	return jarvis.ResponseMeta{RequestId: services.RequestID(ctx), ServedBy: servedBy, DurationMs: &ms}
+}

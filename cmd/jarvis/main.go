@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,8 @@ const usage = `usage: jarvis <command>
 
 commands:
   serve               serve the API (configured by JARVIS_* environment variables)
+  aidawg serve [--addr 127.0.0.1:3001]
+                      serve the embedded AI Dawg modules alone, on the AI Dawg contract
   openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
   config              print the settings and their defaults
   version             print the version
@@ -41,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(stdout)
+	case "aidawg":
+		return aidawg(args[1:], stdout, stderr)
 	case "openapi":
 		cfg, err := app.LoadConfig(os.LookupEnv)
 		if err != nil {
@@ -94,6 +99,36 @@ func serve(logOut io.Writer) error {
 	log.Info().Str("addr", ln.Addr().String()).Str("publicUrl", cfg.PublicURL).Str("env", cfg.Env).
 		Str("version", app.Version).Msg("serving")
 	if err := a.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+func aidawg(args []string, logOut, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprint(stderr, usage)
+		return errors.New("usage: jarvis aidawg serve [--addr host:port]")
+	}
+	fs := flag.NewFlagSet("aidawg serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3001", "address to listen on")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := app.LoadConfig(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, logOut).With().Str("role", "aidawg").Logger()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info().Str("addr", ln.Addr().String()).Msg("serving the embedded AI Dawg modules")
+	if err := app.ServeEmbeddedModules(ctx, ln, cfg, log); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped")

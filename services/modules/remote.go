@@ -45,7 +45,7 @@ func DefaultRemoteOptions() RemoteOptions {
 		MaxAttempts:      3,
 		BackoffBase:      200 * time.Millisecond,
 		BackoffMax:       2 * time.Second,
-		MaxResponseBytes: 4 << 20,
+		MaxResponseBytes: 4_000_000, // 4M, as the setting reads it
 		BreakerFailures:  5,
 		BreakerCooldown:  30 * time.Second,
 	}
