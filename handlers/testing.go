@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/checks"
+	"github.com/aidawg/jarvis/services/modules"
 )
 
 func (s *Server) RunHealthChecks(ctx context.Context, req jarvis.RunHealthChecksRequestObject) (jarvis.RunHealthChecksResponseObject, error) {
@@ -59,8 +61,9 @@ func (s *Server) RunValidation(ctx context.Context, req jarvis.RunValidationRequ
 		if se.Code == services.CodeUnprocessable {
 			// Jarvis made the params, so the caller cannot correct them: AI Dawg and Jarvis
 			// disagree on the contract.
-			se = &services.Error{Code: services.CodeBadGateway, Err: se,
-				Detail: "AI Dawg refused the validation request Jarvis sent. Retry later; if it persists, report the requestId."}
+			se = &services.Error{Code: services.CodeBadGateway, Err: se, Detail: fmt.Sprintf(
+				"AI Dawg refused the params Jarvis sent for %s: AI Dawg and Jarvis disagree on its contract. Retry later; if it persists, report the requestId.",
+				modules.CmdRunValidation.Ref)}
 		}
 		return problem(ctx, se), nil
 	}

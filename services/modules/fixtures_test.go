@@ -25,24 +25,7 @@ type engagement struct {
 func (*engagement) Name() string { return "engagement" }
 
 func (m *engagement) Register(reg *modules.Registrar) {
-	modules.Handle(reg, modules.CmdAnalyzeSentiment, func(ctx context.Context, p aidawg.AnalyzeSentimentParams) (aidawg.AnalyzeSentimentResult, error) {
-		m.analyses.Add(1)
-		n := len(p.Texts)
-		switch {
-		case n > 0 && p.Texts[0] == "fail":
-			return aidawg.AnalyzeSentimentResult{}, errors.New("the sentiment model is not loaded")
-		case n > 0 && p.Texts[0] == "panic":
-			panic("sentiment model crashed")
-		case n > 0 && p.Texts[0] == "refuse":
-			return aidawg.AnalyzeSentimentResult{}, modules.InvalidParams("The texts are all stop words.",
-				services.FieldError{Field: "/texts/0", Message: "has no words to analyse"})
-		}
-		return aidawg.AnalyzeSentimentResult{Sentiment: aidawg.SentimentAnalysis{
-			Overall:      aidawg.SentimentScore{Score: 0.5, Label: aidawg.Positive, SampleSize: n},
-			Distribution: aidawg.SentimentDistribution{Positive: 1},
-			BySource:     []aidawg.SourceSentiment{{Source: "texts", Score: 0.5, SampleSize: n}},
-		}}, nil
-	})
+	modules.Handle(reg, modules.CmdAnalyzeSentiment, m.analyze)
 	modules.Handle(reg, modules.CmdSendEngagement, func(ctx context.Context, p aidawg.SendEngagementParams) (aidawg.SendEngagementResult, error) {
 		m.sends.Add(1)
 		return aidawg.SendEngagementResult{Campaign: aidawg.ReEngagementCampaign{
@@ -54,6 +37,25 @@ func (m *engagement) Register(reg *modules.Registrar) {
 	reg.Rule("segments-have-owners", func(context.Context) []modules.RuleIssue {
 		return []modules.RuleIssue{{Severity: aidawg.SeverityWarning, Message: "Segment seg_x has no owner.", Field: "segments/seg_x"}}
 	})
+}
+
+func (m *engagement) analyze(ctx context.Context, p aidawg.AnalyzeSentimentParams) (aidawg.AnalyzeSentimentResult, error) {
+	m.analyses.Add(1)
+	n := len(p.Texts)
+	switch {
+	case n > 0 && p.Texts[0] == "fail":
+		return aidawg.AnalyzeSentimentResult{}, errors.New("the sentiment model is not loaded")
+	case n > 0 && p.Texts[0] == "panic":
+		panic("sentiment model crashed")
+	case n > 0 && p.Texts[0] == "refuse":
+		return aidawg.AnalyzeSentimentResult{}, modules.InvalidParams("The texts are all stop words.",
+			services.FieldError{Field: "/texts/0", Message: "has no words to analyse"})
+	}
+	return aidawg.AnalyzeSentimentResult{Sentiment: aidawg.SentimentAnalysis{
+		Overall:      aidawg.SentimentScore{Score: 0.5, Label: aidawg.Positive, SampleSize: n},
+		Distribution: aidawg.SentimentDistribution{Positive: 1},
+		BySource:     []aidawg.SourceSentiment{{Source: "texts", Score: 0.5, SampleSize: n}},
+	}}, nil
 }
 
 func newRuntime(t testing.TB, mods ...modules.Module) *modules.Runtime {
