@@ -74,6 +74,11 @@ func Handle[P, R any](reg *Registrar, cmd Command[P, R], fn func(context.Context
 		reg.errs = append(reg.errs, fmt.Errorf("%s is registered twice", cmd.Ref))
 		return
 	}
+	if params, result := cmd.Types(); params.Name() != spec.Params || result.Name() != spec.Result {
+		reg.errs = append(reg.errs, fmt.Errorf("%s takes %s and answers %s in the contract, not %s and %s",
+			cmd.Ref, spec.Params, spec.Result, params, result))
+		return
+	}
 	reg.rt.handlers[cmd.Ref] = &handler{
 		spec:  spec,
 		typed: fn,
@@ -232,7 +237,10 @@ func Invoke[P, R any](ctx context.Context, rt *Runtime, cmd Command[P, R], p P) 
 	if f := checkParams(h.spec, v); f != nil {
 		return zero, f
 	}
-	fn := h.typed.(func(context.Context, P) (R, error))
+	fn, ok := h.typed.(func(context.Context, P) (R, error))
+	if !ok {
+		return zero, ExecutionFailed(fmt.Sprintf("%s is registered with other types.", cmd.Ref), nil)
+	}
 	out, f := rt.run(ctx, h, func(ctx context.Context) (any, error) { return fn(ctx, p) })
 	if f != nil {
 		return zero, f

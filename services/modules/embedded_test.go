@@ -76,6 +76,12 @@ func TestRegistrationMistakesStopTheRuntime(t *testing.T) {
 			modules.Handle(r, modules.CmdGenerateMusic, noop)
 			modules.Handle(r, modules.CmdGenerateMusic, noop)
 		}},
+		"a command with other types": misregistering{"music", func(r *modules.Registrar) {
+			modules.Handle(r, modules.Command[aidawg.AnalyzeTrackParams, aidawg.GenerateMusicResult]{Ref: modules.CmdGenerateMusic.Ref},
+				func(context.Context, aidawg.AnalyzeTrackParams) (aidawg.GenerateMusicResult, error) {
+					return aidawg.GenerateMusicResult{}, nil
+				})
+		}},
 		"a command not in the contract": misregistering{"music", func(r *modules.Registrar) {
 			modules.Handle(r, modules.Command[aidawg.GenerateMusicParams, aidawg.GenerateMusicResult]{Ref: modules.Ref{Module: "music", Action: "remix"}}, noop)
 		}},
