@@ -8,6 +8,7 @@ REDOCLY := tools/redocly/node_modules/.bin/redocly
 generate:
 	$(GO) tool oapi-codegen -config gen/jarvis/config.yaml openapi/jarvis.yaml
 	$(GO) tool oapi-codegen -config gen/client/config.yaml openapi/jarvis.yaml
+	$(GO) tool oapi-codegen -config gen/aidawg/config.yaml openapi/aidawg.yaml
 
 ## build: build the jarvis binary into bin/
 build:
@@ -25,11 +26,11 @@ $(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
 	npm ci --prefix tools/redocly --no-audit --no-fund --loglevel=error
 	touch $@
 
-## lint: go vet, and the contract against Redocly's recommended rules
+## lint: go vet, and the contracts against Redocly's recommended rules
 lint: $(REDOCLY)
 	$(GO) vet ./...
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1 \
-		$(REDOCLY) lint --config openapi/redocly.yaml openapi/jarvis.yaml
+		$(REDOCLY) lint --config openapi/redocly.yaml openapi/jarvis.yaml openapi/aidawg.yaml
 
 ## check: what CI checks besides the tests: generated code current, go.mod tidy, lint
 check: lint

@@ -21,7 +21,9 @@ import (
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/services/artifacts"
+	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
+	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/storage"
 	"github.com/aidawg/jarvis/services/usercontext"
@@ -111,12 +113,30 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
 
+	router, err := newRouter(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	registry := checks.New(probeTimeout)
+	registry.SetRequestCounter(metrics)
+	registry.AddProbe(checks.EmbeddedModulesProbe(router.Embedded(), router.Remote() == nil))
+	if remote := router.Remote(); remote != nil {
+		registry.AddProbe(checks.RemoteProbe(remote, !router.Fallback()))
+	}
+	registry.AddValidator(configValidator(cfg))
+	registry.AddValidator(checks.ModuleRules(router))
+	registry.AddProbe(databaseProbe(db))
+	registry.AddProbe(jobQueueProbe(engine.svc.Store(), 5*time.Minute))
+	registry.SetJobCounter(jobCounter{engine.svc.Store()})
+	registry.AddValidator(dataValidator(db))
+
 	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
 		AuthMethods: []string{},
 		SyncWait:    cfg.SyncWait,
-	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts})
+	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts, Router: router, Checks: registry})
+	registry.AddValidator(apiValidator(spec, server))
 
 	e := echo.New()
 	e.HideBanner = true
@@ -170,6 +190,25 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	a.echo = e
 	ok = true
 	return a, nil
+}
+
+// probeTimeout bounds each health probe of runHealthChecks.
+const probeTimeout = 2 * time.Second
+
+// newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
+// JARVIS_AIDAWG_URL names one.
+func newRouter(cfg Config, log zerolog.Logger) (*modules.Router, error) {
+	embedded, err := EmbeddedModules(log)
+	if err != nil {
+		return nil, err
+	}
+	var remote *modules.Remote
+	if cfg.AidawgURL != "" {
+		if remote, err = modules.NewRemote(embedded.Contract(), cfg.remoteOptions(log)); err != nil {
+			return nil, err
+		}
+	}
+	return modules.NewRouter(embedded, remote, cfg.AidawgFallback == "embedded", log), nil
 }
 
 // Handler is the whole HTTP surface.

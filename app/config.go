@@ -16,6 +16,9 @@ import (
 
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/webhook"
+	"github.com/rs/zerolog"
+
+	"github.com/aidawg/jarvis/services/modules"
 )
 
 // Config is every setting, read once at start.
@@ -31,26 +34,36 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
-	DatabaseURL         string // postgres:// for PostgreSQL; empty for SQLite under DataDir
-	DataDir             string
-	SyncWait            time.Duration
-	JobTTL              time.Duration
-	JobWorkers          int
-	JobMaxAttempts      int
-	JobTimeout          time.Duration
-	JobRescueAfter      time.Duration
-	JobRetryBackoff     time.Duration
-	MaintenanceInterval time.Duration
-	ArtifactSecret      string // hex; empty means a key kept in DataDir
-	ArtifactURLTTL      time.Duration
-	WebhookSecret       string // whsec_...; empty means a secret kept in DataDir
-	CallbackAttempts    int
-	CallbackBackoff     time.Duration
-	SSRFAllow           []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
-	EmbeddedMusicSpeed  float64  // seconds of audio rendered per second; 0 for as fast as possible
-	InstanceID          string   // this replica's name in the job queue; stable across restarts if set
-	ContextTTL          time.Duration
-	SessionTTL          time.Duration
+	DatabaseURL           string // postgres:// for PostgreSQL; empty for SQLite under DataDir
+	DataDir               string
+	SyncWait              time.Duration
+	JobTTL                time.Duration
+	JobWorkers            int
+	JobMaxAttempts        int
+	JobTimeout            time.Duration
+	JobRescueAfter        time.Duration
+	JobRetryBackoff       time.Duration
+	MaintenanceInterval   time.Duration
+	ArtifactSecret        string // hex; empty means a key kept in DataDir
+	ArtifactURLTTL        time.Duration
+	WebhookSecret         string // whsec_...; empty means a secret kept in DataDir
+	CallbackAttempts      int
+	CallbackBackoff       time.Duration
+	SSRFAllow             []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
+	EmbeddedMusicSpeed    float64  // seconds of audio rendered per second; 0 for as fast as possible
+	InstanceID            string   // this replica's name in the job queue; stable across restarts if set
+	ContextTTL            time.Duration
+	SessionTTL            time.Duration
+	AidawgURL             string // empty: the embedded modules serve everything
+	AidawgFallback        string // embedded or none
+	AidawgTimeout         time.Duration
+	AidawgBudget          time.Duration
+	AidawgAttempts        int
+	AidawgBackoff         time.Duration
+	AidawgBackoffMax      time.Duration
+	AidawgMaxResponse     int64
+	AidawgBreakerFailures int
+	AidawgBreakerCooldown time.Duration
 }
 
 // Setting documents one environment variable; the README's table is made from the same facts.
@@ -92,6 +105,16 @@ var Settings = []Setting{
 	{"JARVIS_CONTEXT_TTL", "24h", "A user's remembered context is deleted after this long without an action."},
 	{"JARVIS_SESSION_TTL", "2h", "A conversation's session data lapses this long after its last action."},
 	{"JARVIS_EMBEDDED_MUSIC_SPEED", "0", "Seconds of audio the embedded generator renders per second, like a hosted model; 0 renders as fast as the CPU allows."},
+	{"JARVIS_AIDAWG_URL", "", "Remote AI Dawg backend, such as https://aidawg.example.com. Unset: the embedded modules carry every command out."},
+	{"JARVIS_AIDAWG_FALLBACK", "embedded", "embedded: while the remote fails or its circuit is open, the embedded modules serve the commands they carry out. none: they do not."},
+	{"JARVIS_AIDAWG_TIMEOUT", "10s", "Deadline of each attempt of a call to the remote AI Dawg."},
+	{"JARVIS_AIDAWG_BUDGET", "30s", "Deadline of a whole call to the remote AI Dawg, retries and waits included; keep it under ChatGPT's 45s."},
+	{"JARVIS_AIDAWG_ATTEMPTS", "3", "Attempts per call to the remote AI Dawg, 1 to 10."},
+	{"JARVIS_AIDAWG_BACKOFF", "200ms", "Longest wait before the first retry; each later retry may wait twice as long (full jitter)."},
+	{"JARVIS_AIDAWG_BACKOFF_MAX", "2s", "Cap of the wait between retries (a longer Retry-After is still honoured within the budget)."},
+	{"JARVIS_AIDAWG_MAX_RESPONSE", "4M", "Largest answer accepted from the remote AI Dawg; a larger one is a bad gateway."},
+	{"JARVIS_AIDAWG_BREAKER_FAILURES", "5", "Consecutive failures of a module that open its circuit."},
+	{"JARVIS_AIDAWG_BREAKER_COOLDOWN", "30s", "How long an open circuit fails fast before one call probes the module again."},
 }
 
 func defaultOf(name string) string {
@@ -121,6 +144,22 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return d
 	}
+	count := func(name string, lo, hi int) int {
+		raw := get(name)
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number from %d to %d", name, raw, lo, hi))
+		}
+		return n
+	}
+	size := func(name string) int64 {
+		raw := get(name)
+		n, err := bytes.Parse(raw)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a size such as 4M or 512K", name, raw))
+		}
+		return n
+	}
 
 	cfg := Config{
 		Env:               get("JARVIS_ENV"),
@@ -132,6 +171,17 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		WriteTimeout:      dur("JARVIS_WRITE_TIMEOUT"),
 		IdleTimeout:       dur("JARVIS_IDLE_TIMEOUT"),
 		ShutdownTimeout:   dur("JARVIS_SHUTDOWN_TIMEOUT"),
+
+		AidawgURL:             strings.TrimRight(get("JARVIS_AIDAWG_URL"), "/"),
+		AidawgFallback:        get("JARVIS_AIDAWG_FALLBACK"),
+		AidawgTimeout:         dur("JARVIS_AIDAWG_TIMEOUT"),
+		AidawgBudget:          dur("JARVIS_AIDAWG_BUDGET"),
+		AidawgAttempts:        count("JARVIS_AIDAWG_ATTEMPTS", 1, 10),
+		AidawgBackoff:         dur("JARVIS_AIDAWG_BACKOFF"),
+		AidawgBackoffMax:      dur("JARVIS_AIDAWG_BACKOFF_MAX"),
+		AidawgMaxResponse:     size("JARVIS_AIDAWG_MAX_RESPONSE"),
+		AidawgBreakerFailures: count("JARVIS_AIDAWG_BREAKER_FAILURES", 1, 1000),
+		AidawgBreakerCooldown: dur("JARVIS_AIDAWG_BREAKER_COOLDOWN"),
 	}
 	integer := func(name string, min int) int {
 		raw := get(name)
@@ -235,6 +285,25 @@ func (c Config) validate() error {
 	if _, err := ssrf.ParsePrefixes(c.SSRFAllow); err != nil {
 		errs = append(errs, fmt.Errorf("JARVIS_SSRF_ALLOW: %v", err))
 	}
+	if c.AidawgURL != "" {
+		if u, err := url.Parse(c.AidawgURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("JARVIS_AIDAWG_URL=%q: want an http or https URL, such as https://aidawg.example.com", c.AidawgURL))
+		}
+	}
+	switch c.AidawgFallback {
+	case "embedded", "none":
+	default:
+		errs = append(errs, fmt.Errorf("JARVIS_AIDAWG_FALLBACK=%q: want embedded or none", c.AidawgFallback))
+	}
+	if c.AidawgTimeout > 0 && c.AidawgBudget > 0 && c.AidawgTimeout > c.AidawgBudget {
+		errs = append(errs, fmt.Errorf("JARVIS_AIDAWG_TIMEOUT=%s is longer than JARVIS_AIDAWG_BUDGET=%s: an attempt cannot outlast the call", c.AidawgTimeout, c.AidawgBudget))
+	}
+	if c.AidawgBudget > 0 && c.WriteTimeout > 0 && c.AidawgBudget >= c.WriteTimeout {
+		errs = append(errs, fmt.Errorf("JARVIS_AIDAWG_BUDGET=%s is not shorter than JARVIS_WRITE_TIMEOUT=%s: the answer of a slow call would be cut off", c.AidawgBudget, c.WriteTimeout))
+	}
+	if c.AidawgBackoff > 0 && c.AidawgBackoffMax > 0 && c.AidawgBackoff > c.AidawgBackoffMax {
+		errs = append(errs, fmt.Errorf("JARVIS_AIDAWG_BACKOFF=%s is longer than JARVIS_AIDAWG_BACKOFF_MAX=%s", c.AidawgBackoff, c.AidawgBackoffMax))
+	}
 	return errors.Join(errs...)
 }
 
@@ -249,4 +318,20 @@ func ListenerIsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// remoteOptions are the settings of the remote AI Dawg client.
+func (c Config) remoteOptions(log zerolog.Logger) modules.RemoteOptions {
+	return modules.RemoteOptions{
+		URL:              c.AidawgURL,
+		AttemptTimeout:   c.AidawgTimeout,
+		Budget:           c.AidawgBudget,
+		MaxAttempts:      c.AidawgAttempts,
+		BackoffBase:      c.AidawgBackoff,
+		BackoffMax:       c.AidawgBackoffMax,
+		MaxResponseBytes: c.AidawgMaxResponse,
+		BreakerFailures:  c.AidawgBreakerFailures,
+		BreakerCooldown:  c.AidawgBreakerCooldown,
+		Log:              log,
+	}
 }

@@ -1,13 +1,17 @@
 package app
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/services/modules"
 )
 
 func lookupFrom(m map[string]string) func(string) (string, bool) {
@@ -41,6 +45,78 @@ func TestLoadConfigReportsEveryInvalidValue(t *testing.T) {
 		"JARVIS_BODY_LIMIT", "JARVIS_READ_TIMEOUT", "JARVIS_WRITE_TIMEOUT"} {
 		assert.Contains(t, err.Error(), name)
 	}
+}
+
+// The AI Dawg settings' defaults are the router's own defaults.
+func TestAidawgDefaults(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "", cfg.AidawgURL)
+	assert.Equal(t, "embedded", cfg.AidawgFallback)
+	got := cfg.remoteOptions(zerolog.Nop())
+	want := modules.DefaultRemoteOptions()
+	want.Log = got.Log
+	assert.Equal(t, want, got)
+}
+
+func TestLoadConfigReportsEveryInvalidAidawgValue(t *testing.T) {
+	_, err := LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_AIDAWG_URL":              "aidawg.example.com",
+		"JARVIS_AIDAWG_FALLBACK":         "cache",
+		"JARVIS_AIDAWG_ATTEMPTS":         "0",
+		"JARVIS_AIDAWG_MAX_RESPONSE":     "lots",
+		"JARVIS_AIDAWG_BREAKER_FAILURES": "x",
+		"JARVIS_AIDAWG_BREAKER_COOLDOWN": "-1s",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"JARVIS_AIDAWG_URL", "JARVIS_AIDAWG_FALLBACK", "JARVIS_AIDAWG_ATTEMPTS",
+		"JARVIS_AIDAWG_MAX_RESPONSE", "JARVIS_AIDAWG_BREAKER_FAILURES", "JARVIS_AIDAWG_BREAKER_COOLDOWN"} {
+		assert.Contains(t, err.Error(), name)
+	}
+
+	// Values valid alone but not together.
+	_, err = LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_AIDAWG_TIMEOUT":     "20s",
+		"JARVIS_AIDAWG_BUDGET":      "15s",
+		"JARVIS_AIDAWG_BACKOFF":     "3s",
+		"JARVIS_AIDAWG_BACKOFF_MAX": "1s",
+	}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "JARVIS_AIDAWG_TIMEOUT=20s is longer than JARVIS_AIDAWG_BUDGET=15s")
+	assert.Contains(t, err.Error(), "JARVIS_AIDAWG_BACKOFF=3s")
+	_, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_AIDAWG_BUDGET": "90s"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "JARVIS_WRITE_TIMEOUT")
+}
+
+// runValidation's config checks flag what works but will surprise.
+func TestConfigValidator(t *testing.T) {
+	issues := func(vars map[string]string) map[string]string {
+		t.Helper()
+		cfg, err := LoadConfig(lookupFrom(vars))
+		require.NoError(t, err)
+		out, err := configValidator(cfg).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 5, out.Checks)
+		got := map[string]string{}
+		for _, is := range out.Issues {
+			got[is.Check] = string(is.Severity)
+		}
+		return got
+	}
+	assert.Equal(t, map[string]string{}, issues(map[string]string{"JARVIS_PUBLIC_URL": "https://jarvis.example.com"}))
+	assert.Equal(t, map[string]string{
+		"public-url":      "warning",
+		"environment":     "warning",
+		"aidawg-budget":   "warning",
+		"aidawg-fallback": "info",
+	}, issues(map[string]string{
+		"JARVIS_ENV": "development", "JARVIS_ADDR": "0.0.0.0:4000", "JARVIS_AIDAWG_URL": "http://127.0.0.1:3001",
+		"JARVIS_AIDAWG_FALLBACK": "none", "JARVIS_AIDAWG_BUDGET": "50s", "JARVIS_WRITE_TIMEOUT": "90s",
+	}))
+	assert.Equal(t, map[string]string{"aidawg-url": "warning"}, issues(map[string]string{
+		"JARVIS_PUBLIC_URL": "https://jarvis.example.com", "JARVIS_AIDAWG_URL": "http://aidawg.internal:3001",
+	}))
 }
 
 func TestLoadConfigTrimsPublicURL(t *testing.T) {

@@ -2,10 +2,14 @@
 package handlers
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
+	"github.com/aidawg/jarvis/services/checks"
+	"github.com/aidawg/jarvis/services/modules"
 )
 
 // Options are what the handlers need to know about the deployment.
@@ -21,24 +25,37 @@ type Deps struct {
 	Jobs     JobService
 	Links    ArtifactLinks
 	Contexts ContextService
+	Router   *modules.Router  // the AI Dawg modules, remote or embedded
+	Checks   *checks.Registry // health probes and validators
 }
 
 // Server implements jarvis.StrictServerInterface.
 type Server struct {
 	spec      *apispec.Spec
 	opts      Options
+	deps      Deps
 	jobs      JobService
 	links     ArtifactLinks
 	contexts  ContextService
-	available map[string]bool // operationIds this server carries out rather than answering 501
+	available map[string]bool // operations carried out by Jarvis's own services
 }
 
 var _ jarvis.StrictServerInterface = (*Server)(nil)
 
+// operationNeeds lists the operations whose handlers go to the AI Dawg modules, with the
+// commands each needs; an operation neither here nor served by Jarvis's own services answers
+// 501. A handler that starts using the router adds its operation and commands here, so that
+// getIntegrationInfo stays true.
+var operationNeeds = map[string][]modules.Ref{
+	"getIntegrationInfo": nil,
+	"runHealthChecks":    nil,
+	"runValidation":      {modules.CmdRunValidation.Ref},
+}
+
 // NewServer builds the handlers.
 func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
-	s := &Server{spec: spec, opts: opts, jobs: deps.Jobs, links: deps.Links, contexts: deps.Contexts,
-		available: map[string]bool{"getIntegrationInfo": true}}
+	s := &Server{spec: spec, opts: opts, deps: deps, jobs: deps.Jobs, links: deps.Links, contexts: deps.Contexts,
+		available: map[string]bool{}}
 	if deps.Jobs != nil {
 		for _, id := range []string{"getJobStatus", "listJobs", "getJobStats", "cancelJob"} {
 			s.available[id] = true
@@ -54,4 +71,31 @@ func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
 }
 
 // Available reports whether the server carries out the operation rather than answering 501.
-func (s *Server) Available(operationID string) bool { return s.available[operationID] }
+func (s *Server) Available(operationID string) bool {
+	ok, _ := s.Availability(operationID)
+	return ok
+}
+
+// Availability reports whether the server carries out the operation, and if not, why: its
+// handler is not built, or an AI Dawg command it needs is carried out neither by the
+// embedded modules nor by a configured remote backend.
+func (s *Server) Availability(operationID string) (bool, string) {
+	if s.available[operationID] {
+		return true, ""
+	}
+	needs, built := operationNeeds[operationID]
+	if !built {
+		return false, "its handler is not built on this server yet"
+	}
+	var missing []string
+	for _, ref := range needs {
+		if s.deps.Router == nil || !s.deps.Router.Serves(ref) {
+			missing = append(missing, ref.String())
+		}
+	}
+	if len(missing) > 0 {
+		return false, fmt.Sprintf("it needs the AI Dawg commands %s, which the embedded modules do not carry out and no remote backend is configured for",
+			strings.Join(missing, ", "))
+	}
+	return true, ""
+}

@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +18,14 @@ import (
 type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// Totals of the contract's operations, for runHealthChecks' figures.
+	total, errors atomic.Uint64
+}
+
+// RequestTotals counts the contract operations answered since start, and those answered
+// with a 5xx status.
+func (m *Metrics) RequestTotals() (total, errors uint64) {
+	return m.total.Load(), m.errors.Load()
 }
 
 // NewMetrics registers the request metrics on reg.
@@ -70,6 +79,12 @@ func record(log zerolog.Logger, m *Metrics, spec *apispec.Spec, c echo.Context, 
 		operation = op.ID
 	}
 	m.requests.WithLabelValues(operation, strconv.Itoa(status)).Inc()
+	if operation != "other" {
+		m.total.Add(1)
+		if status >= 500 {
+			m.errors.Add(1)
+		}
+	}
 	m.latency.WithLabelValues(operation).Observe(took.Seconds())
 
 	ev := log.Info()

@@ -12,9 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	oapimw "github.com/oapi-codegen/echo-middleware"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/services"
@@ -197,10 +194,10 @@ func collectSchemaErrors(err error, out *[]services.FieldError) {
 		}
 		var ve *jsonschema.ValidationError
 		if errors.As(e, &ve) {
-			JSONSchemaFieldErrors(ve, out)
+			services.JSONSchemaFieldErrors(ve, out)
 			return
 		}
-		*out = append(*out, services.FieldError{Field: pointer(e.JSONPointer()), Message: e.Reason})
+		*out = append(*out, services.FieldError{Field: services.JSONPointer(e.JSONPointer()), Message: e.Reason})
 		return
 	}
 	if errors.Is(err, openapi3filter.ErrInvalidRequired) {
@@ -208,50 +205,4 @@ func collectSchemaErrors(err error, out *[]services.FieldError) {
 		return
 	}
 	*out = append(*out, services.FieldError{Field: "", Message: err.Error()})
-}
-
-var english = message.NewPrinter(language.English)
-
-// JSONSchemaFieldErrors flattens a JSON Schema validation error into one entry per failing
-// field; a missing or unknown property is named by its own pointer.
-func JSONSchemaFieldErrors(ve *jsonschema.ValidationError, out *[]services.FieldError) {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			JSONSchemaFieldErrors(c, out)
-		}
-		return
-	}
-	at := pointer(ve.InstanceLocation)
-	switch k := ve.ErrorKind.(type) {
-	case *kind.Required:
-		for _, p := range k.Missing {
-			*out = append(*out, services.FieldError{Field: at + "/" + escape(p), Message: "is required"})
-		}
-		return
-	case *kind.AdditionalProperties:
-		for _, p := range k.Properties {
-			*out = append(*out, services.FieldError{Field: at + "/" + escape(p), Message: "is not a field of this request"})
-		}
-		return
-	}
-	*out = append(*out, services.FieldError{Field: at, Message: ve.ErrorKind.LocalizedString(english)})
-}
-
-func pointer(tokens []string) string {
-	if len(tokens) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(escape(t))
-	}
-	return b.String()
-}
-
-func escape(token string) string {
-	if !strings.ContainsAny(token, "~/") {
-		return token
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(token, "~", "~0"), "/", "~1")
 }

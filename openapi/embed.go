@@ -7,3 +7,8 @@ import _ "embed"
 //
 //go:embed jarvis.yaml
 var JarvisYAML []byte
+
+// AidawgYAML is the AI Dawg module API as written.
+//
+//go:embed aidawg.yaml
+var AidawgYAML []byte

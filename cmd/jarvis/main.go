@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,8 @@ const usage = `usage: jarvis <command>
 commands:
   serve               serve the API (configured by JARVIS_* environment variables)
   migrate             bring the database schema up to date (serve also does this at start)
+  aidawg serve [--addr 127.0.0.1:3001]
+                      serve the embedded AI Dawg modules alone, on the AI Dawg contract
   openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
   config              print the settings and their defaults
   version             print the version
@@ -45,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(stdout)
 	case "migrate":
 		return migrate(stdout)
+	case "aidawg":
+		return aidawg(args[1:], stdout, stderr)
 	case "openapi":
 		cfg, err := app.LoadConfig(os.LookupEnv)
 		if err != nil {
@@ -123,6 +128,36 @@ func migrate(out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "%s database %s is up to date\n", db.Dialect, db.Location)
+	return nil
+}
+
+func aidawg(args []string, logOut, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprint(stderr, usage)
+		return errors.New("usage: jarvis aidawg serve [--addr host:port]")
+	}
+	fs := flag.NewFlagSet("aidawg serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3001", "address to listen on")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := app.LoadConfig(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, logOut).With().Str("role", "aidawg").Logger()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info().Str("addr", ln.Addr().String()).Msg("serving the embedded AI Dawg modules")
+	if err := app.ServeEmbeddedModules(ctx, ln, cfg, log); err != nil {
+		return err
+	}
+	log.Info().Msg("stopped")
 	return nil
 }
 

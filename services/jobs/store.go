@@ -530,3 +530,39 @@ func scanJob(row scanner) (Job, error) {
 	}
 	return j, nil
 }
+
+// QueueState is how many jobs wait and run, everyone's together.
+type QueueState struct {
+	Queued, Running int
+	Waiting         int // queued since before the cutoff given
+}
+
+// QueueState counts the unfinished jobs of every owner.
+func (s *Store) QueueState(ctx context.Context, queuedBefore time.Time) (QueueState, error) {
+	var q QueueState
+	err := s.db.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN status = $1 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = $1 AND created_at < $3 THEN 1 ELSE 0 END), 0)
+		FROM jobs WHERE status IN ($1, $2)`, string(Queued), string(Running), queuedBefore.UnixMilli()).Scan(&q.Queued, &q.Running, &q.Waiting)
+	return q, err
+}
+
+// JobCounts counts every owner's retained jobs by status, for the health report's metrics.
+func (s *Store) JobCounts(ctx context.Context) (map[Status]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[Status(st)] = n
+	}
+	return out, rows.Err()
+}

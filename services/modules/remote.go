@@ -1,0 +1,449 @@
+package modules
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/aidawg/jarvis/gen/aidawg"
+	"github.com/aidawg/jarvis/services"
+)
+
+// RemoteOptions configure the client of a remote AI Dawg backend.
+type RemoteOptions struct {
+	URL              string        // scheme, host and optional path prefix of the backend
+	AttemptTimeout   time.Duration // each attempt's deadline
+	Budget           time.Duration // the whole call's deadline, retries and waits included
+	MaxAttempts      int
+	BackoffBase      time.Duration // the first retry waits up to this; each later one up to twice as long
+	BackoffMax       time.Duration // cap of the backoff before jitter
+	MaxResponseBytes int64
+	BreakerFailures  int           // consecutive failures that open a module's circuit
+	BreakerCooldown  time.Duration // how long an open circuit fails fast before one probe call
+	HTTPClient       *http.Client  // nil: a client of its own; its Timeout should be 0
+	Log              zerolog.Logger
+}
+
+// DefaultRemoteOptions are the defaults app's settings document.
+func DefaultRemoteOptions() RemoteOptions {
+	return RemoteOptions{
+		AttemptTimeout:   10 * time.Second,
+		Budget:           30 * time.Second,
+		MaxAttempts:      3,
+		BackoffBase:      200 * time.Millisecond,
+		BackoffMax:       2 * time.Second,
+		MaxResponseBytes: 4_000_000, // 4M, as the setting reads it
+		BreakerFailures:  5,
+		BreakerCooldown:  30 * time.Second,
+	}
+}
+
+// defaultRetryAfter is what Jarvis tells callers to wait when the backend gave no hint.
+const defaultRetryAfter = 5 * time.Second
+
+// Remote calls a remote AI Dawg backend over its contract: each command with a deadline per
+// attempt, retries with backoff for failures worth retrying, a circuit breaker per module, and
+// every answer size-capped and checked against the contract before it is used.
+type Remote struct {
+	opts     RemoteOptions
+	contract *Contract
+	client   *aidawg.Client
+	breakers map[string]*breaker
+}
+
+type breaker struct {
+	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
+	openedAt atomic.Int64 // unix nanoseconds of the last opening
+}
+
+var (
+	errCountedFailure = errors.New("remote failure")
+	errNotCounted     = errors.New("outcome not counted")
+)
+
+// NewRemote makes the client of the backend at opts.URL.
+func NewRemote(contract *Contract, opts RemoteOptions) (*Remote, error) {
+	if opts.MaxAttempts < 1 || opts.AttemptTimeout <= 0 || opts.Budget <= 0 || opts.MaxResponseBytes <= 0 ||
+		opts.BreakerFailures < 1 || opts.BreakerCooldown <= 0 || opts.BackoffBase < 0 || opts.BackoffMax < opts.BackoffBase {
+		return nil, fmt.Errorf("aidawg remote: invalid options %+v", opts)
+	}
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 32
+		httpClient = &http.Client{Transport: tr}
+	}
+	client, err := aidawg.NewClient(opts.URL, aidawg.WithHTTPClient(httpClient),
+		aidawg.WithRequestEditorFn(func(ctx context.Context, req *http.Request) error {
+			if id := services.RequestID(ctx); id != "" {
+				req.Header.Set("X-Request-ID", id)
+			}
+			return nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("aidawg remote: %w", err)
+	}
+	r := &Remote{opts: opts, contract: contract, client: client, breakers: map[string]*breaker{}}
+	for _, module := range contract.Modules() {
+		b := &breaker{}
+		b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:        module,
+			MaxRequests: 1,
+			Timeout:     opts.BreakerCooldown,
+			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(opts.BreakerFailures) },
+			IsExcluded:  func(err error) bool { return errors.Is(err, errNotCounted) },
+			OnStateChange: func(name string, from, to gobreaker.State) {
+				if to == gobreaker.StateOpen {
+					b.openedAt.Store(time.Now().UnixNano())
+				}
+				opts.Log.Warn().Str("module", name).Str("from", from.String()).Str("to", to.String()).
+					Msg("aidawg circuit changed state")
+			},
+		})
+		r.breakers[module] = b
+	}
+	return r, nil
+}
+
+// URL is the backend's address.
+func (r *Remote) URL() string { return r.opts.URL }
+
+// failKind says what went wrong with a call to the backend.
+type failKind int
+
+const (
+	kindRefused        failKind = iota // no connection was made: the backend surely did not act
+	kindTransport                      // the connection failed after the request was sent
+	kindAttemptTimeout                 // an attempt ran out of time
+	kindBudget                         // the call's whole time ran out
+	kindCanceled                       // the caller went away
+	kindStatus                         // an HTTP status the contract does not give the body for
+	kindUnavailable                    // 503 or SERVICE_UNAVAILABLE
+	kindRateLimited                    // 429 or RATE_LIMIT_EXCEEDED
+	kindAnswered                       // a handled failure: INVALID_PARAMS, *_NOT_FOUND, EXECUTION_FAILED
+	kindMalformed                      // not JSON, too large, or not what the contract says
+	kindCircuitOpen                    // the module's circuit is open
+)
+
+// remoteError is a failed call to the backend.
+type remoteError struct {
+	kind       failKind
+	status     int
+	code       aidawg.ErrorCode
+	message    string
+	fields     []services.FieldError
+	retryAfter time.Duration
+	attempts   int
+	err        error
+}
+
+func (e *remoteError) Error() string {
+	return fmt.Sprintf("aidawg remote: kind %d status %d code %s: %s (%d attempts): %v",
+		e.kind, e.status, e.code, e.message, e.attempts, e.err)
+}
+
+func (e *remoteError) Unwrap() error { return e.err }
+
+// retryable says whether another attempt may succeed. A command with side effects is sent
+// again only when the backend surely did not act on it.
+func (e *remoteError) retryable(sideEffects bool) bool {
+	switch e.kind {
+	case kindRefused, kindUnavailable, kindRateLimited:
+		return true
+	case kindTransport, kindAttemptTimeout:
+		return !sideEffects
+	case kindStatus:
+		return !sideEffects && (e.status == http.StatusBadGateway || e.status == http.StatusGatewayTimeout)
+	}
+	return false
+}
+
+// fallbackAllowed says whether the embedded module may serve the command instead: the remote
+// is failing, and for a command with side effects, it surely did not act.
+func (e *remoteError) fallbackAllowed(sideEffects bool) bool {
+	switch e.kind {
+	case kindRefused, kindUnavailable, kindRateLimited, kindCircuitOpen:
+		return true
+	case kindTransport, kindAttemptTimeout, kindBudget, kindStatus, kindMalformed:
+		return !sideEffects
+	}
+	return false
+}
+
+// breakerOutcome is what the module's circuit counts for an attempt: failures of the backend
+// count, answers (including handled failures) are successes, and being rate-limited or
+// abandoned by the caller says nothing of the backend's health.
+func breakerOutcome(e *remoteError) error {
+	if e == nil {
+		return nil
+	}
+	switch e.kind {
+	case kindAnswered:
+		return nil
+	case kindRateLimited, kindCanceled:
+		return errNotCounted
+	case kindStatus:
+		if e.status < 500 {
+			return errNotCounted
+		}
+	}
+	return errCountedFailure
+}
+
+// execute sends one command with retries and answers its result, checked against the
+// contract.
+func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage) (json.RawMessage, *remoteError) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Budget)
+	defer cancel()
+	b := r.breakers[spec.Module]
+	var last *remoteError
+	for attempt := 1; ; attempt++ {
+		done, err := b.cb.Allow()
+		if err != nil {
+			return nil, &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
+				message: fmt.Sprintf("the %s module's circuit is open after repeated failures", spec.Module), err: err}
+		}
+		actx, acancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
+		data, rerr := r.attempt(actx, ctx, spec, params)
+		acancel()
+		done(breakerOutcome(rerr))
+		if rerr == nil {
+			return data, nil
+		}
+		rerr.attempts = attempt
+		last = rerr
+		r.opts.Log.Debug().Str("command", spec.Ref.String()).Int("attempt", attempt).Err(rerr).Msg("aidawg attempt failed")
+		if attempt >= r.opts.MaxAttempts || !rerr.retryable(spec.SideEffects) {
+			return nil, last
+		}
+		wait := r.backoff(attempt)
+		if rerr.retryAfter > wait {
+			wait = rerr.retryAfter
+		}
+		// No time left to wait and try again within the budget: report now.
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			return nil, last
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, last
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is the wait before retry n: exponential, capped, with full jitter.
+func (r *Remote) backoff(n int) time.Duration {
+	d := r.opts.BackoffBase << (n - 1)
+	if d > r.opts.BackoffMax || d <= 0 {
+		d = r.opts.BackoffMax
+	}
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d + 1)
+}
+
+func (b *breaker) remaining(cooldown time.Duration) time.Duration {
+	opened := b.openedAt.Load()
+	if opened == 0 {
+		return cooldown
+	}
+	left := cooldown - time.Since(time.Unix(0, opened))
+	if left < time.Second {
+		left = time.Second
+	}
+	return left
+}
+
+// attempt makes one call. ctx is the attempt's, call the whole call's.
+func (r *Remote) attempt(ctx, call context.Context, spec *Spec, params json.RawMessage) (json.RawMessage, *remoteError) {
+	resp, err := r.client.Execute(ctx, aidawg.CommandRequest{Module: spec.Module, Action: spec.Action, Params: params})
+	if err != nil {
+		return nil, transportError(ctx, call, err)
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp, r.opts.MaxResponseBytes)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return nil, &remoteError{kind: kindMalformed, status: resp.StatusCode, err: err,
+				message: fmt.Sprintf("an answer larger than %d bytes", r.opts.MaxResponseBytes)}
+		}
+		return nil, transportError(ctx, call, err)
+	}
+	return r.interpret(spec, resp, body)
+}
+
+func transportError(attempt, call context.Context, err error) *remoteError {
+	switch {
+	case errors.Is(call.Err(), context.Canceled):
+		return &remoteError{kind: kindCanceled, message: "the caller went away", err: err}
+	case call.Err() != nil:
+		return &remoteError{kind: kindBudget, message: "no answer within the time allowed for the call", err: err}
+	case attempt.Err() != nil:
+		return &remoteError{kind: kindAttemptTimeout, message: "no answer within the time allowed for an attempt", err: err}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &remoteError{kind: kindRefused, message: "the connection was refused", err: err}
+	}
+	return &remoteError{kind: kindTransport, message: "the connection failed", err: err}
+}
+
+var errTooLarge = errors.New("answer exceeds the size limit")
+
+func readCapped(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, errTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+// interpret checks an answer against the contract and returns the result, or the failure.
+func (r *Remote) interpret(spec *Spec, resp *http.Response, body []byte) (json.RawMessage, *remoteError) {
+	status := resp.StatusCode
+	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
+	switch status {
+	case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusInternalServerError:
+	case http.StatusServiceUnavailable:
+		return nil, &remoteError{kind: kindUnavailable, status: status, retryAfter: retryAfter,
+			message: "AI Dawg answered 503 Service Unavailable" + backendMessage(body)}
+	case http.StatusTooManyRequests:
+		return nil, &remoteError{kind: kindRateLimited, status: status, retryAfter: retryAfter,
+			message: "AI Dawg is rate-limiting Jarvis" + backendMessage(body)}
+	default:
+		return nil, &remoteError{kind: kindStatus, status: status,
+			message: fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))}
+	}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, &remoteError{kind: kindMalformed, status: status,
+			message: fmt.Sprintf("HTTP %d with a %q body instead of JSON", status, resp.Header.Get("Content-Type"))}
+	}
+	v, err := decode(body)
+	if err != nil {
+		return nil, &remoteError{kind: kindMalformed, status: status, message: "a body that is not valid JSON", err: err}
+	}
+	if err := r.contract.response.Validate(v); err != nil {
+		return nil, &remoteError{kind: kindMalformed, status: status, err: err,
+			message: "an answer off the contract: " + describe(err)}
+	}
+	var cr aidawg.CommandResponse
+	if err := json.Unmarshal(body, &cr); err != nil {
+		return nil, &remoteError{kind: kindMalformed, status: status, message: "an answer off the contract", err: err}
+	}
+	if !cr.Success {
+		e := &remoteError{kind: kindAnswered, status: status, code: *cr.Code, message: *cr.Error, retryAfter: retryAfter}
+		switch *cr.Code {
+		case aidawg.RATELIMITEXCEEDED:
+			e.kind = kindRateLimited
+		case aidawg.SERVICEUNAVAILABLE:
+			e.kind = kindUnavailable
+		}
+		if cr.Details != nil {
+			for _, f := range cr.Details.Fields {
+				e.fields = append(e.fields, services.FieldError{Field: f.Field, Message: f.Message})
+			}
+		}
+		return nil, e
+	}
+	if status != http.StatusOK {
+		return nil, &remoteError{kind: kindMalformed, status: status,
+			message: fmt.Sprintf("success with HTTP %d", status)}
+	}
+	if err := spec.result.Validate(v.(map[string]any)["data"]); err != nil {
+		return nil, &remoteError{kind: kindMalformed, status: status, err: err,
+			message: fmt.Sprintf("a result of %s off the contract: %s", spec.Ref, describe(err))}
+	}
+	return *cr.Data, nil
+}
+
+// backendMessage quotes the error of a body that follows the contract, if it has one.
+func backendMessage(body []byte) string {
+	var cr struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &cr) != nil || cr.Error == "" {
+		return ""
+	}
+	return ": " + cr.Error
+}
+
+// parseRetryAfter reads a Retry-After header as seconds or an HTTP date; 0 when absent or
+// unreadable.
+func parseRetryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// Circuits reports each module's circuit: closed, half-open or open.
+func (r *Remote) Circuits() map[string]string {
+	out := make(map[string]string, len(r.breakers))
+	for name, b := range r.breakers {
+		out[name] = b.cb.State().String()
+	}
+	return out
+}
+
+// Health asks the backend's health endpoint, checking its answer against the contract.
+func (r *Remote) Health(ctx context.Context) (aidawg.DesktopHealthStatus, error) {
+	resp, err := r.client.GetDesktopHealth(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp, r.opts.MaxResponseBytes)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	v, err := decode(body)
+	if err != nil {
+		return "", fmt.Errorf("HTTP %d with a body that is not JSON", resp.StatusCode)
+	}
+	if err := r.contract.health.Validate(v); err != nil {
+		return "", fmt.Errorf("an answer off the contract: %s", describe(err))
+	}
+	var h aidawg.DesktopHealth
+	if err := json.Unmarshal(body, &h); err != nil {
+		return "", fmt.Errorf("an answer off the contract: %w", err)
+	}
+	return h.Status, nil
+}
