@@ -31,6 +31,7 @@ var codes = map[services.Code]codeInfo{
 	services.CodeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	services.CodeUnprocessable:        {http.StatusUnprocessableEntity, "Cannot be carried out as asked"},
 	services.CodeRateLimited:          {http.StatusTooManyRequests, "Rate limit reached"},
+	services.CodeQuotaExceeded:        {http.StatusTooManyRequests, "Daily quota used up"},
 	services.CodeInternal:             {http.StatusInternalServerError, "Internal error"},
 	services.CodeNotImplemented:       {http.StatusNotImplemented, "Not implemented"},
 	services.CodeBadGateway:           {http.StatusBadGateway, "Bad answer from AI Dawg"},
@@ -146,3 +147,4 @@ func (r problemResponse) VisitListJobsResponse(w http.ResponseWriter) error     
 func (r problemResponse) VisitGetJobStatsResponse(w http.ResponseWriter) error   { return r.write(w) }
 func (r problemResponse) VisitGetJobStatusResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r problemResponse) VisitCancelJobResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r problemResponse) VisitGetUsageResponse(w http.ResponseWriter) error      { return r.write(w) }

@@ -11,6 +11,8 @@ type Options struct {
 	Version     string
 	PublicURL   string   // scheme and host callers reach Jarvis at, without the base path
 	AuthMethods []string // as the contract's IntegrationInfo names them
+	Limits      LimitReporter
+	Usage       UsageReader // nil leaves getUsage unavailable
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -25,6 +27,9 @@ var _ jarvis.StrictServerInterface = (*Server)(nil)
 // NewServer builds the handlers.
 func NewServer(spec *apispec.Spec, opts Options) *Server {
 	s := &Server{spec: spec, opts: opts, available: map[string]bool{"getIntegrationInfo": true}}
+	if opts.Usage != nil {
+		s.available["getUsage"] = true
+	}
 	return s
 }
 

@@ -38,6 +38,7 @@ var wantOperations = map[string]string{
 	"getJobStats":         "GET /jobs-stats",
 	"cancelJob":           "POST /jobs/{jobId}/cancel",
 	"getIntegrationInfo":  "GET /",
+	"getUsage":            "GET /admin/usage",
 }
 
 func loadSpec(t *testing.T) *apispec.Spec {

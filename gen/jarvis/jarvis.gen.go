@@ -387,25 +387,25 @@ func (e IncentiveType) Valid() bool {
 
 // Defines values for IntegrationInfoAuthMethods.
 const (
-	ApiKey      IntegrationInfoAuthMethods = "apiKey"
-	AppKey      IntegrationInfoAuthMethods = "appKey"
-	Bearer      IntegrationInfoAuthMethods = "bearer"
-	Development IntegrationInfoAuthMethods = "development"
-	Oauth2      IntegrationInfoAuthMethods = "oauth2"
+	IntegrationInfoAuthMethodsApiKey      IntegrationInfoAuthMethods = "apiKey"
+	IntegrationInfoAuthMethodsAppKey      IntegrationInfoAuthMethods = "appKey"
+	IntegrationInfoAuthMethodsBearer      IntegrationInfoAuthMethods = "bearer"
+	IntegrationInfoAuthMethodsDevelopment IntegrationInfoAuthMethods = "development"
+	IntegrationInfoAuthMethodsOauth2      IntegrationInfoAuthMethods = "oauth2"
 )
 
 // Valid indicates whether the value is a known member of the IntegrationInfoAuthMethods enum.
 func (e IntegrationInfoAuthMethods) Valid() bool {
 	switch e {
-	case ApiKey:
+	case IntegrationInfoAuthMethodsApiKey:
 		return true
-	case AppKey:
+	case IntegrationInfoAuthMethodsAppKey:
 		return true
-	case Bearer:
+	case IntegrationInfoAuthMethodsBearer:
 		return true
-	case Development:
+	case IntegrationInfoAuthMethodsDevelopment:
 		return true
-	case Oauth2:
+	case IntegrationInfoAuthMethodsOauth2:
 		return true
 	default:
 		return false
@@ -952,6 +952,33 @@ func (e SentimentScoreLabel) Valid() bool {
 	case Neutral:
 		return true
 	case Positive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageRowMethod.
+const (
+	UsageRowMethodApiKey      UsageRowMethod = "apiKey"
+	UsageRowMethodAppKey      UsageRowMethod = "appKey"
+	UsageRowMethodBootstrap   UsageRowMethod = "bootstrap"
+	UsageRowMethodDevelopment UsageRowMethod = "development"
+	UsageRowMethodOauth2      UsageRowMethod = "oauth2"
+)
+
+// Valid indicates whether the value is a known member of the UsageRowMethod enum.
+func (e UsageRowMethod) Valid() bool {
+	switch e {
+	case UsageRowMethodApiKey:
+		return true
+	case UsageRowMethodAppKey:
+		return true
+	case UsageRowMethodBootstrap:
+		return true
+	case UsageRowMethodDevelopment:
+		return true
+	case UsageRowMethodOauth2:
 		return true
 	default:
 		return false
@@ -2087,6 +2114,39 @@ type TrackAnalysis struct {
 	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
 }
 
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	From       openapi_types.Date `json:"from"`
+	NextCursor *string            `json:"nextCursor,omitempty"`
+	To         openapi_types.Date `json:"to"`
+	Usage      []UsageRow         `json:"usage"`
+}
+
+// UsageRow One caller's use of one operation on one UTC day.
+type UsageRow struct {
+	Calls int                `json:"calls"`
+	Day   openapi_types.Date `json:"day"`
+
+	// Errors Calls answered with a status of 400 or more.
+	Errors int `json:"errors"`
+
+	// KeyId The API key's id, for calls made with an API key.
+	KeyId  *string        `json:"keyId,omitempty"`
+	Method UsageRowMethod `json:"method"`
+
+	// Operation The operationId.
+	Operation string `json:"operation"`
+
+	// Subject Who called, as rate limits count them, such as key:k3v9q2m7x4bt or oauth2:default/user-42.
+	Subject         string `json:"subject"`
+	Tenant          string `json:"tenant"`
+	TotalDurationMs int    `json:"totalDurationMs"`
+	User            string `json:"user"`
+}
+
+// UsageRowMethod defines model for UsageRow.Method.
+type UsageRowMethod string
+
 // ValidateMusicRequest Give exactly one of audioUrl or openaiFileIdRefs.
 type ValidateMusicRequest struct {
 	// AudioUrl A public http or https link to the audio.
@@ -2279,6 +2339,27 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From First UTC day to include, such as 2026-11-01; six days before to by default.
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last UTC day to include; today by default.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// KeyId Only the usage of this API key.
+	KeyId *string `form:"keyId,omitempty" json:"keyId,omitempty"`
+
+	// Operation Only the usage of this operation, by its operationId.
+	Operation *string `form:"operation,omitempty" json:"operation,omitempty"`
+
+	// Cursor The nextCursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit How many rows per page, 1 to 100.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
 	// Status Only jobs in this status.
@@ -2389,6 +2470,9 @@ type ServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx echo.Context) error
+	// GetUsage Read usage per API key, operation and day (admin scope).
+	// (GET /admin/usage)
+	GetUsage(ctx echo.Context, params GetUsageParams) error
 	// ListJobs List the caller's jobs, newest first.
 	// (GET /jobs)
 	ListJobs(ctx echo.Context, params ListJobsParams) error
@@ -2603,6 +2687,59 @@ func (w *ServerInterfaceWrapper) RunValidation(ctx echo.Context) error {
 	return err
 }
 
+// GetUsage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUsage(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "keyId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "keyId", ctx.QueryParams(), &params.KeyId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter keyId: %s", err))
+	}
+
+	// ------------- Optional query parameter "operation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "operation", ctx.QueryParams(), &params.Operation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter operation: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUsage(ctx, params)
+	return err
+}
+
 // ListJobs converts echo context to params.
 func (w *ServerInterfaceWrapper) ListJobs(ctx echo.Context) error {
 	var err error
@@ -2731,6 +2868,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/", wrapper.GetIntegrationInfo, options.OperationMiddlewares["getIntegrationInfo"]...)
+	router.GET(options.BaseURL+"/admin/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.POST(options.BaseURL+"/actions/music/generate", wrapper.GenerateMusic, options.OperationMiddlewares["generateMusic"]...)
 	router.POST(options.BaseURL+"/actions/music/analyze", wrapper.AnalyzeMusic, options.OperationMiddlewares["analyzeMusic"]...)
 	router.POST(options.BaseURL+"/actions/music/validate", wrapper.ValidateMusic, options.OperationMiddlewares["validateMusic"]...)
@@ -2782,7 +2920,12 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RateLimit           *string
+	RateLimitPolicy     *string
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2790,7 +2933,14 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Headers TooManyRequestsResponseHeaders
 }
 
-type UnauthorizedApplicationProblemPlusJSONResponse Problem
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type UnprocessableApplicationProblemPlusJSONResponse Problem
 
@@ -2840,10 +2990,13 @@ type GetIntegrationInfo401ApplicationProblemPlusJSONResponse struct {
 func (response GetIntegrationInfo401ApplicationProblemPlusJSONResponse) VisitGetIntegrationInfoResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2876,8 +3029,23 @@ func (response GetIntegrationInfo429ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3011,10 +3179,13 @@ type GenerateForecast401ApplicationProblemPlusJSONResponse struct {
 func (response GenerateForecast401ApplicationProblemPlusJSONResponse) VisitGenerateForecastResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3111,8 +3282,23 @@ func (response GenerateForecast429ApplicationProblemPlusJSONResponse) VisitGener
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3247,10 +3433,13 @@ type ManageScaling401ApplicationProblemPlusJSONResponse struct {
 func (response ManageScaling401ApplicationProblemPlusJSONResponse) VisitManageScalingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3363,8 +3552,23 @@ func (response ManageScaling429ApplicationProblemPlusJSONResponse) VisitManageSc
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3514,10 +3718,13 @@ type ManageWorkflows401ApplicationProblemPlusJSONResponse struct {
 func (response ManageWorkflows401ApplicationProblemPlusJSONResponse) VisitManageWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3630,8 +3837,23 @@ func (response ManageWorkflows429ApplicationProblemPlusJSONResponse) VisitManage
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3766,10 +3988,13 @@ type DetectChurn401ApplicationProblemPlusJSONResponse struct {
 func (response DetectChurn401ApplicationProblemPlusJSONResponse) VisitDetectChurnResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3850,8 +4075,23 @@ func (response DetectChurn429ApplicationProblemPlusJSONResponse) VisitDetectChur
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3986,10 +4226,13 @@ type CreateReEngagement401ApplicationProblemPlusJSONResponse struct {
 func (response CreateReEngagement401ApplicationProblemPlusJSONResponse) VisitCreateReEngagementResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4086,8 +4329,23 @@ func (response CreateReEngagement429ApplicationProblemPlusJSONResponse) VisitCre
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4222,10 +4480,13 @@ type AnalyzeSentiment401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeSentiment401ApplicationProblemPlusJSONResponse) VisitAnalyzeSentimentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4306,8 +4567,23 @@ func (response AnalyzeSentiment429ApplicationProblemPlusJSONResponse) VisitAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4442,10 +4718,13 @@ type ManageCampaigns401ApplicationProblemPlusJSONResponse struct {
 func (response ManageCampaigns401ApplicationProblemPlusJSONResponse) VisitManageCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4558,8 +4837,23 @@ func (response ManageCampaigns429ApplicationProblemPlusJSONResponse) VisitManage
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4694,10 +4988,13 @@ type AnalyzeGrowth401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeGrowth401ApplicationProblemPlusJSONResponse) VisitAnalyzeGrowthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4778,8 +5075,23 @@ func (response AnalyzeGrowth429ApplicationProblemPlusJSONResponse) VisitAnalyzeG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4914,10 +5226,13 @@ type GetMarketingMetrics401ApplicationProblemPlusJSONResponse struct {
 func (response GetMarketingMetrics401ApplicationProblemPlusJSONResponse) VisitGetMarketingMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4998,8 +5313,23 @@ func (response GetMarketingMetrics429ApplicationProblemPlusJSONResponse) VisitGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5134,10 +5464,13 @@ type AnalyzeMusic401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeMusic401ApplicationProblemPlusJSONResponse) VisitAnalyzeMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5218,8 +5551,23 @@ func (response AnalyzeMusic429ApplicationProblemPlusJSONResponse) VisitAnalyzeMu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5369,10 +5717,13 @@ type GenerateMusic401ApplicationProblemPlusJSONResponse struct {
 func (response GenerateMusic401ApplicationProblemPlusJSONResponse) VisitGenerateMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5469,8 +5820,23 @@ func (response GenerateMusic429ApplicationProblemPlusJSONResponse) VisitGenerate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5605,10 +5971,13 @@ type ValidateMusic401ApplicationProblemPlusJSONResponse struct {
 func (response ValidateMusic401ApplicationProblemPlusJSONResponse) VisitValidateMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5689,8 +6058,23 @@ func (response ValidateMusic429ApplicationProblemPlusJSONResponse) VisitValidate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5825,10 +6209,13 @@ type RunHealthChecks401ApplicationProblemPlusJSONResponse struct {
 func (response RunHealthChecks401ApplicationProblemPlusJSONResponse) VisitRunHealthChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5893,8 +6280,23 @@ func (response RunHealthChecks429ApplicationProblemPlusJSONResponse) VisitRunHea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6029,10 +6431,13 @@ type RunValidation401ApplicationProblemPlusJSONResponse struct {
 func (response RunValidation401ApplicationProblemPlusJSONResponse) VisitRunValidationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6097,8 +6502,23 @@ func (response RunValidation429ApplicationProblemPlusJSONResponse) VisitRunValid
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6188,6 +6608,180 @@ func (response RunValidation504ApplicationProblemPlusJSONResponse) VisitRunValid
 	return err
 }
 
+type GetUsageRequestObject struct {
+	Params GetUsageParams
+}
+
+type GetUsageResponseObject interface {
+	VisitGetUsageResponse(w http.ResponseWriter) error
+}
+
+type GetUsage200JSONResponse UsageReport
+
+func (response GetUsage200JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage400ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage401ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage403ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage429ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage500ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage502ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage503ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage504ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJobsRequestObject struct {
 	Params ListJobsParams
 }
@@ -6233,10 +6827,13 @@ type ListJobs401ApplicationProblemPlusJSONResponse struct {
 func (response ListJobs401ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6269,8 +6866,23 @@ func (response ListJobs429ApplicationProblemPlusJSONResponse) VisitListJobsRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6404,10 +7016,13 @@ type GetJobStats401ApplicationProblemPlusJSONResponse struct {
 func (response GetJobStats401ApplicationProblemPlusJSONResponse) VisitGetJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6440,8 +7055,23 @@ func (response GetJobStats429ApplicationProblemPlusJSONResponse) VisitGetJobStat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6576,10 +7206,13 @@ type GetJobStatus401ApplicationProblemPlusJSONResponse struct {
 func (response GetJobStatus401ApplicationProblemPlusJSONResponse) VisitGetJobStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6628,8 +7261,23 @@ func (response GetJobStatus429ApplicationProblemPlusJSONResponse) VisitGetJobSta
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6764,10 +7412,13 @@ type CancelJob401ApplicationProblemPlusJSONResponse struct {
 func (response CancelJob401ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6832,8 +7483,23 @@ func (response CancelJob429ApplicationProblemPlusJSONResponse) VisitCancelJobRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6970,6 +7636,9 @@ type StrictServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx context.Context, request RunValidationRequestObject) (RunValidationResponseObject, error)
+	// GetUsage Read usage per API key, operation and day (admin scope).
+	// (GET /admin/usage)
+	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
 	// ListJobs List the caller's jobs, newest first.
 	// (GET /jobs)
 	ListJobs(ctx context.Context, request ListJobsRequestObject) (ListJobsResponseObject, error)
@@ -7669,6 +8338,31 @@ func (sh *strictHandler) RunValidation(ctx echo.Context) error {
 	return nil
 }
 
+// GetUsage operation middleware
+func (sh *strictHandler) GetUsage(ctx echo.Context, params GetUsageParams) error {
+	var request GetUsageRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUsage(ctx.Request().Context(), request.(GetUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUsageResponseObject); ok {
+		return validResponse.VisitGetUsageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListJobs operation middleware
 func (sh *strictHandler) ListJobs(ctx echo.Context, params ListJobsParams) error {
 	var request ListJobsRequestObject
@@ -7772,239 +8466,259 @@ func (sh *strictHandler) CancelJob(ctx echo.Context, jobId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dts2uij+Kljc81ud+R1KkWQ7sZ01ay/XaTruJG22nbRnT5qTgUhIQkwCLADaUXv8UOcVzpOdhQ8X",
-	"ghJJkXKS6cz4n9axiduHD9/98luU8LzgjDAlo9PfIkFkwZkk8I+vcfotVuQWr/W/Es4UYUr/iIsiowlW",
-	"lLNHheDzjOT/44PkTP9NJiuSY/3THwRZRKfRfzyqlnhk/iofvTKjoru7uzhKiUwELfR00Wn0ekXQ2QV6",
-	"hm+XaI6Ta8JShJm8JYKk6JaqFZI8J2pF2RKVrJR4npFxdBfr7V6SX0oi1ZferjDLopQTiRhXKMcqWSG1",
-	"IkhvQ+BEPUVECC4kYjgnEhGcrNCCkiyFrZ9ztsho8g/beGLXlwbAsPFSCMIUkgorEiMu4LcS5wRdpCQv",
-	"uCIsWY/+StaISiQVzTI0J/pSVpilGTEHe87FnKYpYV/6ZIkgKWGK4kyiDCfXZvcJLwhSKyoRL4iA5REj",
-	"JJWwWYvsr2lOeKn+0Tif0hRwyeA+ogwpmhtMv2CKCIazbzRKfcl9njFUMvKxIIkiqcHopwBZi0gXKaIA",
-	"9gUlElEFu9aAJ+KGiK8kyvjSwPo7Pj9LElIoknYcwG2cfMR5kRH94wc+h6+EogucaKr19l0cJYJgRdIz",
-	"FZ1Gs8ns8Wg6Hc2OX0+PTyeT08nkb1EcEalorj+6IglnqbwkOaaMsmV0OjuKI5pGp3ry97PFcTpNojjK",
-	"iZR4SaLT6JKwlAiN2/owWAjMliQnTI2jOCoEXwoiZXR6cBRHUmHRvpGp3oh+UaWMTiNRMlg/jtS60Ovk",
-	"paTJaEmYxU0NqGoXGkk0LbnefHA5TskYneMsQ0uivuPzK1jBvOUPfH6Roupg+krwnJcKTY+QNKBAiuuR",
-	"iJoD8Sw7WygiLKCi0+nRXdwTecJ7bUH0Wy6ugS5SVhKJsERY7+8pSlpPMKYpwnpLaHNzgEzfc/Wclyz9",
-	"0k9Wv1Ag54wbfgSEE2cZESjBDElC3P4uNP5qlCFfeJdUIpwAoaOGN+EbTDPNNBFnhhaa14nWRMFuX+F1",
-	"xnH6mvMXWCzJlwbqnKfAUjK9uOY6OKQhCAN2mXu/IuKGJuQN82f6osQQpaTQlIElsOGy2sZTJIgSa4uz",
-	"8DMgrXtw+pmtCE6JAEHrUn8wgi/0P+vLWERHJVM0Q9jOnOM1kmWSEM1ow8eZU0bzMo9OJ56sUKbIkgh9",
-	"hrs4es35S8zWVlSSX5wxw/P4SiKBFUEZzanSwkWKabZGv5RcYYClJCkqi98zHN8wXKoVF/TXL/ukv+fo",
-	"Bmc0rYk4WjpGS3pDGDyMN6wQPNGc4wu/iVCopHpbWTZacJGTFM1LpYmiJkFzjQZCUJIizYg0B5DXVmJ8",
-	"w2RZFFwz0Zckpfg1wP4fQ4KAXG6II+PozjNDQLozoK4/OHnyIt1GvTPmaDBfGJJ79upCUzaFMLDDRcZv",
-	"kVSkQKJkgNWEadx7G1lhgLzUokEUR5jhbP2r/ydgQvDnJVEvsbgmirLlS6IETaSWZDDDS3KO8wLTJZPV",
-	"NN8KfqtW1b+vND5pLhVpsCiSqPNVKVjkBKxL8g1bYiP7wGpmc8+5IAmWyi91leDMSDaiZH8hOFOr8xVJ",
-	"rqX5zY9m1xo47/zrkkpLWBoFzoIzBhodTlOqx+DsldDiu6JaTV3gTJLNS/yW3hBEPuJEZWvEGdFwx2VK",
-	"+RuRaWrDC8IwfU4zcpFekoW0cpyf9DcHkB95gjNpbnSBy0y1LHiWSY5gjCTArTKCU3SjR48r+W7OeUYw",
-	"iHVuNw3IgopyntEErZQq9Gb1/yXKKLvWchpIoHqwnlc/LaxFzVJQAP7HF4Qt1So6nU0mkwbQbh58e3mN",
-	"/wuamVOUkghUFlocIKmWHM9XWH376rVemyqSy10P7YeCsLMLvd4lWYA4iz9emIHTWNPY6h92r1q6XsMb",
-	"s7/g8w8kUdt4IeE2dqBFw6VKunPXr7WUfeY+BiFc7aQpl9Z08lJ/q/ev6SAVmjm8rVa2c71rOp5VaV5Q",
-	"dj0Q38/MlX2HxQ2VqBA8LROSxijlt0xfHoh7WpjW5DbkG4YZko8FFUSeqe13YMmuo8JbCOWH6r96dNQk",
-	"aaQpSdSAg1pkbpxL0l/J12tlFu7iv3FUmpezgf8bM27cAawb105kJgpP0XQxjnAOxLZ5mS6JajkLK/O5",
-	"OUqguvaFIE0b4dcO2GRF0tJIAl0ofOW+u6u01N88K0oFXqiomi3VfCNR9EbvscBaZAPwak1HqzlNpF1p",
-	"oV6dlSklLGnebFmkw+Cxcc1U78LetT1ECORwga7Ldtxz2J0ndvRF8w0lGdVMcCd6J5zdECEpZz0+pnkh",
-	"iOz5cSuOCE6D31foKbWKswOJN24gAIK/iXCTHg71g7q1zF4a72aFGSPZnldjBjcePqNSaVmmBwAFuSGs",
-	"JDuftVSC4HznhJugs5usxoebq1Zvhk4p2FnA4oZwRnVJ5fUb2QsEiV7oEisDBPzRfGr4eTtABEl4nhNm",
-	"BD9YppcIAce6rA2O7jbFhTgSVF6/XgkiVzxLQ7K1ossVsN2UlrkGJ79tJE2SLHPnBum/sSszqmlHiiuc",
-	"9QLpBhLUj1KbKK7dVHgVwQFakWMDigNRJHGDmoQAsAhf5AU2Toy6ePKNsxgvcJZpMRK2DRaAsRFb+6GQ",
-	"PWEjcd2AYfVp7Ha+tc8OOPVTOuoAoizJypRcbuO51x2UKEmTNrCFvH5Ehbd74vPX6wYVQylB56UixvIr",
-	"eFkgT2XQfF0T7926CS+ZEmvN6zOsoYmXZARjza+U5tUaDemSlcUo4SsurJIoSOMOK13gYOP1xFHJ6C8l",
-	"sX/WYGvUCOxt7aEKAAb2euGfVA9IrDrdqgTUiMpQGu5utTcJswt5fGgiY1ol4aI+57ZctzGoRULN8LyF",
-	"A+sX8ILcmL8ORXU9+CrhYhhDKvcgzSBcmlPEIcDdbOFewkNVYGy8dJ4XRFFlnHkDrnwJ9hvHirdOmHOm",
-	"Vtn6RX/ppkU8bNaktqaPww01HfQZVvgVp4NRO7UnrKkDTZrRDc7KJlhsHMAON183bfQ5JVnq3asDdgo+",
-	"/W2K+93VD9+jQp+cCGfFgU9jJMtkhbBEj9LSWBCfop+jnyO0sC732xXPjEly3HRi7x/cdWlmZ9WAxmM7",
-	"Q96wQ4MV3MgGHr2mTeiVg+QePvFuMTeOFjzL+K35Lalsj43shKeGfHRRPHfCl/DxXRzBpfSnmG68weIG",
-	"yicTwrCgfAARtiO2Z9u4QQu92MPb794dvutOXzrwDLjYHBuzTx2ZXxLMEJ5LnpWKoIKIhDCFl8QEBCDO",
-	"0Ipk6YiXCq2oVFwA5nbS4pyoFW/mGUoYN/0rf1ED6LWdd2uWLkB9VgIFLK2JVmve1vT7fSiamc0u1nXU",
-	"/QTdBGfZHCfXzeZrZg3Wby5fGBfHkiiJMNJyIUnRqx+uXqPbFTFO3Q98jhaUUbkici+DtkEwmuBM85bt",
-	"7TwDv6JFQ015F/boaCF4jiiTiuDU+GUIcmLsV7K3hbtiaXXr9iTcr6cOAaX0Iv7BJN7a9FoivCI4ralH",
-	"B4+P4h0E1uogVyER2ql9fEaq3EzBulFyD2l+EfCtPtT7k8jyi8Dr1SbOfxu67/75X5sTUXbgr5lFK/qB",
-	"n75CYz21R+OjJjQ2OqMR5t2Wjpo2dE0a1FsANs7QNVlX4tXP0RnKKePi5whxgX6Onv8HyvEH/e+niJVZ",
-	"hjINOetCSVacS2ecqIASRwVWimjNMfpfb89G3757+x/zd/+J/ggz/W+Y/09/8HT/rdtpHOkVoncgpRg+",
-	"t+tkheB50WBL+UlfsvKhYHLFyyxFkpcsRRm93tzzdGKh7X/RaCogabMnEOI99Z8RZikqsMA5UURIiDWo",
-	"IkJhL7VLPpydHJ48fjI7OYp3qByK5AXfXv1rgpXUwoW+tXLDUDSbhSh0uFsOsNDs8UT3oD7DKQnII8l1",
-	"Lz/k1lnM0G6iI8i3JcQkDiM1nC1o6jwzvRVp/1q7ib/5LA5Xadw9qJB72rETr0kPsONW2neDPJ8KekMG",
-	"zGa2/wxGNZpTAlbVa0KnXoe8a3PSuh2g/pBeGfncPCWtsQdq5H1MBV32/J32ISWsV8lJHDhJSAYhNEAu",
-	"QSpb6x8yfmt+lZIkM/G6u8WMTsOEW7262zjk5Zvn2o2j+/H1hdfLmFrVBbWD0CY+6ynznddRf4fUd9fj",
-	"VHuQQgPmfm/kkxpWly6SqZ0qhg9z4FWB7a4Rsal3eTSSy9F0l7PUzu1natp6EEE1VC8lCtMWnyeGDI6X",
-	"cqcrsyOugBv7gHvFlC0ElkqUiSqF8UlBhK6E92uDZfXWGh0WPuKgCwsMLEx8eJth0uwrcP9XZ40dSHbA",
-	"+V4uoMBBvVP58jCsXD44ywJ/j/nXPSB7t+uke7zzFYzvd1eXpODi06hcdtmOV26W3C9C4AOfyx75Dee8",
-	"ZEpGdmsuhrr7TPDdc7osBdnGWj9N+4EsDIf6uEhyPSyyKDFRmn1lk5AwNXD5vLqG3bO4O2uiK/d+A5+E",
-	"unhy4uhLBWAPufYrvNoKqDLYvIbdLwVOIX4q5bfNUbEXTItx9IYMxAK1rsMypRJcuSAHUZxVIXFaDiIY",
-	"YPuuy7eyEVfvFezZ5P9zyvUTlOK1/Dna0qAnu2Q3+GsTFC+0xGNjrNmCD3WOloBhK57WsdtBZU6wIJoN",
-	"44L+lazhh8L8wPXYGdzSDcl40eqA2FIdQjg1Rh3ldIDrQQuvL/QQOH7Dehll1ztnCcD4Ar43npMyG+A2",
-	"fgnft22jVVywkV69/Yvu+zokq+3GtVv18HSA2IFELxy0hohTPJG7405tmHVBB4eounFNW//OJj4OwPkq",
-	"R7LnxdZCkBuudo9Y1Y60y10apjVVforQ2HYvKQANkkH65oyEKZ+h2F8za7aozE7U2iFiWJnsrpZP2hcE",
-	"/TidT7L8Eci6v+ydoyBwujEuQq3rUrcHUz3+tkLLFjQPE4OHiW89tr+BDU3GVY4UybIqAQKz1NrQ+XaO",
-	"aqNTfjuFttszvgFNfZKGSbp995VkOtS/wBKSZSTtE5bsYrt3v11Me035S0nKPt+5XOlh7l87exykWldn",
-	"8JuMAxi0QPYFHawLOm2iF+G1iLnFSslHdV4K2Wh82Eaa1hfVU8drygQyJBh94POvJDIE7GkVvmIqXbjU",
-	"Z/OR3gCkqJOGfJJ9PHWi3Bmp95NNorss2R7W9SaQ6dc99CnN11d9aW+lRM7XLrmmL6bo72F8Yxx0yV7T",
-	"nASEp1OmNF9bGzHVUpWLXB741MyYuIKBP9nWnt61Q9yxo0Ayv88briiyY1zBxFvVFmpmYJeWOdLY1zGj",
-	"uYihXgo7Zodn7B4M2fJis1ITwLfcCgMNQDaOpfsEA/IqbPxL90dg2NefhW7Yyejk3W+HdyPzw+zuD1Ev",
-	"/8BGcMOOiJmX9RTa/cyDVQi9D6oGucgnJZkMXruzRqyrksrqxPrNFUp5lmFR97VDGEqLYBqkoNWyluoT",
-	"X1q4QTyi2SUIREtD3euu5p2e5sQzs/oqz7mACPQY+EjF9nxgjiA3lJcSFXhJmowKO9YF1bBmZZ1tRS1U",
-	"e3DwMP7nYMkmSX/aFUfbAUtz9XucZZ9svu28u60Yge4nY1G319PYJzP3/i8jCbI0O9297rtgzABncTC6",
-	"wdw5OA5giITn81hard/mKpww9BmpVEo0/61fShyRjyQpFWm5no4wJv307OAY4UExTaJk94tp+ucgSU4c",
-	"2Z8kuRn6itJXBUnCcT2ZQ4wMbsRQUUpzCnuxg7nFUAoUoP1nokDDsd6MCG1S9bjLT0sv9lGVhqJFOKY/",
-	"2QxHd8a496FxG/VNhupo51UicM88z1rWcZNZdG820jEpYemzvlHlkgg6xH4PqzanMMTRx9EHCIIc3RAx",
-	"55LY/Dtri+y9J0VzconZsqZzKZ7CGreEXLsMoiiOfimxUOB+WROs/5eUUvG82cuiFc2eR3xtvt1SjvzW",
-	"wkNVIPeLxAG6hNfsId4HQfcN+w1wqk51HfIgakr32aiDWsj6QLm8Clw/mnSi4kagL5YKpXgdIwdey5gd",
-	"gBGVyNxljTe34nGIYRuskIpPu1YNP4N8W4uSnwxj73qhyBcKO+3pkd+isc2B/J3lbEIi85mSaT5vLQa7",
-	"apUL0VV8oUZvBkfd9i/2UWVbDC7AUCVtfEq7TXAHnRaJT38/zUkqYWpKlbBSrzOyAcTG+6xc3EMj7rqd",
-	"/q3ecV+RuD8fr4rONbrim73qdV96sGoTGOr1u/YqSrWrjtimh91UrHqf2SpY7frcYbM+RzfTK/ooYznN",
-	"yXtnb20OWGlK5nCXWUvmmPSqUFQ/aAvs9w93CQuibjBS/T26XZm7qcq/2tqMCRZiDZdWlcjmpWquYpdo",
-	"3vJLaaqJNSs5GTdeu828JanfqKn8WynzUBpY4WsikR4Xln+9xbRlEx25o7xelXHbT4vVqjmytcxzLNa7",
-	"bTLhCnGVbgoTV9NYMGwCrPHWS03WktXLykc9RLvh6bo5AJ+qrEeOBoxv2tarKkhiCAlg6PL5OTo5PHqC",
-	"bJhFU4m5tCmsTGn0jVGOkxVlZCSILWOnP6/Sum58Kcn3xhMUI8bV+wXkQ3EBNWbeg6nFFHgNHQd49Os7",
-	"/Z/37/7/P0SNyrsLnm6IErjFEt0KzpauZD6VvvKpCRgwoQQpB9tRY5iAaQnQP/e8KkrQVHKDSYWtcbe9",
-	"KKtGzHGzLGUruDfbFXzp3fbCuorDI0VzsuCCmPq6lC1buH8gQlQBK16WOTo5qSV4NfvHHE5v8h254kIh",
-	"+/icve6aMsjzDfCwJYJve8I3lxeI4dz5uRumGhTmZZ1zZv9BwIxFuNg8iaZn+F8lzqha75MKkBMsS1Gz",
-	"RYX59+3xUe3h/1sRrQWGaJ9bDEVuFvU4+80qgL3jAD18usJfLGT2D5Tu/w5rl9BYAmKrFM3u2DD9eFMs",
-	"0u00bCNzzAXHqS+yKxX0I2iL06WNFscN6JrvgpXdzjuDmetRqAPhnGEp20Nh+ygbvYMHbylL+e1+8Vdm",
-	"n25Xm3M1QiUojLxnuVBsnXNX9FfSIxTLLrIZ1KABpClIUUoQQEA/omyEi6IRWVriJWkYbN4dTuw+rFOR",
-	"TrVlQ8TRghgRUkOJ/oo3NKdaqowtPLpfNKR/VUH9UklYajMOW6O6gVgFJbl6CPf1MRu3FRC02p1vQ6Gb",
-	"4oU4dz8b4+v1ZgqSQ6O90Wov/GnAgp35U1vXM0jz22TMtcl2A32fwnM93dSNFOWTlKBzk3XY7jYSload",
-	"EKTawdapShbeERR1j9g0u0YcbLH59JKXIiFVMN8ga55Ur4j4Cy/F7tLPRflG0RDde4PLSfs9IJbjjxcD",
-	"viY5F+t9t5VTNmAtYQG9m6r6L8OTbyy3cdIt8DadLa7dVwsyVG9pmPb7F35ryvWbDl5aY4RWTdtGL0Pk",
-	"5FlRZJS0+Nm19gYxtxItaJaR1FQwUmFPFYlvSIoKQRZEaL5SL2O0O2HJlnd52evuuvRFsCmlTbVHST4n",
-	"aUqMck5yrqrOZzavB5rN2TosVEmSLcY1TmTGg3lXD4/iyPgrd9cFqPYc7LDx0rfDYodRgeJosvP1FydH",
-	"u+tqb23NttY4XznX1ZA8dsHzQc8TyxYrdsfL1SS69yLtz7y+1/qkfmvvOgDEmYSib4OjuHP88ZzLzhhL",
-	"CMJZ8VLsLmy3SXzDyMxdITtb1LRlcDNg2yCzl4q8HR6zJGoUZMTijIygFLD5EdJYIUGPj3ihaK4l3Ma4",
-	"MEDkIdUSQ/xvCoC3ODQgsbLO73uHqFQrVcd41wX3TxON96kAX38gfWAejNigAR1hYW6HYBWt9vgU4SxD",
-	"HoSIqxURt9QU3eoI0YfeN6OgnwouqA3XN06/FCs8x5J0KHMvtwreJUXp5YPIZiWNUlKYMHFTPcIKC7vZ",
-	"TEekmkeFL+Tvl7YRU78LdpUaNh2tvptTq8Lga5gOO5IzLbprMAgrFVQ5hUvUSqGU7pet8UC7C2RaW6L5",
-	"uvkIVVj1EG3H1DHqF9rS48vtmgOiWRO9IskeVfwJS5tsYsPKvug99Zul1aBbTRCHe2o+6EaR8j3Lojfn",
-	"pG+UV2170n6SrqrRvn3antXL5usrT1H7MUPDt3zXtiaZnkqzdYsr3eXg7UTPwkF3ccRviMBZ1nu8KYAO",
-	"j7Ow4Ua9zvNaf95xnE3nq93WxinjCpCdt/RsAzRDCBdZYmfe6q0cM1IqYY0XfccUXNKBC22WPnQzVBuI",
-	"q/13AuheRZBe+6vfXQMpkCOaiyAJckPJLQg8PDFFS2ybSPhJ3JA1yAJZi8OJfFSyKQrBN+zT/9UfhRWB",
-	"peIgxBCSzm19y6b4yqPJoADLaVNd4JZgRBt02DMWsV/sYXC7X0oI8Q+6L/2oSsNttXWpGlS2CyN1MjTs",
-	"gL5Fhfdpdr4fffEfW3JOJTQt7+fPkZ3tK3aXkXOeO9ebIli7EUQbjGMYjD7rwUJysEM2crYCd/gdh97g",
-	"LkMRn6l+IZp7nBjY5O4Dm8/iai9uscbTuhz4gT5IPrRIjLMadkuETdWd+3ojbZXnho4PLXFfVfHkBstk",
-	"MizI0snZTY5+0qd0hS9wvOOzfhFaxr9oI0fsObfvwK1qYGd3Ghy+FWH2lFxTzBKC5zSjaj1IvumHPMH3",
-	"a4ZzmgCvfDZvjGUhjIjlengF4wE1fqsCyw1Y0YatGS9TRqR8US5k48YLgq9bzvQpsbYLH4O+E77zcdcy",
-	"0B+5lVvvwsoaRPz5ty7ZX2lcxzN/bzsQ+8ewSfY/rKH0Q8PnzobPVRxSXWeoBUE1FKi3g6A204ok1wgv",
-	"sZbhQzPiPnFUd7sR6QuJz8Lb63sEpbWY8OwcHUJz1ZP9QsqSDI5qUGTJTcC0LzSJFXbl3pfeUDsvJdVv",
-	"fiSght+7tiKkjSTUd9caVOBNkhsiLGOqknupognI8rdY2LoylC34bvOu2V5cnTlYoTtip4LxPcIUL0vW",
-	"oyewvsP+3GLz8hu4RmtUof0TjN6MRuuFAm1qe0u44sZqcQAWf+5dwN/HrBFiUZuZIsCqNlPEFwRWtcou",
-	"eHwhSlbtqj9CthC0YKouolYTT4ZXOCJSfc9bLMcZv+36M+OKNEddFFQlq7MkKQVOhomphSCyHoTYFtvr",
-	"vmwCyk9Bxv8Q6jO89ueuXLjBfewVKYbXHLhSpGiiaJ+20bze2ZA+82EZhqEtJoeXRb1XGVEvRpVJQkg6",
-	"pOza/jfmKvltXFq9Gkn3BQXfBjG37qoqkHRdD1RBuVcG6K5CS41ZhL3qQN3rNVRyue2l1CaYt7nw9OKd",
-	"kNMLDYPcRrpepxEK9L0fggGQzidsGnHzosb/0J4cNefp2vdd9ZuJEZamDlGVEZnypIRm66iWleig0JEk",
-	"uAtkw+nBkKi9e0N4cK3kbTLCr0P6Ia9pUbRRjyoLs35pPzCi9WOCOLOJdqAKkgIVgqdlYnL9hmRu2m2+",
-	"a7pKSZJSS35X+nRWm4cq8WelSR/dSno8e3WBrsna1nhLTYrg302Yov6DtH/5O+jVetCK4BTKSRhiEP3P",
-	"0dmri5EpQO/eo6lMf+dK0zevrvEZF4VZHkTJUhhVHqNvX73+ytXIQGbFjg1Y1X90VhRtGzFV83eCgQuE",
-	"GfpBf4dwkhApkeLXhOmHhZGZxPxmHJk0D9iCr8lv110pBaTLFuTfxgpYYDaeIP0BFzbIFzJGnyKCk5Wx",
-	"b/CFgYWpK6ZWhArEbxmiKWGKKuhW68sb1aY6t6mqtV+CUQc2J08fPdJ/GmOa4tvlOOH5I9jsIzfAd6cJ",
-	"YrvkqSA4jU6jy5IhE9hEJERL6d8jc4NgUXLf3wqqpU4zwPzOECgThYZ8dUGkVpQtzdg0h3s+0/+nUhFh",
-	"ENGvU0pbVMwULo4u9S/1Xw2HR/rXY+OsuCa9Dg0f1iwp5uLu7u6srm2qXyjbQcling0H1hJUfRE//5Zs",
-	"GdlwYWjhiDVeSSoVZgrl+JogCCOLzTFzV9rE1CbzORYOzjFUlMOl4rnBHszSn5kxLdVbxCLTv0PTILvl",
-	"MXrB9cT2Sv4I66IqfC323WdlVdFNryf/9DNzUeImm5jYWssmN54qBOnFOF3DB/CaF+TW9deEkGkYaRLq",
-	"vTEsw8rO+TOrVS1H39wQsbYdmykAbTNTG92uuCTo7yYr9e9I4rU01LbKfa5nOo9/ZpA1lxAmTRALvKgF",
-	"JSI6jV6Y31+SxUjzNEGJMrnx9t7DX4bEH0jaEityi9doTtQtIQBxf8kGiTXMfCQ5AN5d1dh7TByiBM0l",
-	"TqPpeDKe1Lo2RAfj6Xhi0/jhpT6C5mZNhVfPMZSKpxItoEIRXI0tN2IQSHGUESw0p6LJykW5w56r6huI",
-	"fIQ6fyt+qwfoh6JBl2BTETGFP+SYrSHYXwZh/2iFNeIvQA6p8ffoW6I2u6ZA2CYo5XCu2WTiHqFziRZF",
-	"ppelnD36YMO/yUdwrG71UenTNuVdk8B139t0nVPe+pzSSBGpX/XYt4iyKaUgSW8kgx48nkzu3gUNU0xf",
-	"D6A0p48eTWdPNEqMp1Bi5JFFizFAI8SS7s/XOM9qzVXebqKO6QtkXqo5dWXV2OxIPa7eiT1pvXgLgKJe",
-	"jcMKi6YAh/2Hq5URvfrh6vUWvoiSBR2dpKtjcRo9siTtkV37kYdy9UrPPYl0dHHhsjiA0mp6A+xIUzPT",
-	"rkkizsbR3Tt9F/ZwXe/TSJcDGtyYsjh3d00oSKvPvpIo+DvwuEPzLprW8e/n0dc4daZEGDLdPeQN85JA",
-	"agYd7B70nIs5TVMCCvHh7GT3iNecv8Rsfekai93F0VGfE2nYCYYzX2TiaDLrBYdvzYM2Q3oc6cp07nrD",
-	"qkI1MPRw91C71GuaE15aAd0j4TO4xzmxmBcjqmQLxY09nfHpU4asALvAS2kaGnos0ZTs48j400ZUnjc8",
-	"Nr0X/1QqEeKR5/qQGtScW6Jlvk35wnatt6TA1FwDVg+vrNb5HhoyszFyhXWgQ4NrdQ8yRF16mPNSodkk",
-	"ECBc/P2mCAFixWbHk00+Y1ooP6/K51etohsI3xkqGf2lJAhCaSGZRgOapSZlAOYYo0tbQKQSiaDXtFYo",
-	"9M2Bsi6IKgWzxwX+a8WoWhgfFkbgs6fV52vVey5SkhccAv6t1lORndBAc3S0K7X4nU+S+9pW5enPZoFE",
-	"6N8eTJqa+htDhuvb7yuh9aaRVbN9S77qyrGt93k/SSHs9FE7zta2gUcSGxerYTgZT44PA2a14pkaaX0f",
-	"Ki1CCgplSygtKKPTkwnEyZp/vHXlA6PZZPZ4NJ2OZieurv/p45Ojie008Hgynfjo78eHx5O7eGvkwcSP",
-	"fDI5rEbOgpFHByBJyOpu3npFppbNYNMUZlMtJOjF7Ec2y8H+eXryuP7nMPuh+urJVH/1LkgHD41Aj/Ve",
-	"g/xM/fP7yXT18eA2THyscjENER2IOaZDVTNzrSgP3lBbqlJed7EG9G56HzaE+n1z5kkPznzO2SKjxux3",
-	"OO2xxCu8zjhOX3P+AguT8XY4PepzHhsgTdKXJKXYdAnR8sOsz+BC8IRI6Tjzl5Y6elzY91xdaFqjlXdz",
-	"Zf9swop7Swhb3o74DTHMPeFQbCrFaxkb/lcRE+B+AV1AnviEkkslfhjBxdZ0NtqA4R97SjNBTlmzLFMl",
-	"KMLbl0/bcgCdvQr7PMCvTAA+ZLzCx1p+S7hUT1EtoxEVghfc2cmAExFpp5MhrQmyHMdIPz4q8tp3VdgT",
-	"yA/bwo0pLn/lc+D25ukukzPM2dxIwvSpx9PZ+GgzefjxZkLwtJaE2ZQsWU93rKU19qb4G9mrn0NUaGJi",
-	"06MWHvaxjYfVsh0bge1Sjd9upcLPqmz36L80lBBAScvJNwQZMIJnaDpBOWWlMgbZHdAP8+APjDzoc5Pf",
-	"bpQKORzPtguCTMZHx7VaHwdNSLFdsWMyPnyyhS3d2717dzccJbpkAH/Wr5AhBoHCZZ59jlOC6AJhtv69",
-	"K919aP33XD3nJUsfZIEHWWCwLADeFi7c0/DW3oobgv/KmUTd4wLnQRfbb+PwQLdbGHytvUcziz+r3BdU",
-	"IgxNaoyuTQoZm71ihgJOaqwYVIJTEBivZu3GYz927ipGSCr91E93tZSB71EV5jH2f8CBGUSUDIwmQa1h",
-	"qmpVhtuYvu8ocx+DhtkS5ezTWTRsJ0RfMhnuQd3ShPzOzRqeK/veOmH7mc2ysjZRyzghV6VgxoiMXnKW",
-	"4nVgEf+JkOtsjYoyk1Vsir6l+qWCb/XXIOstjBjxnNFEdAYJmSbd8k4r5fX5UqJIos71zmpTCSqvX68E",
-	"kSuegfmCLlcacP0ZbEsfr88he21fSZM0dtIijN20C2PhzQaxg5Vd5vj19Ph0MjmdTP62Fdrf5/Kp3snt",
-	"4v1ROvunQ4Va9GEzSO6BLV1imbuWGGFoI6bpiSf43rjs+/5Ce7WqO9u/pNnmQbZ7kO0+p2x3DtQvbpJm",
-	"Yis5+QcWNPoL/KdGRvtk5p0t4a8Kg3kEtLZD8LOClTRFWSTCsHurJ2tpi8prpBzJs6Kgl/ck/ZXE5hvI",
-	"XAbynmPK0AInigurJAbF842nyswCoptxhlyShOc5YakNn6AS6VNtS3LPapR5b8mleVkH6k0yn5OUljnw",
-	"RgCTZo5vTTNmiHgpMsyggUg/Ag+7/5xCgL90rC6pvH4jQcw9mM4msfmbKec6GU+eHOi1NoDwNhAjrghL",
-	"NWsp5aoScxm5RZKyZWYuHKMnoxSvUSFITsscKUFxBgl7HwuSKJJe5AXEhE3G02MPRLhOSZbvU/J+IQiJ",
-	"QBTdAXm7O1e+Z+OfWuzxl2JdOtGzbyLN4MOP4L6qL/zqFmn15X7PUZHhtUSUodkULLdRHF2Z6FYAQoal",
-	"QuqWI0EygqVJU6Kbh3IlHPzO/vzsm1hPzf5s/66P/ILcwDcgT5hf2WIXk/HxNI5Kc4PT2RTcU+A3srd6",
-	"ODueTlo9Ry1ynrq348jicJdoYsQ8V9rt924SemDq/97OG8pS5BuPaTYIXI0vUEbwDWXLGC0FLwuIvVa8",
-	"YpiOKFKBjMm5xtcrTjw03iTg4YKMzL/a+fgVhF/ZZFXo3SIIzqoDPTXB48IUGLabt8oY9MNsdJ6gWgF1",
-	"YxpyY6ktWByoSsYq4z7QGtw2/zbCU1gN/T5svF7x3pWzr1Wrt/YO4EkBzX8CJN10fQGu1Viw3la4qtek",
-	"rzOtvgSzqbz/Z+H9YbuKWg8KzT3iNpAZ9pC8P0mm94FgkLdteldFPxFbxnrNS4SR1riDMRpTVwQLRFXl",
-	"sHPBvf/NSwHdltAC3/BSUEWQEji51pgIT7j1ymq9JWoK+Ullo3C5LLUWEjsuu4nNzmYtbLa8N5tt6E/Q",
-	"xm1dF1nlQrr9qfS7lISpfzmvzAPP/rfm2VY38ewR2E71DnjAjDQfd7xwH/7cpWLX6uG1qdk2DWijBmFQ",
-	"83/FJWHIuoHAs0pzggRmS+LNeKakIYSGoj+WhT7idDL5Uz1M1FbRtAo5LDCawqcx/D2srelduKCzm+qe",
-	"2zz7bNu6el/F21WTtNR6w0Jryju+BboW6Jqa6jMkSEGwih3URAnWgpJpgUfv/SX9SNlSQxJEojJN13pY",
-	"vkbFijOCZEHwNaDBuyZjcG+n+WZVzS8VSXHQwmxkRyBFiKFVVdq39dJ/M1/rbjLWLM3firkPrXhuVp+t",
-	"6qZOxkdBRdRJWOl0Mj6q15x1GrEptRh3bCIoOfs2rNk3Db469vX2IoMOoO43fTuajB9XH+f047AoiY1C",
-	"my18WAaujgfN94GL/u656EvTSNLzxxoGm4g98wYNL/GsiwvLiYA8fBql12dzPnJsvCNowQyqxxpopdPF",
-	"GcD2l0SZsAI34UX61BjpC+xjBpNSSEhqTk3OyBiBmqrZCBdmNpNw4IULH3KohW0XxVEInnNlgxglZES1",
-	"hSKc++N9Uvf7vEwhqxG6VjsXKtWIjb55hTJcsmQVVdqRL3hvNaTZ6GAa+dr2/peTadVr4cyqlNFp9IKP",
-	"FjS0mSxJiqbHWtQ4OEQ2YPPNXwEa3xKRY7aOBjpBPZi+rMs81KFrIO3h+AZNOsmL94cH0Se/gw6N9Z4X",
-	"08eD3az9Ttu031/urf1uIUEfBdgGBzlnuCck4PfWQHkITnzg+A8O7MCBrXmkfRtBPQX/cELW7v88UF2u",
-	"GPtS8Fu1qjr+7HRNg55XCqEFEjMYusAb1VUQlsaGC6eC3hCJqIqRpDnNsEBYKCqVefkaTFhQCSVmKsfz",
-	"Oc8LoqjiwjudY+vUhHr82boSjHwuY5uG/C1s7z4s3S3xUq9tlL3tjXq+14+Kml25snmfk5Oa6zFjgt2+",
-	"dX8xbufD8dQ2O8jWLxyTik6PTDktyzGvaleIzoz6qa/Yzmh8tdFp9CrDa0BdnEJNYuqdzYdHWhP0H16t",
-	"uFCjG5oSjgQpIaCs+hgC+qskx7e/2VTBwydQciCrNnp4dOTzDg8PTqC0F7Ru8NwaNhse+fH4sOnI4Ltt",
-	"csBHl8anjLBpfj9acJEjklLls4e5VNawbkziioNojoLzGQuHMNIFRJuu25j44XELExf3ZuKb6NfFw+37",
-	"ftCcH/joPwEfdf1mnJvNoq+pUmBpleUlPoPWlaOzGYFAE/bhsF26s8k+7K5OgLzl0xUQA00Y1I5njr0S",
-	"lsLPC+PYLUhCFzRBBRGUp2PkBHNXawlhQRxfTf1JjZHAa87UljeCObMMguFuSF3a2Cp789Kd7aU92j1Y",
-	"bGjyNXR7gD5S38YXN/22JdEV7bbfABnm63Pj7Dfpau7nSBZc0QVU8K9408FkanjTDWGl5trH0/Hj2Cf5",
-	"n05nk0OT2l5NtOalKuekPtF09mQSTjQ7OhrPjoOZHh8czyCsKbD5vK0c2RdeoZ5p1TyjybVmWNB3yRZm",
-	"Mlzzsd4vzQtBpP3N8XEoUpyVqsyZdSZoDOIU7MeHcQTGmuj00NQRsmhf04MNgClprknwJAoPeDg+rJ1v",
-	"OmsqRwBzBlAZP56Ggw4nh1CJwD1IP3JiSiBso7GNC7NtywPA6KuKA6ucj/7TKy54lvFbuKkTCBDMGuQT",
-	"u8knB4/Hx+HRpseHs9nk7u4eL6iz7oCrlfcgBjyIAb/vXD/7JOLK7BYj+25s1cUNXml4auXk/TQyQClp",
-	"8shmw7Tz/872J3/E7Q1M/tTUHEWP2Nlx5E+tSjN037iXGdzM86PtcGNcylV/Fl9wMknZ2A6DqpagN8lH",
-	"Kcn5OC8O+osB4cY/q2E6sJHUOzJNxo8PG5otTY8h7XyzqdITrXC7NkqT8ZNZ1SHJlJlb0NSYjk20sW3o",
-	"FRW8AF9q/YvDWfWF+LmcTGaP56DwQqOk6DnK8QcuNtsBnY5OxsdVT6TRRGvEVRukt/VWtqZeguXblCnB",
-	"N9vMngJLDcccHvoR1g+8OUTPCuHTpmPSyeOwLVKtP0D0zVFUbwkQnUFWmukCEF1ldLnSj2eRYYU4Q7KU",
-	"ClNGUqTnQfCds7TbKlVmU9BJqN4xYDI+mQbNAJztrFFNn7WVAsrvrafXsbqLLT+o5w98+Z9JPTcWsq8k",
-	"gocfo2uyjpGjTrFm3WWiSpu9xAtTpz1bgxpvCESNOQO/2osx2/ocHZz5JaSxY4h6gl1XsV0+QNvY+1oL",
-	"CXeUAqxKCj/VMzEolVgrBlildtEU4YUiAhU8y870T5aOttcLdJx879z6qn7Jv3e5QEfyo9PHk4rZZny0",
-	"oJHjs2copwz4rGmbGQmSYRNP5dplRmfoFoscwUC0ogVa8QLNCVYGqDeUrTOUaHTymVw50eogulzxlEhU",
-	"UMy47/N3ejzrb/UNceKLFxs6bi2Zd91uKVG+w6prm2p3YUPl4dePbvGNyWyjgsi6s/ykFl1uMQqAPIKn",
-	"xDhnYzNe0l/J12sQJo5mJ7OJFl6q8ujbVYixbdIq9U/vp/NZcpD+p93En6dPHh8eHs6OJxMjjkm6/PPh",
-	"Ypo0NuRswiiIWVDi+v2TxQE+SWbkH4NlreLg8WBZsLL63BBhSweEI443RzyuRvCyaY1DUxgSWsSeTI9n",
-	"Tw6CZ1HlLPwIpz1z1z3ET1J/MV0CmOUAWDqKaXtSPBRkfIhzeBAAvQDoXhSULhJ0SRnO7NuBUEYMoYvI",
-	"ELIWEe9+ifhG7LNl4Pc1yDT1o/VSIWTSB5WdoUC2iehMjYhlIuVtzbswG39BP27LcrWeqPeyyvQ2wJi2",
-	"raObA8cbq8axQavX3nS0sT3wF/PQnLQJHqxd8Kg6wpreATbY3VxidDp6Mp4FmXXRa85BewETogcQYlzk",
-	"OKOmS8VTBEZ9m9sB7WHma6sbPEHp10G1JVcTnaQjpxOFuXELTDMfZBidRqPpIXrx5vkV+r//Z2oj7f1G",
-	"pxsbFSDgY8jXC/iTibENOiCIkoz0d+G6BYZ9+HWxMjEPoylKv379KjJlmiGu/8lxhTQbHYZtm1OvkO2F",
-	"Ql2sOGjxYK7xwSjywBN/z7F/pqm2ZYO2uXZFRWLkG2prvuM7avvG3Pc3hWz0HGnliaZpiUlZwwrPsSQx",
-	"lPyDsrcxBAGOgJSYrLrYx+HPcXINqYEsRY7Ouq4RYQUbV8c0w6Dww/emO5INAbQ81ux0HaNUE8rUJNRC",
-	"wWOb1LTNRi+3Wq/cN2PORT74BGdeuIy53nQt2NLnZIzVzQI/646XD1iegb2m4L9kVBEEnQXt5WjmCj4D",
-	"yzMcSkQVKChbCOyNeSEvsRcI7MovcuQbiRhn1eZaU7+Ww6GR6/1TrSnNM5WNq72rRV+YPmy/BR1WTyGC",
-	"QUNNExNQWm0fxdNpbKo7m49sgUhXItqSOg10Tb28O38yO4rNr0zkqGsvMJtMDO+rUKYROM3J7S3yzLou",
-	"zxg5eYC6W8PFLg5r2w89cNd27vrAJz8Tn9yj/VXFHV1jrz35426t8bJk0tR5sT3HbGywzSVX64LU+Bhw",
-	"Pmipjxa8ZGlQx802wx8beVbL67Ax42WANnW2Fb4dD+3t5NgPrP7uFuMs2xwlG/nkj2Hr9725ZNXO39K3",
-	"zcb8rhH/UCUAetZ/YfN1C8n9tZnkbjbiN8gAjYdP4shA3kbUKbLkgN4WGJb9Qh2YeUaTUSmyKFThvju7",
-	"/PHi6v2rN1+/uDh//+byhUYNrc8/dYEdNvESMxsmor9RHNFcUyrjtwGAQivY6pJusQCWppmkVdKMYNN6",
-	"b3td3IPq9sBcfn/MxdkXLEf5SvrWzravrKYfAicqBtXHODxLSRmREgktgt6Dzzg5tLH96XOaWVuR7fgC",
-	"WVbrgozRT5oVMPJRnZtsaSqRjVmJUYGl1IwQS5dLbSqQpbZc5EeTbr1N/19Qqb7TG9rhNf5BcxO9cxNU",
-	"Q6Xdn3fk/lKSsPmslW5DkuH6lVu5upKqQyE86GReyenvGnqPt2/QFcYHqLVsD6Zr2lxD25FF1YXPFZMd",
-	"iZL12tVrC317Za4JqSA3lJfS30nTFs09tjrAIeup0wG+tZm/uCYIAKaCCFg/RlNbx6ZtJ6bza7iRlCyw",
-	"Juynswk0UDEd8qd2T/Zf2/3ybcuWe3Br83be/hZ5f2x0+vZdr7xw/Uhz/ZH1KF6S3PS9i06nx9YF+4HP",
-	"388Wx+k0qTHhS8JSY4XRt4cFxIvmUNAL3LBLQaR1eoLPsnUj01rVswr/LaAamsjEUYU+WhNef1f87fzi",
-	"8UVe3Px3drz+24fV9cufXtLFf/WXq77jc/3qm7jymc/a9t3JHzq3/ltxRo0Z9SauGhNixMgtkWGJQMv7",
-	"4EEOYHzQyKyd/Z3zG59y7DbAb5mhWFBYDwuCpKJZhgQxEZ+NCUs2oEreu0H3fH1l32vNcjStWY4OjivL",
-	"0azdcjRfG5Eagn5LvfzBpOPxx/6z6cx/5rkRENOS6Wv0MRK/RcXRJDp9PJ7FUXFyFJ0eTKH2kzVEHc6G",
-	"EAkDvxbZ/QOfgwQAHfMeKMW/o4FGo+Y2qWgQXW3HRVGyEaRbFERAddMNMXooKXn02wc+v0jv2okJpDc2",
-	"xlBWQY00RRjaFtmuANZ+QtIxOkP+iQO+J1gIChUOJBKg2T5FGJl3D0ED7gMj4/F5RnJDtKTiULacqi5i",
-	"Ve6Uwu3L+0oimsZa2K9v3daQ0PK8P4ZdE+Q66D7vxTqAXrRpUGmRN6e75c17C3efVKabxJFrutIywxNf",
-	"LahF7PP9RCG+ty7rTU1KJZg32pozT3+3vZlN1b0BomqooG0xogE8pYOd/MtVBXpgOp8p1Q9bGujcx+5V",
-	"aoYTI86Sqt9SHBBrTR4tVf4UbOeRkQa7evoZORB4B5XIS4/Q44UlRHMP13rOfoPlNUm1Oq45hisBIMGs",
-	"40dDQZJsbTib5lK+uZRhUoxxheYkGPHHw8lJQ/7fOXygX+UAtvOvy0x2sIuTXeziPLzfmlxknQn3sxZU",
-	"ykeXyvBJSLEVmswZYFVnpbfn+Hev3/ZA2j+DPgGYhrCjmlyExHEvig2Vl5PSeLze/hbNCRZEnJWa5rx9",
-	"B02JCvpXsq7/ptj4DdcIOYMmYcZDfKrlwSj2/7wVFKpWmn2ZLAVx00ZKqXR+bPPVU5ujKm5IihJerKGG",
-	"qtEybB44TlNNMzQMunJUXCApeLGTFVbLwpgJLOC2gp5teHZsE0qNs9q5vU2EmgzCRE202bZd+cqHwDYl",
-	"2sdBBUgoCAs1esJpfbL99tQvtmrixratEXSH0fM1V58P9x2Uw91e4aewP5y90diXC5K+wz5ly2DKoF1c",
-	"g53dBCzYmIAApqCjWRdAhtWCizyMwrVupAYoVDqehA6S2OjaT0EzsT3vDOzhDakVCScGvGw4OYShrzwi",
-	"Ir5YuIJJJkTd8zCU4zVKeUPQsm11/v8CAAD//w==",
+	"7L37dts2ujj6Kljcc1bbcyhFki+xndX1W67TdNydtNm20/72JNkZiIQkxCTAAqBttccPdV7hPNlv4cOF",
+	"oERKpJxkOjP+p41t4vbhw3e//BElPC84I0zJ6OSPSBBZcCYJ/PAdTn/Aitzipf4p4UwRpvQ/cVFkNMGK",
+	"cvakEHyakfz/+Sg503+TyYLkWP/rL4LMopPoP55USzwxf5VPXptR0f39fRylRCaCFnq66CS6WhB0eo6e",
+	"49s5muLkmrAUYSZviSApuqVqgSTPiVpQNkclKyWeZmQY3cd6uxfkt5JI9aW3K8yyKOVEIsYVyrFKFkgt",
+	"CNLbEDhRzxARgguJGM6JRAQnCzSjJEth62eczTKa/MM2ntj1pQEwbLwUgjCFpMKKxIgL+K3EOUHnKckL",
+	"rghLloP/JEtEJZKKZhmaEn0pC8zSjJiDveBiStOUsC99skSQlDBFcSZRhpNrs/uEFwSpBZWIF0TA8ogR",
+	"kkrYrEX2K5oTXqp/NM6nNAVcMriPKEOK5gbTz5kiguHse41SX3KfpwyVjNwVJFEkNRj9DCBrEek8RRTA",
+	"PqNEIqpg1xrwRNwQ8ZVEGZ8bWP/Ip6dJQgpF0g0HcBsndzgvMqL/+ZFP4Suh6Awnmmq9fR9HiSBYkfRU",
+	"RSfRZDQ5HIzHg8nR1fjoZDQ6GY3+FsURkYrm+qNLknCWyguSY8oom0cnk4M4oml0oif/MJkdpeMkiqOc",
+	"SInnJDqJLghLidC4rQ+DhcBsTnLC1DCKo0LwuSBSRid7B3EkFRbtGxnrjegXVcroJBIlg/XjSC0LvU5e",
+	"SpoM5oRZ3NSAqnahkUTTkuvVB5fjlAzRGc4yNCfqRz69hBXMW/7Ip+cpqg6mrwRPeanQ+ABJAwqkuB6J",
+	"qDkQz7LTmSLCAio6GR/cxx2RJ7zXFkS/5eIa6CJlJZEIS4T1/p6hpPUEQ5oirLeEVjcHyPQTVy94ydIv",
+	"/WT1CwVyzrjhR0A4cZYRgRLMkCTE7e9c469GGfKFd0klwgkQOmp4E77BNNNME3FmaKF5nWhJFOz2NV5m",
+	"HKdXnL/EYk6+NFCnPAWWkunFNdfBIQ1BGLDL3PslETc0IW+YP9MXJYYoJYWmDCyBDZfVNp4hQZRYWpyF",
+	"fwPSugenn9mC4JQIELQu9AcD+EL/WF/GIjoqmaIZwnbmHC+RLJOEaEYbPs6cMpqXeXQy8mSFMkXmROgz",
+	"3MfRFeevMFtaUUl+ccYMz+MriQRWBGU0p0oLFymm2RL9VnKFAZaSpKgs+sIRK/JSz7gORb30+fdXL5D/",
+	"xohfsYbiQhOhvwP1HVrqS56Jb0fP1LfjyWj09zqELVSl0hwh0qf0cw5e84wmyy7L20+37eK3b8ejZ7ff",
+	"7h122caXQqM4+t+D6iAtENf8SCKcZfyWpE4QuKUs5beIz+Anc/tqgRUSZAZ3DgRJ48jO2wn4evOWMjJT",
+	"9f08YC1JGo7+64LUjktYKmO95BtG7xApeLIIMbjH433DcKkWXNDfvywf+YmjG5zRtCZXa5UMzekNYSvv",
+	"8Ndffx2clmqhP0ywIs3vYUqw0IxyoSkCm5NnlplqwBWCKyNkCiJ5KRKCcqJwihVGtxq6P+v5NaXQqgud",
+	"l2IVgVefh4FeIXiiBaovzCpCXYtqwGXZYMZFTlI0LZWWFTRnnmrqKAQlKdLymRaM5LVVpN4wWRYF17Ll",
+	"K5JSfAXH+8dwZpAiVqT0IbwNO5Fe5xSEjp+dmnWeriPBKXOiCdADKtHp63NDDjBIibOM3yKpSIFEyeCp",
+	"EKZfx9vI0cdXmlpGcYQZzpa/+x8BV4M/z4l6hcU1UZTNXxElaCK1gI8ZnpMznBeYzpmspvlB8Fu1qH6+",
+	"1IishbdIg0Uj5tmiFCxyescF+Z7NsVEJYDWzuRdckARL5Ze6THBmBH5Rsr8SnKnF2YIk19L85hezaw2c",
+	"9/EqAsfRaXDGwNCB05TqMTh7LbRWqyiR0ckMZ5KsXuIP9IYgcocTlS0RZ0TDHZcp5W9EppkwLwjD9AXN",
+	"yHl6QWbSqjd+0j8cQH7hCc6kudEZLjPVsuBpJjmCMZIYik9wim706GGl9kw5zwgGbcftpgFZUFFOM5qg",
+	"hVKF3qz+v0QZZddafQHFTA/W8+qnhbUGVgoKwL97SdhcLaKTyWg0agDt6sGbCdaMZuYUpSQClYWWkg1r",
+	"O1tg9cPrK702VSSX2x7azwVhp+d6vQsyAy0P352bgeNYc4HqB7tXrXQu4Y3ZX/DpR5KodbyQcBtb0KLh",
+	"UiXduusrrXyeuo9BN1VbacqFtSi+0t/q/Ws6SIVmX2+rle1c75uOZzX9l5Rd98T3U3NlP2JxQ6XmKWmZ",
+	"kDRGKb9l+vJAC9I6pia3IWczQhK5K6gg8lStvwNLdh0VXkMoP1T/1aOjJkkDTUmiBhzUzK9xLkl/J98t",
+	"lVl4k4QQR6V5OSv4vy4phncA68a1E5mJwlM0XYwjnD2xbVqmcyM0NZyFlfnUHCWw6HSFIE0b4dcO2GRB",
+	"0tJIAptQ+NJ9d18Zb/7wrCgVeKaiarZU841E0Ru9xwJrqRbAmxcZ0dp/E2lXWtdVp2VKCUuaN1sWaT94",
+	"rFwz1buwd20PEQI5XGDTZTvu2e/OEzv6vPmGkoxqJrgVvRPOboiQlLMOH9O8EER2/LgVRwSnwe8r9JRa",
+	"89+CxCs3EADB30S4SQ+H+kHdWmYvjXezwIyRbMerMYMbD59RqbQs0wGAgtwQVpKtz1oqQXAuO+hZNdDZ",
+	"TVbjw81VqzdDpxTsNGBxfTijuqDy+o3sBIJEL3Rh1Z0c35lPDT9vB4ggCc9zwozgB8t0EiHgWBe1wdH9",
+	"qrgQR4LK66uFIHLBszQkWws6XwDbTWmZa3Dy20bSJMk8d97B7hu7NKOadqS4wlknkK4gQf0otYni2k2F",
+	"VxEcoBU5VqDYE0USN6hJCAAd9jwvcNJgJvjeOVJmOMu0GAnbBsPY0Iit3VDInrCRuK7AsPo0djtf2+cG",
+	"OHVTOuoAoizJypRcrOO51x2UKEmTNrCGvH5Ehbc74vN3DUa6U6UEnZaKGIeI4GWBPJVB02VNvHfrJrxk",
+	"Siw1r8+whiaekwGMNb9SmldrNKRzVhaDhC+4sEqiII07rHSBvZXXE0clo7+VxP5Zg61RI7C3tYMqABjY",
+	"6YV/Uj0gsep0qxJQIyp9abi71c4kzC7k8aGJjGmVhIv6nOty3cqgFgk1w9MWDqxfwEtyY/7aF9X14MuE",
+	"i34MqdyBNINwaU4RhwB3s4V7CQ9VgbHx0nleEEWV8XH3uPI52G8cK147Yc6ZWmTLl92lmxbxsFmTWps+",
+	"DjfUdNDnWOHXnPZG7dSesKYONGlGNzgrm2CxcgA73HzdtNEXlGSpjzrosVPwcqxT3B8vf/4JFfrkRDgr",
+	"zopD5ElaGgviM/QuehehmY1EuV3wzJgkh00n9m7zbZdmdlYNaDy2M+T1OzTY6Y1s4NFr3IReOUju4RPf",
+	"LObG0YyDXwV+SyrbYyM74akhH5sonjvhK/j4Po7gUrpTTDfeYHED5ZMJYVhQ3oMI2xHrs63coIVe7OHt",
+	"d+8Ov+lOXznw9LjYHBcNPo1XBDOEp5JnpSKoICIhTOE5MXEyiDO0IFk64KVCCyoVF4C5G2lxTtSCN/MM",
+	"JYyX67W/qB702s67NssmQH1WAgUsrYlWa97W9PtdKJqZzS626ai7CboJzrIpTq6bzdfMGqzfXLw0Lo45",
+	"URJhpOVCkqLXP19eGc+WJm4f+RTNKKNyQeROBm2DYDTBmeYt69t5Du52i4aa8s7s0dFM8BxRJhXBqfPT",
+	"OjH2K9nZwl2xtLp1exTu11OHgFJ6EX9vFK9teikRXhCc1tSjvcODeAuBtTrIZUiEtmofn5EqN1OwzSi5",
+	"gzQ/C/hWF+r9SWT5WeD1ahPnfwjdd//8r82JKFvw18yiFf3A+V+hsZ7ao/FBExobndEI825LB00buiYN",
+	"6i0AG2fomiwr8epddIpyyrh4FyEu0LvoxX+gHH/UPz9DrMwylGnIWRdKsuBcOuNEBZQ4KrBSRGuO0f+8",
+	"PR388P7tf0zf/y/0Ncz0/8L83/zF0/23bqdxpFeI3oOUYvjctpMVgudFY8gFVnCZJkJSLniZpUjykqUo",
+	"o9erex6PLLT9LxpNBSRt9gRCGLT+M8IsRQUWOCeKCAnREFWgNOyldsn7k+P948Onk+ODeIvKoUhe8PXV",
+	"vyNYSS1c6FsrVwxFk0mIQvvb5QALzQ5PdAfq05+SgDySXHfyQ66dxQzdTHQE+aGEUN1+pIazGU2dZ6az",
+	"Iu1f62bibz6Lw1Uadw8q5I527MRr0j3suJX23SDPp4LekB6zme0/h1GN5pSAVXWa0KnXIe9anbRuB6g/",
+	"pNdGPjdPSWvsgRr5EFPBJnv+VvuQEtar5CQOnCQkgxAaIJcglS31PzJ+a36VkiQz4W7bxYyNhgm3enW3",
+	"ccjLV8+1HUd34+szr5cxtagLanuhTXzSUeY7q6P+FqnvvsOpdiCFBszd3sgnNazOXSRTO1UMH2bPqwLb",
+	"XSNiU+/yaCSXg/E2Z6md28/UtPUggqqvXkoUpi0+TwyJTa/kVlfmhrgCbuwD7hVTNhNYKlEmqhTGJwWB",
+	"6xLer40h11trdFj4iINNWGBgYdIm2gyTZl+B+786a+xAsgXOD3IBBQ7qrcqXh2Hl8sFZFvh7zE8PgOz9",
+	"tpPu8M4XML7bXV2QgotPo3LZZTe8crPkbhECH/lUdkj7OeMlUzKyW3OpBZvPBN+9gPDddaz107QfyMKw",
+	"r4+LJNf9IosSE6XZVTYJCVMDl8+ra9g+i7uzJrry4DfwSaiLJyeOvlQA9pBrv8LLtYAqg81L2P1c4BTi",
+	"p1J+2xwVe860GEdvSE8sUMs6LFMqwZULchDFWRUSp+UgggG27zf5VlbyLbyCPRn9X065fopSvJTvojUN",
+	"erRNdoO/NkHxXEs8NsaazXhf52gJGLbgaR27HVRMjH4UR7ig/0mW8I/C/IPrsRO4pRuS8aLVAbGmOoRw",
+	"aow6ymkP14PPxoDjN6yXUXa9dZYAjC/he+M5KbMebuNX8H3bNlrFBRvp1dm/6L6vQ7Lably7VQ9PB4gt",
+	"SPTSQauPOMUTuT3u1IZZF7R3iKob17T1H20+cA+cr1KHO15sLQS54Wp3iFXdkI28TcO0pspPERrb7iUF",
+	"oEEySNeckTATOhT7a2bNFpXZiVpbRAwrk93X0qy7gqAbp/O5x78AWfeXvXUUBE43xkWoZV3q9mCqx99W",
+	"aNmC5mG+fD/xrcP2V7ChybjKkSJZViVAYJZaGzpfT91udMqvZ5Zv9oyvQFOfpGGSzb77SjLt619gCcky",
+	"knYJS3ax3dvfLqadpvytJGWX71wJgX7uXzt7HFQgqM7gNxkHMGiB7EvaWxd02kQnwmsRc42Vkjt1VgrZ",
+	"aHxYR5rWF9VRx2vKBDIkGH3k068kMgTsWRW+YgrAuIoA5iO9AajcQBrySXbx1Ilya6TerzaJ7qJkO1jX",
+	"m0CmX3ffpzRdXnalvZUSOV265JqumKK/h/GNcdAlu6I5CQjPRpnSfG1txFRLVS5yuedTM2PiCgb+ZGt7",
+	"et8OcceOAsn8IW+4osiOcQUTrxUhqZmBXVrmQGPfhhnNRfT1UtgxWzxjD2DIlheblZoAvuZW6GkAsnEs",
+	"m0/QI6/Cxr9s/ggM+/qz0A07Ghy//2P/fmD+Mbn/S9TJP7AS3LAlYuZVPYV2N/NgFULvg6pBLvJJSSaD",
+	"1+6sEeuqpLI6sX5ziVKeZVjUfe0QhtIimAYpaLWspfrEFxZuEI9odgkC0dxQ97qreaunOfHMrL7KCy4g",
+	"Aj0GPlKxPR+YI8gN5aVEBZ6TJqPClnWzqnSDtbJO1qIWqj04eBj/c7Bkk6Q/3hRHuwGW5up3OMsu2Xzr",
+	"eXdrMQKbn4xF3U5PY5fM3Ie/jCTI0tzo7nXfBWN6OIuD0Q3mzt5xAH0kPJ/H0mr9NlfhhKHPSKVSovlv",
+	"/VLiiNyRpFSk5Xo2hDHpp2cHxwj3imkSJXtYTNM/B0ly4sjuJMnN0FWUvixIEo7ryBxiZHAjhkJrmlPY",
+	"i+3NLfpSoADtPxMF6o/1ZkRok6rHXX5aerGLqtQXLcIx3clmOHpjjHsXGrdS36SvjnZWJQJ3zPOsZR03",
+	"mUV3ZiMbJiUsfd41qlwSQfvY72HV5hSGOLobfIQgyMENEVMuic2/s7bIzntSNCcXmM1rOpfiKaxxS8i1",
+	"yyCK4ui3EgsF7pclwfp/SSkVz5u9LFrR7HjEK/PtmnLktxYeqgK5XyQO0CW8Zg/xLgi6a9hvgFOr1b3M",
+	"nxA1FS1t1EEtZL2nXF4Frh+MNqLiSqAvlgqleBkjB17LmB2AoXAV3GWNN7ficYhhK6yQik+7Vg0/g3xb",
+	"i5KfDGPvO6HIFwo77eiRX6OxzYH8G8vZhETmMyXTfN5aDHbVKhdiU/GFGr3pHXXbvdhHlW3RuwBDlbTx",
+	"Ke02wR1stEh8+vtpTlIJU1OqhJV6nZEVIDbeZ+Xi7htxt9np3+od94W6u/Pxquhcoyu+2ate96UHqzaB",
+	"oV6/a6eiVNvqiK162E3Fqg+ZrYLVrs/tN+tzdDW9oosyltOcfHD21uaAlaZkDneZtWSOUacKRfWDtsB+",
+	"93CXsE7wCiPV36Pbhbmbqiqyrc2YYCGWcGlV5XhequYqdonmLb+VpppYs5KT8aYCpadQ690WxK6UeaiY",
+	"rfA1kUiPC6si32LasokNuaO8XpVx3U+L1aI5srXMcyyW220y4QpxlW4KE1fTWDCsAqzx1ktN1pLFq8pH",
+	"3Ue74emyOQCfqqxDjgaMb9rW6ypIog8JYOjixRk63j94imyYRVOJubQprExp9I1RjpMFZWQgiC1jpz+v",
+	"0rpufCnJD8YTFCPG1YcZ5ENxATVmPoCpxdRNDR0HePD7e/2fD+//779Ejcq7C55uiBK4xRLdCs7mrpME",
+	"lb7yqQkYMKEEKQfbUWOYgOmU0T33vCpK0FRyg0mFrXG3vSirRsxhsyxlGxs02xV8Rer2gsuKwyNFUzLj",
+	"gpi6y5TNW7h/IEJUASteljk4Pq4leDX7xxxOr/IdueBCIfv4nL3umjLI8w3wsCWCb33CNxfniOHc+bkb",
+	"puoV5mWdc2b/QcCMRbjYPImmZ/hfJc6oWu6SCpATLEtRs0WF+fft8VHt4f9rEa0FhmifWwxFbmb1OPvV",
+	"KoCd4wA9fDaFv1jI7B4o3f0d1i6hsQTEWima7bFh+vGmWKTradhG5pgKjlNfZFcqaNPRFqdLGy2OK9A1",
+	"3wUru51vDGauR6H2hHOGpWwPhe2ibHQOHjQVyXeLvzL7dLtanasRKkFh5B3LhWLrnLukv5MOoVh2kdWg",
+	"Bg0gTUGKUoIAAvoRZQNcFI3I0hIvScNg883hxO7DOhXZqLasiDhaECNCaijR3/GK5lRLlbGFR3eLhvSv",
+	"KqhfKglLbcZha1Q3EKugJFcH4b4+ZuW2AoJWu/N1KGymeCHOPczGeLVcTUFyaLQzWu2EPw1YsDV/au16",
+	"eml+q4y5Ntl2oO9SeK6jm7qRonySEnRusg22u5WEpX4nBKm2t3WqkoW3BEU9IDbNrhEHW2w+venEUAXz",
+	"9bLmSfWaiL/yUmwv/VyUbxQN0b0zuJy03wFiOb477/E1yblY7rqtnLIea7mWF9upqv8yPPnKcisnXQNv",
+	"09ni2n21IEP1lvppv3/lt6Zcv2lspzVG6GC2bvQyRE6eFkVGSYufXWtvEHMr0YxmGUlNBSMVthqS+Iak",
+	"qBBkRoTmK/UyRtsTlmx5l1ed7m6Tvgg2pbSp9ijJpyRNiVHOSc5V1RDQ5vVAD0Zbh4UqSbLZsMaJzHgw",
+	"7+rhURwZf+X2ugDVnoMdNl76elhsPypQHIy2vv7i+GB7Xe21rdnWGmcL57rqk8cueN7reWLZYsXe8HI1",
+	"ie68SPszr++1Pqnf2vsNAOJMQtG33lHcOb4743JjjCUE4Sx4KbYXtlslvmFk5raQnTVq2jK4GbBtkNlJ",
+	"RV4Pj5kTNQgyYnFGBlAK2PwT0lghQY8PeKForiXcxrgwQOQ+1RJD/G8KgLc41COxss7vO4eoVCtVx3i/",
+	"Ce6fJhrvUwG+/kC6wDwYsUIDNoSFuR2CVbTa4zOEs8w3vZKIqwURt9QU3doQog+9bwZBPxVcUBuub5x+",
+	"KVZ4iiXZoMy9Wit4lxSllw8im5U0SElhwsRN9QgrLGxnMxsi1TwqfCF/v7SNmLpdsKvUsOpo9d2cWhUG",
+	"X8O035GcadFdg0FYqaDKKVyiVgqldL9sjQfaXiDT2hLN181HqMKq+2g7po5Rt9CWDl+u1xwQzZroJUl2",
+	"qOJPWNpkE+tX9kXvqdssrQbdaoI43FPzQVeKlO9YFr05J32lvGrbk/aTbKoa7dun7Vi9bLq89BS1GzM0",
+	"fMt3bWuS6ak0W7e4srkcvJ3oeTjoPo74DRE4yzqPNwXQ4XEWNtyo03mu9OcbjrPqfLXbWjllXAFy4y09",
+	"XwFNH8JF5tiZtzorx4yUSljjRdcxBZe050KrpQ/dDNUG4mr/GwH0oCJIV/7qt9dACuSI5iJIgtxQcgsC",
+	"D09M0RLbJhL+JW7IEmSBrMXhRO6UbIpC8A379H/1R2FFYKk4CDGEpFNb37IpvvJg1CvActxUF7glGNEG",
+	"HXaMRewWexjc7pcSQvyD7ko/qtJwa21dqgaV7cJInQz1O6BvUeF9mhvfj774u5acUwm9/Lv5c+TG9hXb",
+	"y8g5z53rTRGs3QiiFcbRD0af9WAhOdgiGzlbgTv8lkOvcJe+iM9UtxDNHU4MbHL7gc1ncbUXt1jjaV0O",
+	"fE8fJO9bJMZZDTdLhE3Vnbt6I22V54aODy1xX1Xx5AbLZNIvyNLJ2U2OftKldIUvcLzls24RWsa/aCNH",
+	"7DnX78CtamBndxocvhVhdpRcU8wSgqc0o2rZS77phjzB90uGc5oAr3w+bYxlIYyI+bJ/BeMeNX6rAssN",
+	"WNGGrRkvU0akfFnOZOPGC4KvW870KbF2Ez4GfSd85+NNy0B/5FZuvQ0raxDx51+7ZH+lcR3P/L1tQew3",
+	"Es/JTlbPmeB5J+1+S1qe4p1mKV30RKcrNsfqkFMHp4BNuCXaoWQSAXs4uX5mgf+plNBqGzpuV9HDDH7x",
+	"5uoMpXjZEP+Js6wD19CibxcgVo7k1aypLJPWF0dSE7WJkTGk6k3vj0aIC5RzQbaHLF6T5XlLyfzT1+fo",
+	"miy/koimscn0h5VznBK7KnMftXR0cvHMvvzlWk3CKedKKoGLPvUJ/ZU0bzwIZW7clywNrjTEw5q6WCSN",
+	"EZYQcotMLT4E9Ue0fpVXIbvXZHlyvXdz/Nskf3q3P1XQkB3OcGI1nyelJGKwP2mO0SQMM9XyzBTOnvdw",
+	"Yup1trNco3S54wdR3nYrdp4QwLHF6iDmYHVzTW/wl7Cd/z+s9f1ja/qNremriMm6daMWrtnQSsMOgipy",
+	"C5JcIzzHlEkVOjx2ifi8345IX0jRF57HdgifbXE22Dk2qPe/+JD/cylL0jv+SpE5N6kdviQuVtg1pph7",
+	"l9K0lFRLJwMB1Ubft5VLbiRFvg9gr1KUktwQYUXoqgwBVTQBq8MtFrYCFmUzvt0RZbYXV2cOVtgcW1jB",
+	"+AEB1Rcl69C9XN9hd7l29fIb5NvW+Gf7Jxi9GjfbCQXaDIwtgdUrq8UBWPy5twF/FwNsiEVtBtUAq9qM",
+	"pl8QWNUq2+DxhShZtavuCNlC0IKpNhG1miLVvxYbkeon3uLjyvjtpj8zrkhzfFhBVbI4TZJS4KSfQl0I",
+	"Iuvh0m1ZCO7LJqD8GtQm6UN9+lcp3pa122KY2uAiJUX/6iiXihRNFM0UoOlxoCabkfe96p3VK/JW82+6",
+	"BUvOezXD7V/A+UEFj70YVSYJIWmfApG735irObpyafW6SZsvKPg2yA5wV1WBZNP1QL2mB+WqbysJ15jv",
+	"3Kli3YNeQyWX265vbYJ5W7CBXnwj5PRC/SC3kli80VwOlqmfgwGQeCxswYPmRY2ntD2Nc8rTpe8Q7TcD",
+	"6jdUTKusLylPylxvCNXypx0UNqQzbwNZf3rQJ774wRDuXdV9nYzw65B+yGtaFG3Uo8oXXzePZVSr4cym",
+	"BIMqSApUCJ6WCWmytWzMMbfbfN90lZIkpZb8LvXprDYPtqPT0iS6r6VnW0OUrUZpzWJ/NwHV+g/S/uXv",
+	"oFfrQQuCU7B2GGIQ/e/B6evzgTFLufdo7FX3zmDVvLrGZ1wUZnkQJUthVHmMfnh99ZWr5oPMihs2YFX/",
+	"wWlRtG3E9PfYCoavt8LhG8QFwgz9rOdCOEmIlEjxa8L048PILGR+M4xM0hps03cYsXtbKAXkzZrv1jEH",
+	"FpgMR0h/wIVNWYD892eI4GRhbCB8ZuBlqiSqBaEC8VuGaEqYogpsjL5YW22qM5t4X/slGH5gc/LkyRP9",
+	"pyGmKb6dDxOeP4HNPnEDfK+tIFJVngiC0+gkuigZMmGaRELsp/49MrcMVif3/a2gWjI1A8zvDBEzMbXI",
+	"10pFakHZ3IxNc8CFU/1/KhUR5pL8OmDn1l+aMuzRhf6l/quRApD+9dDYDK9Jp0PDhzVri7m4+/t7q4+b",
+	"Wj7K9oOz2GmTG7SUVV/Ez78mf0Y2+QEa0mKNV5JKhZlCOb4mCIJiY3PM3BVqMpUWfcaYg3MM9TFxqXhu",
+	"sAez9B0z5qd6w2tkuhFpOmW3PEQvuZ7YXsnXsC6qgnFj30tbVvUp9Xrym3fM5byY2gjEVo43lT6oQlAs",
+	"AadL+ABe/Izcum7BkABi7fMf+bQymGVY2TnfsVoPBvT9DRFL23+eAtBW606g2wWXBP3d5Nj/HUm8lIYi",
+	"V5Uc6nUbhu/YO2YmrtgpIyQFWpCaGh7yJDDno6/XSIA+CmXIE8lvTDlRS/feMfN0JWGpNN+t0LK4D7lB",
+	"GsvNI3Av7x3TOzZcR79UFL7SuDqYNKiUolqFEjguqj3UGK6kGmcX0O/JLKxfZDivmUL/doi+11TLokaC",
+	"haBE1hOYwG3gBJt3zE+jmUGGpYWRz0EfwH/j2q98gxnYTv0vkij0NSl4snjHLLJ9E8N31FSZOf/+6gXy",
+	"I+Av1fjXPKPJ0iZhPUMYCTIrJc4A49D+5LjCNUDRC6LEcgBVM4bvGOSTJ4RJ4+ED/JlRIqKT6KX5/QWZ",
+	"DbQMJShRpmqMpSHhL0NhA1joHCtyi5doStQtIfB6PcEwV6IP5nOs4BG7Zz/0sQSO6ARtl06i8XA0HNX6",
+	"GUV7w/FwZAvcANV/Am0/m0qSn2FookIlmkHtPnjmthCXeUyKo4xgoSUjmixc/hfsOUAgcgcVcBf8Vg/Q",
+	"RFeDLsGmVnAKf8gxW1o/W4VPaIE1EZ2B3FuTJ6MfiFrtJwYJDWAEgnNNRiNH0F2wUFFkelnK2ZOPNjGK",
+	"3EHI0VqHsS4Nxd43CfgPvU3XU+ytr7YQKSI1hxj65om22AJobitlEvYOR6P790ErMdPxCrjWyZMn48lT",
+	"jRLDMRTfemLRYgjQCLFk8+dLnGe1tmNvV1HHdMwzVN+curKi+frLwantO7EnrZc1A1DU61RZ5cSUprI/",
+	"OK9r9Prny6s1fBElC3odSlfh6SR6YonjE7v2Ew/l6pWeeXbreOzM5TcC19YsBkQbzRlNI0OJOBtG9+/1",
+	"XdjDbXqfRpvp0frNFIy7v29CQVp99pVEwd9BXto376JpHf9+nnyHU2e6hiHj7UPeMC9VpmbQ3vZBL7iY",
+	"0jQlYIDZnxxvH3HF+SvMlheu5eZ9HB10OZGGnWA48+WXDkaTTnD4wTxoM6TDkS5NT8s3rCrhBkP3tw+1",
+	"S13RnPDSKoQeCZ/DPU6JxbwYUSVbKG7s6UydL5teV3guTatfjyWakt0NjP92QOVZw2PTe/FPpRJHn3gJ",
+	"EpJmm7MupRUSQlmVSsWr0k6mGimISvDK4K80wdlzrDCa0xstG7mSc9C7yC5r5NG6JDrlpUKTUSCMusy0",
+	"VXEURNTVXmCrfAakZfKiaiwDph+ioLjm23UPe8nobyVBkGQCaaYa0Cw1yXQwhxbzTGmtSryWOCcggeqb",
+	"A+OQIKoUzB4X+K+Vu2oB7lgY5cGeVp+vVc8+T0lecEiFs1p2RXZCg+DBwbaiG+99+vh3tl5ddzYLJEL/",
+	"dm/kW5+77DNvOMttgp+vEdqZRrqL8uSrboyxlbAfJimEPbBqx1nbNvBIYjNGNAxHw9HRfsCsFjxTg4wy",
+	"U4MYkjMpm0PRXRmdHI8gg8T88NYV1o0mo8nhYDweTI5dx5uTw+ODke3Bczgaj3xe1OH+0eg+Xhu5N/Ij",
+	"n472q5GTYOTBHkgSsrqbt14pruX52QS+yVgLCXox+5HN/7N/Hh8f1v8c5gVWXz0d66/eB4VSQqPjod5r",
+	"ULlA//vDaLy427sNSwJUVQoMEe2JOaZ3YzNzrSgPXlGBqyKX97EG9HZ6H7ZK/HNz5lEHznzG2Syjxsy8",
+	"P+6wxGu8zDhOrzh/iYXJBd8fH3Q5j00dIukrklJs+mdp+WHSZXAhuFbCHWf+0lJHhwv7iatzTWtywixq",
+	"/LMJK+4tIWx5O+I3xDD3hEMZxhQvZWz4X0VMgPsFdAF54hNKLpX4YQQX2+3AaAOGf+wozQTZ1s2yTJW6",
+	"D29fPmvLjne2T+wz5L8yqWlQC8JYLCC8UqpnqJbrjwrBC+5srsCJiLTTyZDWBPn/Q6QfHxV57bsqzA7k",
+	"h3XhxrRdufTZ4TvzdFfjIKxmsFKewBflGE+GB6tlNQ5XS2WMa+UJmsoI1AsB1BL+O1P8lboOn0NUaGJi",
+	"44MWHnbXxsNqdQAage2KcLxdKxIzqerARP+loYQASlpOviHIgBEMduMRyikrlTHub4F+WCFmz8iDvmrH",
+	"25UiWvvDyXqprNHw4KhWBWuvCSnWa1mNhvtP17Bl83bv39/3R4lNMoA/61c2/DxQuMyzh1hxOkOYLf/s",
+	"SncXWv8TVy94ydJHWeBRFugtC4Dnjgv3NLy1t+KG4At1JlH3uMARtYntt3F4oNstDL7W+KqZxZ9WrjBw",
+	"C2RUKqNrk0LGZq+YhckWxopBJXiRgPFq1m4iRIbO9Wn8Tm7qZ9uarRmvSxVWNPR/wIEZRJTM+JeqKvxU",
+	"1ervtzF932vtIQYNsyXK2aezaNgewb6ZANyDuqUJ+ZObNTxX9l3nwsZsqwXXbQqzcWgvSsGMERm94sym",
+	"WNnD/UrIdbZERZnJKhZK31L9UsFb+HuQDx5GKHnOaCKIg1IFphDBvVbK6/OlRJFEnemd1aYSVF5fLQSR",
+	"C56B+YLOFxpw3RlsS4fLzyF7rV9JkzR23CKM3bQLY+HNBrGqlV3m6Gp8dDIanYxGf1tLJely+VTv5Hb2",
+	"4SCd/NOhQi3atRkkD8CWTWKZu5YYYWiwqemJJ/jeuOw74kPj0apv6b+k2eZRtnuU7T6nbHcG1C9ukmZi",
+	"Kzn5Bxa0wA38p0ZG+2TmnTXhrwqpegK0doPgZwUracqVSYRh91ZP1tIWlddIOZJnRUEv70n6O4nNN1DT",
+	"A8h7jilDM5woLqySGLSVMZ4qMwuIbsYZckESnueEpTZ8gkqkT7UuyT2vUeadJZfmZR2oV8l8TlJa5sAb",
+	"AUyaOb6NIE0YIl6KDDNordWNwMPuP6cQ4C8dqwsqr99IEHP3xpNRbP5mCp2PhqOne3qtFSC8DcSIS8JS",
+	"zVpKuajEXEZukaRsnpkLx+jpIMVLVAiS0zJHSlCcQYLoXUESRdLzvID4wtFwfOSBCNcpyfxDSj7MBCER",
+	"iKJbIG935wrbrfyoxR5/KdalEz3/PtIMPvwI7qv6wq9ukVZf7k8cFRleQuzWZAyW2yiOLk00NQAhw1Ih",
+	"dcuRIBnB0qTF0dVDueJGfmffPv8+1lOzb+3f9ZFfkhv4BuQJ8ytbBmo0PBqbVG0ZnYwnY3BPgd/I3ur+",
+	"5Gg8avUctch56sGOI4vDm0QTI+a5oqd/dpPQI1P/93beUJYi35JTs0HganyGMoJvKJvHaC54WUCsv+IV",
+	"w3REkQpkTM41vl5x4r7xJgEPF2Rgfmrn45cQfmWTo6GrmSA4qw70zCQrCFN6327eKmPQKbrReYJqrUWM",
+	"aciNpbaUf6AqGauM+0BrcOv82whPYZ+Qh7Dxei8Y1+il1sfF2juAJwU0/ymQdNMPDbhWYysXW/ux3q2l",
+	"zrS6EsymxjefhfeHjZxq3Zk094jbQGbYQ/LhOBk/BIJBnQDT1TH6ldgGD0teIoy0xh2M0Zi6IFggqiqH",
+	"nQvu/W9eCuhDiGb4hpeCKoKUwMm1xkR4wq1XVuu6VFPIjysbhcudqjVX2nLZTWx2Mmlhs+WD2WxD5542",
+	"buv6qyuXHuBPpd+lJEz9y3llHnn2vzXPtrqJZ4/Adqp3wANmpPm444W78OdNKnatUmybmm1Tylaq8wbd",
+	"cBZcEoasGwg8qzQnSGA2J96MZ4r9Qmgo+ros9BHHo9E39TBRW1/aKuSwwGAMn5osnrDqtHfhgs5u6l6v",
+	"8+zTdevqQxVvV2fZUusVC60pfPwW6Fqga2qqz5AgBcEqdlATJVgLSqYFHr33V/SOsrmGJIhEZZou9bB8",
+	"iYoFZwTJguBrQIP3Tcbgzk7z1XrTXyqSYq+F2cgNgRQhhlb12t/Wi+JOfBXY0VCzNH8r5j604rlal72q",
+	"KD4aHgS1wkdhDfDR8KBejd1pxKYIcbxhE0Ex9rdhNdtx8NWRr0QbGXQAdb/p28FoeFh9nNO7flESKyWo",
+	"W/iwDFwdj5rvIxf903PRV6bFsuePNQw2EXvmDRpe4lkXF5YTAXn4NEqvzwx+4tj4hqAFM6gea6CVThdn",
+	"ANufE2XCCtyE5+kzY6QvsI8ZTKAIKnwPOSNDBGqqZiNcmNlMwoEXLnzIoRa2XRRHIXjOlQ1ilJAR1RaK",
+	"cOaP90nd79MyhazGg9GocqFSjdjo+9cowyVLFlGlHflWMFZDmgz2xpHv+uJ/ORpXXYhOrUoZnUQv+WBG",
+	"Q5vJnKRofKRFjb19l5v65j8BGj8QkWO2jHo6QT2YvqzLPNShayDt4PgGTTrJiw/7e9Env4MNGusDL6aL",
+	"B7tZ+x23ab+/PVj7XUOCLgqwDQ5yznBPSMDvrYHyGJz4yPEfHdiBA1vzSPs2gtoc/uGErN3/uae6XDH2",
+	"ueC3alH1wtvqmgY9rxRCCyRmsCnWDKqrICyNDRdOBb0hElEVI0lzmmGBsFBUKvPyNZiwoBJKGlWO5zOe",
+	"F0RRxYV3OsfWqQmdarJlJRj5XMY2DfkH2N5DWLpb4pVe2yh76xv1fK8bFTW7cmUaPycnNddjxgS7fev+",
+	"YtzO+8OxbQOULV86JhWdHJjybZZjXtauEJ0a9VNfsZ3R+Gqjk+h1hpeAujiFav3UO5v3D7Qm6D+8XHCh",
+	"Bjc0JRwJUkJAWfUxBPRXSY5v/7CpgvtPoeRAVm10/+DA5x3u7x1DKTloauS5NWw2PPLhcL/pyOC7bXLA",
+	"RxfGp4wwkrDrGRc5IilVPnuYS2UN68YkrjiI5ig4n7FwCCNdQLTpso2J7x+1MHHxYCa+in6beLh934+a",
+	"8yMf/Sfgo64Tm3OzWfQ1VQosrbK8xGfQuvKHNiMQaMIuHHaT7myyDzdXJ0De8ukK1oEmDGrHc8deCUvh",
+	"3zPj2C1IQmc0QQURlKdD5ARzV7cLYUEcX039SY2RwGvO1JbKgjmzDILhbkhd2lgre/PKne2VPdoDWGxo",
+	"8jV0u4c+Ut/GFzf9tiXRFe223wAZpssz4+w36Wru35EsuKIz6G1T8aa90djwphvCSs21j8bDw9gn+Z+M",
+	"J6N9k9peTbTkpSqnpD7RePJ0FE40OTgYTo6CmQ73jiYQ1hTYfN5Wjuxzr1BPtGqe0eRaMyzoSGgLMxmu",
+	"eaj3S/NCEGl/c3QUihSnpSpzZp0JGoM4BfvxfhyBsSY62Td1hCza1/RgA2BKmmsSPI3CA+4P92vnG0+a",
+	"yhHAnAFUhofjcND+aB8qEbgH6UeOTAmEdTS2cWHS4lkFGH1VcWCV89F/esUZzzJ+Czd1DAGCWYN8Yjf5",
+	"dO9weBQebXy0P5mM7u8f8II21h1wdRcfxYBHMeDPnetnn0Rcmd1iZN+NreC5wisNT62cvJ9GBiglTZ7Y",
+	"bJh2/r+x3c7XuL1hzjdNzXj0iK0dbr5pVZqh28uDzOBmnl9s7zfjUq76AfnipUnKhnYYVEgFvUk+SUnO",
+	"h3mx110MCDf+WQ3TgY2k3qtwNDzcb2hDOD6CtPPVdoNPtcLtGgyOhk8nVe9AU2ZuRlNjOjbRxrbVZVTw",
+	"Anyp9S/2J9UX4l05Gk0Op6DwQgvB6AXK8UcuVhvlnQyOh0dVt8DBSGvEVYPAt/Um76ZeguXblCnBVxuw",
+	"nwBLDcfs7/sR1g+8OkTPCuHTppfg8WHYMLDWjyL6/iCqt6CITiErzXSdiC4zOl/oxzPLsEKcIVlKhSkj",
+	"KdLzIPjOWdptlSqzKehcVe9QMRoej4PmE8521qimT9pKAeUP1tPrWL2JLT+q5498+Z9JPTcWsq8kgocf",
+	"o2uyjJGjTrFm3WWiSpu9xAvTFyBbghpvCESNOQO/2okx2/ocGzjzK0hjxxD1BLuuYrt8gLax97UWpd5Q",
+	"CrAqT/1Mz8SgVGKtGGCV2kVThGeKCFTwLINywJaOttcLdJx859z6qn7Jv3e5QEfyo5PDUcVsMz6Y0cjx",
+	"2VOUUwZ81jSUjgTJsImnco2ko1N0i0WOYCBa0AIteIGmBCsD1BvKlhlKNDr5TK6caHUQXSx4SiQqKGbc",
+	"d8A9OZp0t/qGOPHFiw0dtZbMu263lCjfe9w1FLe7sKHy8Osnt/jGZLZRQWTdWX5ciy63GAVAHsBTYpyz",
+	"oRkv6e/kuyUIEweT48lICy9Vqf31KsTYti+X+l8fxtNJspf+L7uJb8dPD/f39ydHo5ERxySdf7s/GyeN",
+	"raqbMApiFpS4/vB0toePkwn5x2BZqzh41FsWrKw+N0TY0gHhiKPVEYfVCF42rbFvCkNC8/Tj8dHk6V7w",
+	"LKqchV/gtKfuuvv4SeovZpMAZjkAlo5i2t4fjwUZH+McHgVALwC6FwWliwSdU4Yz+3YglBFD6CIyhKxF",
+	"xHtYIr4R+2wZ+F0NMk39j71UCJn0QWVnKJBtIjpTI2KZSHlb8y7Mxp/Ru3VZrtaD90FWmc4GGNMmeHCz",
+	"53hj1ag4aC3cmY42tqP+Yh6a4zbBg7ULHlUHYtM7wAa7m0uMTgZPh5Mgsy664hy0FzAhegAhxkWOM2q6",
+	"VDxDYNS3uR3Qami6tLrBU5R+F1RbcjXRSTpwOlGYGzfDNPNBhtFJNBjvo5dvXlyi////G9tIe7/R8cpG",
+	"BQj4GPL1Av5kYmyDDgiiJAP9XbhugWEffl2sTMzDYIzS765eR6ZMM8T1Pz2qkGalo7Vtq+sVsp1QaBMr",
+	"Dlo8mGt8NIo88sQ/c+yfaeJu2aBt5l5RkRj5Bu6a7/gO7r4R/MNNISs9R1p5omlaYlLWsMJTLG0bJyh7",
+	"G0MQ4MC0XoKsutjH4U9xcg2pgSxFjs66rhFhBRtXxzTDoPDD96bTlg0BtDzW7HQZo1QTytQk1ELBY5vU",
+	"tM5GL9Zarzw0Y85FPvgEZ164jLnOdC3Y0udkjNXNAj/bHC8fsDwDe03Bf8uoIgg6WdrL0cwVfAaWZziU",
+	"iCpQUDYT2BvzQl5iLxDYlV/kwDcSMc6q1bXGfi2HQwPX+6daU5pnKhtXe1+LvjA9/f4IOvqeQASDhpom",
+	"JqC02r6dJ+PYVHc2H9kCka5EtCV1Guiaenl3/mhyEJtfmchR115gMhoZ3lehTCNwmpPbW+SZZV2eMXJy",
+	"D3W3houbOKxtP/TIXdu56yOf/Ex8cof2VxV3dI29duSP27XGi5JJU+fF9hyzscE2l1wtC1LjY8D5qJQl",
+	"QTNesjSo46bPQ9VyaORZLa/DxoyXAdrUCapoAm0D9XhobyeHfmD1d7cYZ9nqKNnIJ3/xEvRDuKTbiKdv",
+	"lWBuzbemW29vPZJy9sXN1y0k9/dmkhuetVIiodH1cRwZyNuIOkXmHNDbAsOyX6gDM81oMihFFoUq3I+n",
+	"F7+cX354/ea7l+dnH95cvNSoofX5Zy6wwyZeYmbDRPQ3iiOaa0plW3hqgEJb4eqSbrEAlqaZpFXSjGDT",
+	"em87Xdyj6vbIXP58zMXZFyxH+Ur6VuK2R7GmHwInKgbVxzg8S0kZkRIJLYI+hM+kOWVPSlemqbULqlaV",
+	"QJY0mVZalkSOSoHb1vTZC9rxwodvrs5QipcxYuSWSKX/7aqJ/QSUAjoJQ79dEEiH6FfNYxi5U2cmDZtK",
+	"ZINhYlRA+1yFsHRJ2qa0WWrrUN6ZPO7GoPE3cMQt7ugX4Da2mwbCZdStGMkyWeh1nd4yGj9Dkt6ZqldT",
+	"MuOC6O+nS5SSGS4z5Z3Kv5UkbIQ7EzyvOZJnXORYGSWGNDXSX93kS9y4x2dIcf2b7VtQ/GEb+FkzcxPe",
+	"Z9Nqfe3/a7JsW/WaLE3z/yYX+uH+Ng961134i481JLQ4E6BC2978J7X9FVhpihSdRP/z9nTwNzz4fTQ4",
+	"/jB4/8c4Pty//0sXUF1ZvLTI7Pq+CnJDeSk9tjbtyWB4G8D2IdGsH8T+6vpOCH4r4dHq9WM0tqWD2nZi",
+	"mu2GG7EIFp1A3H2O72he5u4nyuxPfktgVCbCxUE8qPGgfj6B+WACge6rgfSWnoGUk2U2LT3Fy9XvnHo8",
+	"ji16nkTXezfHv03yp3f7UxUFbQp9D+QKV06i+UqsiyynH0miDLafrEylCMNQRM5Bz+rkz2uZd5OxrfCq",
+	"py/UoBA8je67lxMGOndhfAgNos6pT4U3z0ajwmNT3H++prgkKY3s/PYP26f7tNR04O17KG8MyBr+xjbs",
+	"PnkbAbeNoC3zStS6wQhNFywpX+Xmmr18HXDrb2pFy8283cQOZ/5qlDde0My6qGyjORA5lp9NOnhJpfpR",
+	"b2iLdAAcR+/cxPJSaffXRjetUS18uYRpyvjWmfMqY15o+/OGvzgwD77vyhJhg44bAtTaxAA9XdPmGrqd",
+	"zarmv66G/UCUrNOuPhsPnDyEBwKYPgkPnHxhFmjezts/Ih8Gph95p3I0WjfI9Uc2kOmC5KbdbnQyPrKR",
+	"Xx/59MNkdpSOk5ruf0FYapw/ILILSFPJoY4oRH/NBZE21gpCpVo3Mq4VW63w3wKqoXddHFXoE51EZPlj",
+	"8bez88PzvLj57+xo+bePi+tXv76is//qbs75kU/1q9/MITWgH3njv59CrjGj3jteY4LXYavKxJbzwYPs",
+	"wfigf2o7+zvjN77SidsAv2WGYkE9XywIkopmGRLEJJo0qrw2jtv4Gx9CcabLS/teaw6rcc1htXdUOawm",
+	"7Q6r6dJY8iDXqNTL7402PP7Yf6ZFePuZ50ZATEumr9GHZv4RFQej6ORwOImj4vggOtkbQ8lJ6//an/Qh",
+	"EgZ+LSbDj3wKEgA06n2kFP+OfiGNmuukokF0tY2eRckGkOVZEAFF1Vesd31JyZM/PvLpeXq/0XbXkrpR",
+	"5VLQFGHolmibEVm3DUmH6BT5Jw74nmAhKBRWkkiAQf0Zwsi8e4hVdB8YGY9PM5IboiUVh24pVG0iVuVW",
+	"Kdy+vK8kommshf361m3pKi3P+2PYNUGuKzAkx1uxDqAXrfpxWuTN8XZ588HC3SeV6UZx5Hq9tczw1Bcp",
+	"bBH7fBtzSCuqy3pjU8kBvCpBtSoI+tCkSh9u7KIefCiehPSBlGQGuoWJVjjaD2wtC56pQUYZwVr2hxba",
+	"lM1fc9NJ+3h0H0eF/aGh/MJxFNtqTYfHvjTT4Wg88t0KDvePRrbYbw9RNVTQ1hhRD56ygZ38yxUjfGQ6",
+	"n6nCALY00EWtuVepGU6MOEuqNo9xQKw1ebRU+VOwnSdGGtzUStjIgcA7qEReeoTWciwhmnu4jrf2Gyyv",
+	"SarVcc0xXOUhCWYdPxrqoGVLw9k0l/I9LQ2TYowrNCXBiK/3R8cNZQfO4AP9KnuwnX9dZrKFXRxvYxdn",
+	"4f3W5CIbw/Awa0GlfGxSGT4JKbZCkzkDrOqCA+w5/t3Lxj6S9s+gTwCmIeyoJhchcdyJYu/iLMBF0e4+",
+	"MIFpJ1oejGL/462g4Dw2+zLJkeKmjZRS6cLnzFfPbGkMcUNSlPBiCaXbjZZhy8/gNNU0Q8NgU2qsy1+B",
+	"4LlkgdW8MGYCC7i1XCvrwYttHQsTI+ei7UxgvAyyU0yQ+7pd+dJn3jTV94mDwtNQhx5KA4bT+ho/Df7+",
+	"tVL8se2mCE3p9HzNTW/CfQdV+NdX+DVsS2tvNPZVCm0F+wRnlM2DKYMutQ12dhMnaUMRA5iCjmZdABlW",
+	"My7yMPnHRq80QKHS8SQ0rsZG134GmolttWtgD29ILUg4MeBlw8kh+23hERHx2czVaTSZcZ6HoRwvUcob",
+	"cqWaIXCa5pqZKhGcOUB41hj+EkAX3Gn37+//TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
