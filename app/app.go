@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 
 	a := &App{cfg: cfg, log: log, spec: spec}
+	access, err := a.openAccess()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -64,13 +70,16 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	server := handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
-		AuthMethods: []string{},
+		AuthMethods: access.auth.Methods(),
+		Limits:      access.limiter,
+		Usage:       access.usage,
 	})
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = middleware.ErrorHandler(log)
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	// A request for the base path itself is the integration info at base path + "/".
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -87,6 +96,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		}}),
 		middleware.RequestID(),
 		middleware.Observe(log, metrics, spec),
+		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
+		middleware.CORS(cfg.CORSOrigins),
 		echomw.BodyLimit(cfg.BodyLimit),
 	)
 
@@ -103,13 +114,19 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		e.GET(prefix+"/openapi.json", serveDoc(servedJSON, echo.MIMEApplicationJSON))
 	}
 
-	var apiMiddleware []echo.MiddlewareFunc
-	if cfg.Env == "development" && ListenerIsLoopback(cfg.Addr) {
-		log.Warn().Msg("development mode: every request is the development user, without credentials")
-		apiMiddleware = append(apiMiddleware, middleware.DevelopmentPrincipal())
+	if access.metadata != nil {
+		e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
 	}
-	apiMiddleware = append(apiMiddleware, middleware.Validate(spec, validationDoc))
-	api := e.Group(apispec.BasePath, apiMiddleware...)
+
+	api := e.Group(apispec.BasePath,
+		middleware.NoStore(),
+		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
+			ResourceMetadataURL: access.metadataURL, Log: log}),
+		middleware.Meter(spec, access.usage),
+		middleware.Authorize(spec),
+		middleware.RateLimit(spec, access.limiter),
+		middleware.Validate(spec, validationDoc),
+	)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
 
 	a.echo = e
