@@ -69,9 +69,11 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 				} else {
 					d, lerr = cfg.Limiter.AuthAllowed(ctx, addr)
 				}
-				if lerr == nil {
-					writeLimitHeaders(c.Response().Header(), time.Now(), d)
+				if lerr != nil {
+					// The failure cannot be counted; under the deny policy that is a 503 too.
+					return lerr
 				}
+				writeLimitHeaders(c.Response().Header(), time.Now(), d)
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge(cfg.ResourceMetadataURL, creds))
 				return se
 			}

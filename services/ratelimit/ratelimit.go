@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -137,7 +138,16 @@ type Limiter struct {
 	now       func() time.Time
 	closers   []func() error
 	pinger    func(context.Context) error
+
+	// suspects are the addresses this replica saw fail to authenticate within the window,
+	// until its end. Only their calls look up the shared failure count, so that the calls of
+	// everyone else cost no round trip to the store for it.
+	suspectsMu sync.Mutex
+	suspects   map[string]time.Time
 }
+
+// maxSuspects bounds the memory suspects take; past it, the oldest are forgotten first.
+const maxSuspects = 100_000
 
 // NewMemory returns a limiter counting in this process's memory.
 func NewMemory(cfg Config, log zerolog.Logger) *Limiter {
@@ -161,7 +171,8 @@ func newLimiter(cfg Config, log zerolog.Logger, primary limiter.Store, shared bo
 	if cfg.AuthFailures.Period <= 0 {
 		cfg.AuthFailures = services.Rate{Limit: 30, Period: 10 * time.Minute}
 	}
-	return &Limiter{cfg: cfg, log: log, primary: primary, fallback: newMemoryStore(), shared: shared, now: time.Now}
+	return &Limiter{cfg: cfg, log: log, primary: primary, fallback: newMemoryStore(), shared: shared, now: time.Now,
+		suspects: map[string]time.Time{}}
 }
 
 // Close releases the store's connections.
@@ -286,8 +297,13 @@ func (l *Limiter) Status(ctx context.Context, p services.Principal, classes []st
 func (l *Limiter) AuthFailureRate() services.Rate { return l.cfg.AuthFailures }
 
 // AuthAllowed looks at the failed authentications from addr: once they reach the limit, the
-// address may not try again until the window ends.
+// address may not try again until the window ends. An address that has not failed here within
+// the window is not looked up.
 func (l *Limiter) AuthAllowed(ctx context.Context, addr string) (Decision, error) {
+	if !l.suspect(addr) {
+		r := l.cfg.AuthFailures
+		return Decision{Class: "auth-failures", Rate: r, Remaining: r.Limit, Reset: l.now().Add(r.Period), Allowed: true}, nil
+	}
 	d, err := l.peek(ctx, "a:"+addr, l.cfg.AuthFailures)
 	if err != nil {
 		return d, err
@@ -301,7 +317,43 @@ func (l *Limiter) AuthAllowed(ctx context.Context, addr string) (Decision, error
 func (l *Limiter) AuthFailed(ctx context.Context, addr string) (Decision, error) {
 	d, err := l.count(ctx, "a:"+addr, l.cfg.AuthFailures, 1)
 	d.Class = "auth-failures"
+	until := d.Reset
+	if err != nil || until.Before(l.now()) {
+		until = l.now().Add(l.cfg.AuthFailures.Period)
+	}
+	l.markSuspect(addr, until)
 	return d, err
+}
+
+func (l *Limiter) suspect(addr string) bool {
+	l.suspectsMu.Lock()
+	defer l.suspectsMu.Unlock()
+	until, ok := l.suspects[addr]
+	if ok && l.now().After(until) {
+		delete(l.suspects, addr)
+		return false
+	}
+	return ok
+}
+
+func (l *Limiter) markSuspect(addr string, until time.Time) {
+	l.suspectsMu.Lock()
+	defer l.suspectsMu.Unlock()
+	if len(l.suspects) >= maxSuspects {
+		now := l.now()
+		for a, u := range l.suspects {
+			if now.After(u) {
+				delete(l.suspects, a)
+			}
+		}
+		for a := range l.suspects {
+			if len(l.suspects) < maxSuspects {
+				break
+			}
+			delete(l.suspects, a)
+		}
+	}
+	l.suspects[addr] = until
 }
 
 func (l *Limiter) count(ctx context.Context, key string, rate services.Rate, n int64) (Decision, error) {

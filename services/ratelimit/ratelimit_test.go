@@ -211,3 +211,26 @@ func TestStoreErrorPolicies(t *testing.T) {
 		assert.False(t, res.Limit.Degraded, "the store is used again once it answers")
 	})
 }
+
+// Only addresses that failed here look up the shared failure count.
+func TestAuthAllowedLooksUpOnlySuspects(t *testing.T) {
+	t.Parallel()
+	fs := &failingStore{Store: newMemoryStore()}
+	l := newLimiter(Config{AuthFailures: services.Rate{Limit: 1, Period: time.Minute}}, zerolog.Nop(), fs, true)
+	ctx := context.Background()
+	d, err := l.AuthAllowed(ctx, "192.0.2.1")
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+	assert.Equal(t, int64(0), fs.calls.Load())
+
+	// Another replica's failures are in the shared store; this one looks them up once the
+	// address has failed here too.
+	_, err = fs.Store.Get(ctx, "a:192.0.2.1", limiter.Rate{Limit: 1, Period: time.Minute})
+	require.NoError(t, err)
+	_, err = l.AuthFailed(ctx, "192.0.2.1")
+	require.NoError(t, err)
+	d, err = l.AuthAllowed(ctx, "192.0.2.1")
+	require.NoError(t, err)
+	assert.False(t, d.Allowed)
+	assert.Equal(t, int64(2), fs.calls.Load())
+}

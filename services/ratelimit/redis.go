@@ -43,6 +43,7 @@ func NewRedis(cfg Config, log zerolog.Logger, redisURL, prefix string) (*Limiter
 	}
 	opts.DialerRetries = 1
 	opts.DisableIdentity = true
+	quietRedis.Do(func() { redis.SetLogger(silent{}) })
 	client := redis.NewClient(opts)
 	store := &lazyRedisStore{client: client, prefix: prefix + ":rl"}
 	l := newLimiter(cfg, log, store, true)
@@ -50,6 +51,14 @@ func NewRedis(cfg Config, log zerolog.Logger, redisURL, prefix string) (*Limiter
 	l.pinger = func(ctx context.Context) error { return client.Ping(ctx).Err() }
 	return l, nil
 }
+
+// go-redis prints connection failures to stderr by itself; the limiter reports store failures
+// in the service's log, once per outage, so the library's lines are dropped.
+var quietRedis sync.Once
+
+type silent struct{}
+
+func (silent) Printf(context.Context, string, ...any) {}
 
 // lazyRedisStore makes the ulule Redis store on first use: making it loads scripts into Redis,
 // which fails while Redis is down, and Jarvis must start anyway.
