@@ -123,8 +123,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
 			ResourceMetadataURL: access.metadataURL, Log: log}),
 		middleware.Meter(spec, access.usage),
-		middleware.Authorize(spec),
+		// Counting before the scope check puts the limit headers on 403 answers too, and
+		// limits callers that keep calling what they may not.
 		middleware.RateLimit(spec, access.limiter),
+		middleware.Authorize(spec),
 		middleware.Validate(spec, validationDoc),
 	)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))

@@ -245,6 +245,7 @@ func TestScopesDecideWhatACallerMayCall(t *testing.T) {
 		if tc.forbidden {
 			assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s: %s", tc.method, tc.path, raw)
 			assert.Equal(t, "forbidden", p.Code)
+			assert.NotEmpty(t, resp.Header.Get("X-RateLimit-Remaining"), "limit headers on every answer")
 		} else {
 			assert.NotEqual(t, http.StatusForbidden, resp.StatusCode, "%s %s: %s", tc.method, tc.path, raw)
 			assert.NotEqual(t, http.StatusUnauthorized, resp.StatusCode, "%s %s: %s", tc.method, tc.path, raw)
