@@ -212,13 +212,7 @@ func usageCommand(args []string, lookup func(string) (string, bool), stdout, std
 }
 
 func splitComma(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 func dash(s string) string {
