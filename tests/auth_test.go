@@ -178,6 +178,13 @@ func TestWrongCredentialsAreRejected(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
 	assert.NotEmpty(t, k.ID)
 
+	// The contract (which the GPT builder imports without credentials), health and readiness
+	// stay public.
+	for _, path := range []string{"/openapi.yaml", "/integrations/chatgpt/openapi.json", "/health", "/ready"} {
+		resp, _, _ := sendWith(t, s, http.MethodGet, path, nil, "")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+
 	t.Run("app key on a server without one", func(t *testing.T) {
 		s := startServer(t, env{"JARVIS_ENV": "production"})
 		resp, p, _ := sendWith(t, s, http.MethodGet, info, hdr("X-ChatGPT-App-Key", appKey), "")
