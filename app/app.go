@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -79,6 +80,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, fmt.Errorf("migrate %s database: %w", db.Dialect, err)
 	}
 	a.ready = append(a.ready, readinessCheck{"database", db.PingContext})
+	access, err := a.openAccess(db)
+	if err != nil {
+		return nil, err
+	}
 
 	allow, err := ssrf.ParsePrefixes(cfg.SSRFAllow)
 	if err != nil {
@@ -133,7 +138,9 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
-		AuthMethods: []string{},
+		AuthMethods: access.auth.Methods(),
+		Limits:      access.limiter,
+		Usage:       access.usage,
 		SyncWait:    cfg.SyncWait,
 	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts, Router: router, Checks: registry})
 	registry.AddValidator(apiValidator(spec, server))
@@ -142,6 +149,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = middleware.ErrorHandler(log)
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	// A request for the base path itself is the integration info at base path + "/".
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -158,6 +166,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		}}),
 		middleware.RequestID(),
 		middleware.Observe(log, metrics, spec),
+		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
+		middleware.CORS(cfg.CORSOrigins),
 		echomw.BodyLimit(cfg.BodyLimit),
 	)
 
@@ -175,16 +185,23 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		e.GET(prefix+"/openapi.json", serveDoc(servedJSON, echo.MIMEApplicationJSON))
 	}
 
-	var apiMiddleware []echo.MiddlewareFunc
-	if cfg.Env == "development" && ListenerIsLoopback(cfg.Addr) {
-		log.Warn().Msg("development mode: every request is the development user, without credentials")
-		apiMiddleware = append(apiMiddleware, middleware.DevelopmentPrincipal())
+	if access.metadata != nil {
+		e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
 	}
-	apiMiddleware = append(apiMiddleware,
+
+	api := e.Group(apispec.BasePath,
+		middleware.NoStore(),
+		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
+			ResourceMetadataURL: access.metadataURL, Log: log}),
+		middleware.Meter(spec, access.usage),
+		// Counting before the scope check puts the limit headers on 403 answers too, and
+		// limits callers that keep calling what they may not.
+		middleware.RateLimit(spec, access.limiter),
+		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
-		middleware.Validate(spec, validationDoc))
-	api := e.Group(apispec.BasePath, apiMiddleware...)
+		middleware.Validate(spec, validationDoc),
+	)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
 
 	a.echo = e

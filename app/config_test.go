@@ -133,3 +133,77 @@ func TestReadmeDocumentsEverySetting(t *testing.T) {
 		assert.True(t, strings.Contains(string(readme), "| `"+s.Name+"` |"), "README lacks a row for %s", s.Name)
 	}
 }
+
+func TestLoadConfigAccessDefaults(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "data", cfg.DataDir)
+	assert.Equal(t, 30*time.Second, cfg.KeyCacheTTL)
+	assert.Equal(t, []string{"RS256", "ES256"}, cfg.OAuthAlgorithms)
+	assert.Equal(t, int64(10), cfg.RateLimits["music.generate"].Limit)
+	assert.Equal(t, time.Hour, cfg.RateLimits["music.generate"].Period)
+	assert.Equal(t, int64(1000), cfg.RateLimits["jobs.read"].Limit)
+	assert.Equal(t, "memory", string(cfg.RateLimitOnStoreError))
+	assert.Equal(t, int64(30), cfg.AuthFailureLimit.Limit)
+	assert.Equal(t, []string{"https://chatgpt.com", "https://chat.openai.com"}, cfg.CORSOrigins)
+	assert.False(t, cfg.DevelopmentBypass())
+}
+
+func TestLoadConfigAccessOverrides(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_ENV":                      "development",
+		"JARVIS_RATE_LIMITS":              "*=5,music.generate=2/1m",
+		"JARVIS_RATELIMIT_ON_STORE_ERROR": "deny",
+		"JARVIS_KEY_CACHE_TTL":            "0",
+		"JARVIS_TRUSTED_PROXIES":          "10.0.0.0/8, 192.0.2.7",
+		"JARVIS_AUTH_TOKEN":               "short-is-fine-in-development",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), cfg.RateLimits["jobs.read"].Limit)
+	assert.Equal(t, time.Minute, cfg.RateLimits["music.generate"].Period)
+	assert.Equal(t, time.Duration(0), cfg.KeyCacheTTL)
+	require.Len(t, cfg.TrustedProxies, 2)
+	assert.Equal(t, "192.0.2.7/32", cfg.TrustedProxies[1].String())
+	assert.True(t, cfg.DevelopmentBypass())
+	cfg.Addr = "0.0.0.0:4000"
+	assert.False(t, cfg.DevelopmentBypass(), "never on a listener other machines reach")
+}
+
+// Production refuses short secrets and names the setting, never its value.
+func TestLoadConfigRefusesWeakSecretsInProduction(t *testing.T) {
+	token, appKey := "bootstrap-secret-17", "app-key-secret-very-short"
+	_, err := LoadConfig(lookupFrom(map[string]string{"JARVIS_AUTH_TOKEN": token, "JARVIS_CHATGPT_APP_KEY": appKey}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "JARVIS_AUTH_TOKEN")
+	assert.Contains(t, err.Error(), "JARVIS_CHATGPT_APP_KEY")
+	assert.NotContains(t, err.Error(), token)
+	assert.NotContains(t, err.Error(), appKey)
+
+	_, err = LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_AUTH_TOKEN":      strings.Repeat("a", 32),
+		"JARVIS_CHATGPT_APP_KEY": strings.Repeat("b", 40),
+	}))
+	require.NoError(t, err)
+}
+
+func TestLoadConfigReportsEveryInvalidAccessValue(t *testing.T) {
+	_, err := LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_DATABASE_URL":             "mysql://x",
+		"JARVIS_KEY_CACHE_TTL":            "-1s",
+		"JARVIS_OAUTH_ISSUER":             "http://auth.example.com",
+		"JARVIS_OAUTH_ALGORITHMS":         "HS256,none",
+		"JARVIS_REDIS_URL":                "localhost:6379",
+		"JARVIS_RATE_LIMITS":              "music.generate=lots",
+		"JARVIS_RATELIMIT_ON_STORE_ERROR": "panic",
+		"JARVIS_AUTH_FAILURE_LIMIT":       "0/1m",
+		"JARVIS_DAILY_QUOTA":              "-3",
+		"JARVIS_CORS_ORIGINS":             "chatgpt.com",
+		"JARVIS_TRUSTED_PROXIES":          "10.0.0.0/33",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"JARVIS_DATABASE_URL", "JARVIS_KEY_CACHE_TTL", "JARVIS_OAUTH_ISSUER", "JARVIS_OAUTH_AUDIENCE",
+		"JARVIS_OAUTH_ALGORITHMS", "JARVIS_REDIS_URL", "JARVIS_RATE_LIMITS", "JARVIS_RATELIMIT_ON_STORE_ERROR",
+		"JARVIS_AUTH_FAILURE_LIMIT", "JARVIS_DAILY_QUOTA", "JARVIS_CORS_ORIGINS", "JARVIS_TRUSTED_PROXIES"} {
+		assert.Contains(t, err.Error(), name)
+	}
+}

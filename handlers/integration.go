@@ -36,6 +36,7 @@ func (s *Server) GetIntegrationInfo(ctx context.Context, _ jarvis.GetIntegration
 	for _, m := range s.opts.AuthMethods {
 		info.AuthMethods = append(info.AuthMethods, jarvis.IntegrationInfoAuthMethods(m))
 	}
+	info.Limits = s.callerLimits(ctx)
 	base := strings.TrimRight(s.opts.PublicURL, "/")
 	docs := base + "/openapi.json"
 	info.Links = jarvis.IntegrationLinks{Openapi: base + "/openapi.yaml", Docs: &docs}

@@ -31,6 +31,7 @@ var codes = map[services.Code]codeInfo{
 	services.CodeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	services.CodeUnprocessable:        {http.StatusUnprocessableEntity, "Cannot be carried out as asked"},
 	services.CodeRateLimited:          {http.StatusTooManyRequests, "Rate limit reached"},
+	services.CodeQuotaExceeded:        {http.StatusTooManyRequests, "Daily quota used up"},
 	services.CodeInternal:             {http.StatusInternalServerError, "Internal error"},
 	services.CodeNotImplemented:       {http.StatusNotImplemented, "Not implemented"},
 	services.CodeBadGateway:           {http.StatusBadGateway, "Bad answer from AI Dawg"},
@@ -153,3 +154,4 @@ func (r problemResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) e
 func (r problemResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }
+func (r problemResponse) VisitGetUsageResponse(w http.ResponseWriter) error { return r.write(w) }

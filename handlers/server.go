@@ -18,6 +18,8 @@ type Options struct {
 	PublicURL   string        // scheme and host callers reach Jarvis at, without the base path
 	AuthMethods []string      // as the contract's IntegrationInfo names them
 	SyncWait    time.Duration // how long a long action waits for its job before answering 202
+	Limits      LimitReporter
+	Usage       UsageReader // nil leaves getUsage unavailable
 }
 
 // Deps are the services behind the operations; a nil one makes its operations answer 501.
@@ -56,6 +58,9 @@ var operationNeeds = map[string][]modules.Ref{
 func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
 	s := &Server{spec: spec, opts: opts, deps: deps, jobs: deps.Jobs, links: deps.Links, contexts: deps.Contexts,
 		available: map[string]bool{}}
+	if opts.Usage != nil {
+		s.available["getUsage"] = true
+	}
 	if deps.Jobs != nil {
 		for _, id := range []string{"getJobStatus", "listJobs", "getJobStats", "cancelJob"} {
 			s.available[id] = true

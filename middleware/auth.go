@@ -1,18 +1,151 @@
 package middleware
 
 import (
-	"github.com/labstack/echo/v4"
+	"net/http"
+	"strings"
+	"time"
 
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/auth"
+	"github.com/aidawg/jarvis/services/ratelimit"
 )
 
-// DevelopmentPrincipal makes every request the development user. It is installed only in
-// development on a loopback listener.
-func DevelopmentPrincipal() echo.MiddlewareFunc {
+// Credential and hint headers.
+const (
+	HeaderAPIKey          = "X-API-Key"
+	HeaderAppKey          = "X-ChatGPT-App-Key"
+	HeaderConversationID  = "Openai-Conversation-Id"
+	HeaderEphemeralUserID = "Openai-Ephemeral-User-Id"
+)
+
+// AuthConfig is what the authentication layer needs.
+type AuthConfig struct {
+	Auth    *auth.Authenticator
+	Limiter *ratelimit.Limiter
+	// ResourceMetadataURL is the RFC 9728 protected resource metadata that a 401's
+	// WWW-Authenticate names, so that OAuth clients find the authorization server; "" when
+	// OAuth is off.
+	ResourceMetadataURL string
+	Log                 zerolog.Logger
+}
+
+// Authenticate puts the caller's principal on the request's context, or answers 401. An address
+// whose failed authentications reached the limit is refused (429) before its credentials are
+// looked at, so that guessing keys or tokens is slow and cheap for Jarvis.
+func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			c.SetRequest(req.WithContext(services.WithPrincipal(req.Context(), services.DevelopmentPrincipal)))
+			ctx := req.Context()
+			h := req.Header
+			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey)}
+			addr := c.RealIP()
+			if creds.Present() {
+				d, err := cfg.Limiter.AuthAllowed(ctx, addr)
+				if err != nil {
+					return err
+				}
+				if !d.Allowed {
+					writeLimitHeaders(c.Response().Header(), time.Now(), d)
+					return &services.Error{Code: services.CodeRateLimited, RetryAfter: d.RetryAfter(time.Now()),
+						Detail: "Too many failed authentications came from this address. Check the credentials, then retry after retryAfter seconds."}
+				}
+			}
+			p, err := cfg.Auth.Authenticate(ctx, creds)
+			if err != nil {
+				se, ok := services.AsError(err)
+				if !ok || se.Code != services.CodeUnauthorized {
+					cfg.Log.Warn().Err(err).Str("requestId", services.RequestID(ctx)).Msg("authentication could not be checked")
+					return err
+				}
+				var d ratelimit.Decision
+				var lerr error
+				if creds.Present() {
+					d, lerr = cfg.Limiter.AuthFailed(ctx, addr)
+				} else {
+					d, lerr = cfg.Limiter.AuthAllowed(ctx, addr)
+				}
+				if lerr != nil {
+					// The failure cannot be counted; under the deny policy that is a 503 too.
+					return lerr
+				}
+				writeLimitHeaders(c.Response().Header(), time.Now(), d)
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge(cfg.ResourceMetadataURL, creds))
+				return se
+			}
+			ctx = services.WithPrincipal(ctx, p)
+			if hints := readHints(h); hints != (services.Hints{}) {
+				ctx = services.WithHints(ctx, hints)
+			}
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// challenge is the RFC 6750 WWW-Authenticate value; it says whether the token was wrong, never
+// what it was.
+func challenge(resourceMetadata string, creds auth.Credentials) string {
+	v := `Bearer realm="jarvis"`
+	if resourceMetadata != "" {
+		v += `, resource_metadata="` + resourceMetadata + `"`
+	}
+	if creds.Present() {
+		v += `, error="invalid_token"`
+	}
+	return v
+}
+
+func readHints(h http.Header) services.Hints {
+	return services.Hints{ConversationID: hint(h.Get(HeaderConversationID)), EphemeralUserID: hint(h.Get(HeaderEphemeralUserID))}
+}
+
+// hint keeps a hint header only when it is short, printable ASCII, so that it cannot bloat or
+// garble a log line.
+func hint(v string) string {
+	if len(v) == 0 || len(v) > 128 {
+		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return ""
+		}
+	}
+	return v
+}
+
+// Authorize answers 403 when the caller lacks the scope the operation needs.
+func Authorize(spec *apispec.Spec) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			op, ok := spec.ByRoute(c.Request().Method, c.Path())
+			if !ok {
+				return next(c)
+			}
+			p, _ := services.PrincipalFrom(c.Request().Context())
+			if scope := op.Scope(); scope != "" && !p.Has(scope) {
+				have := "no scopes"
+				if len(p.Scopes) > 0 {
+					have = "only " + strings.Join(p.Scopes, ", ")
+				}
+				return services.Errorf(services.CodeForbidden,
+					"%s needs the scope %s, and these credentials have %s. Use credentials with %s, or call getIntegrationInfo to see what these allow.",
+					op.ID, scope, have, scope)
+			}
+			return next(c)
+		}
+	}
+}
+
+// NoStore keeps answers meant for one caller out of shared caches.
+func NoStore() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 			return next(c)
 		}
 	}

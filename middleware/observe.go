@@ -96,6 +96,16 @@ func record(log zerolog.Logger, m *Metrics, spec *apispec.Spec, c echo.Context, 
 		Str("route", route).
 		Str("operation", operation).
 		Int("status", status).
-		Float64("latencyMs", float64(took.Microseconds())/1000)
+		Float64("latencyMs", float64(took.Microseconds())/1000).
+		Str("clientIp", c.RealIP())
+	if p, ok := services.PrincipalFrom(req.Context()); ok {
+		ev = ev.Str("authMethod", p.Method).Str("tenant", p.Tenant).Str("user", p.User)
+		if p.KeyID != "" {
+			ev = ev.Str("keyId", p.KeyID)
+		}
+	}
+	if h := services.HintsFrom(req.Context()); h != (services.Hints{}) {
+		ev = ev.Str("conversationIdHint", h.ConversationID).Str("ephemeralUserIdHint", h.EphemeralUserID)
+	}
 	ev.Msg("request")
 }

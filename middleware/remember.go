@@ -26,9 +26,6 @@ type Contexts interface {
 	Record(owner services.Owner, e usercontext.Entry) error
 }
 
-// HeaderConversationID is the conversation ChatGPT sends each call from; a hint, never identity.
-const HeaderConversationID = "openai-conversation-id"
-
 // Remember makes every action personal and remembered: before the action, the caller's
 // default params fill the optional fields the request left out (so validation and the handler
 // see them); after it, concise callers get the answer without its verbose parts, and the

@@ -22,6 +22,7 @@ const (
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
 	CodeUnprocessable        Code = "unprocessable"
 	CodeRateLimited          Code = "rate_limited"
+	CodeQuotaExceeded        Code = "quota_exceeded"
 	CodeInternal             Code = "internal"
 	CodeNotImplemented       Code = "not_implemented"
 	CodeBadGateway           Code = "bad_gateway"

@@ -13,6 +13,15 @@ const (
 	ScopeAdmin        = "admin"
 )
 
+// Authentication methods a principal can come from.
+const (
+	MethodAPIKey      = "apiKey"
+	MethodAppKey      = "appKey"
+	MethodBootstrap   = "bootstrap"
+	MethodOAuth2      = "oauth2"
+	MethodDevelopment = "development"
+)
+
 // Principal is who is calling: every job, artifact and context belongs to one tenant and user.
 type Principal struct {
 	Tenant string
@@ -20,6 +29,20 @@ type Principal struct {
 	KeyID  string // the API key's id, or "" for other methods
 	Method string // apiKey, appKey, bootstrap, oauth2 or development
 	Scopes []string
+	// Limits overrides the configured rate of a class for this caller ("*" for every class);
+	// an API key may carry them.
+	Limits map[string]Rate
+	// DailyQuota caps this caller's costly calls per UTC day; 0 leaves the configured default.
+	DailyQuota int64
+}
+
+// Subject names the caller for rate limits and usage: the API key, or the method and the user.
+// Two API keys of one user are counted apart; everything else is counted per user.
+func (p Principal) Subject() string {
+	if p.KeyID != "" {
+		return "key:" + p.KeyID
+	}
+	return p.Method + ":" + p.Tenant + "/" + p.User
 }
 
 // Has reports whether the principal holds scope; admin holds every scope.
@@ -53,6 +76,29 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 var DevelopmentPrincipal = Principal{
 	Tenant: "dev",
 	User:   "dev",
-	Method: "development",
+	Method: MethodDevelopment,
 	Scopes: []string{ScopeActionsRead, ScopeActionsWrite, ScopeJobs, ScopeAdmin},
+}
+
+// AllScopes lists the scopes a principal can hold.
+var AllScopes = []string{ScopeActionsRead, ScopeActionsWrite, ScopeJobs, ScopeAdmin}
+
+// Hints are what an assistant says about the conversation and its user. They are recorded in
+// logs to help trace a conversation, and never used as identity: anyone can send them.
+type Hints struct {
+	ConversationID  string
+	EphemeralUserID string
+}
+
+type hintsKey struct{}
+
+// WithHints returns ctx carrying the caller's hints.
+func WithHints(ctx context.Context, h Hints) context.Context {
+	return context.WithValue(ctx, hintsKey{}, h)
+}
+
+// HintsFrom is the hints of the request ctx belongs to.
+func HintsFrom(ctx context.Context) Hints {
+	h, _ := ctx.Value(hintsKey{}).(Hints)
+	return h
 }

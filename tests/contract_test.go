@@ -41,6 +41,7 @@ var wantOperations = map[string]string{
 	"getUserContext":      "GET /context",
 	"deleteUserContext":   "DELETE /context",
 	"updatePreferences":   "PUT /context/preferences",
+	"getUsage":            "GET /admin/usage",
 }
 
 func loadSpec(t *testing.T) *apispec.Spec {

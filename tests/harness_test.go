@@ -33,6 +33,8 @@ type server struct {
 	Client *client.ClientWithResponses
 	HTTP   *http.Client // validates every response against the contract
 	Logs   *syncBuffer
+	// DatabaseURL is the server's database, where tests create API keys.
+	DatabaseURL string
 }
 
 // env is a set of JARVIS_* settings for one test server.
@@ -46,12 +48,16 @@ func startServer(t *testing.T, settings env) *server {
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
 
+	dataDir := t.TempDir()
 	vars := map[string]string{
-		"JARVIS_ENV":        "development",
-		"JARVIS_ADDR":       ln.Addr().String(),
-		"JARVIS_PUBLIC_URL": base,
-		"JARVIS_LOG_LEVEL":  "debug",
-		"JARVIS_DATA_DIR":   t.TempDir(),
+		"JARVIS_ENV":          "development",
+		"JARVIS_ADDR":         ln.Addr().String(),
+		"JARVIS_PUBLIC_URL":   base,
+		"JARVIS_LOG_LEVEL":    "debug",
+		"JARVIS_DATA_DIR":     dataDir,
+		"JARVIS_DATABASE_URL": "sqlite:" + dataDir + "/jarvis.db",
+		// Tests that are not about limits call more often than the default limits allow.
+		"JARVIS_RATE_LIMITS": "*=100000",
 	}
 	for k, v := range settings {
 		vars[k] = v
@@ -83,7 +89,8 @@ func startServer(t *testing.T, settings env) *server {
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: newContractCheck(t, base)}
 	c, err := client.NewClientWithResponses(base+apispec.BasePath, client.WithHTTPClient(httpClient))
 	require.NoError(t, err)
-	return &server{URL: base, API: base + apispec.BasePath, Client: c, HTTP: httpClient, Logs: logs}
+	return &server{URL: base, API: base + apispec.BasePath, Client: c, HTTP: httpClient, Logs: logs,
+		DatabaseURL: vars["JARVIS_DATABASE_URL"]}
 }
 
 // contractCheck is a transport that fails the test when a response to one of the contract's

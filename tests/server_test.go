@@ -31,10 +31,22 @@ type problemBody struct {
 // send makes a raw request through the contract-checking client and decodes a problem body.
 func send(t *testing.T, s *server, method, path, contentType, body string) (*http.Response, problemBody) {
 	t.Helper()
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	resp, p, _ := sendWith(t, s, method, path, h, body)
+	return resp, p
+}
+
+// sendWith makes a raw request with headers through the contract-checking client, checks and
+// decodes a problem body, and returns the raw body too.
+func sendWith(t *testing.T, s *server, method, path string, h http.Header, body string) (*http.Response, problemBody, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	resp, err := s.HTTP.Do(req)
 	require.NoError(t, err)
@@ -51,7 +63,7 @@ func send(t *testing.T, s *server, method, path, contentType, body string) (*htt
 		assert.Equal(t, "https://jarvis.aidawg.com/problems/"+p.Code, p.Type)
 		assert.NotContains(t, string(raw), "Schema:", "a problem must not dump the schema")
 	}
-	return resp, p
+	return resp, p, raw
 }
 
 func fields(p problemBody) map[string]string {

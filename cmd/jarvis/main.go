@@ -28,6 +28,8 @@ commands:
                       serve the embedded AI Dawg modules alone, on the AI Dawg contract
   openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
   config              print the settings and their defaults
+  keys create|list|revoke   manage API keys (jarvis keys for the flags)
+  usage               print usage per caller, operation and day
   version             print the version
 `
 
@@ -65,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		_, err = stdout.Write(yamlDoc)
 		return err
+	case "keys":
+		return keysCommand(args[1:], os.LookupEnv, stdout, stderr)
+	case "usage":
+		return usageCommand(args[1:], os.LookupEnv, stdout, stderr)
 	case "config":
 		for _, s := range app.Settings {
 			fmt.Fprintf(stdout, "%-28s %-16s %s\n", s.Name, s.Default, s.Help)

@@ -387,25 +387,25 @@ func (e IncentiveType) Valid() bool {
 
 // Defines values for IntegrationInfoAuthMethods.
 const (
-	ApiKey      IntegrationInfoAuthMethods = "apiKey"
-	AppKey      IntegrationInfoAuthMethods = "appKey"
-	Bearer      IntegrationInfoAuthMethods = "bearer"
-	Development IntegrationInfoAuthMethods = "development"
-	Oauth2      IntegrationInfoAuthMethods = "oauth2"
+	IntegrationInfoAuthMethodsApiKey      IntegrationInfoAuthMethods = "apiKey"
+	IntegrationInfoAuthMethodsAppKey      IntegrationInfoAuthMethods = "appKey"
+	IntegrationInfoAuthMethodsBearer      IntegrationInfoAuthMethods = "bearer"
+	IntegrationInfoAuthMethodsDevelopment IntegrationInfoAuthMethods = "development"
+	IntegrationInfoAuthMethodsOauth2      IntegrationInfoAuthMethods = "oauth2"
 )
 
 // Valid indicates whether the value is a known member of the IntegrationInfoAuthMethods enum.
 func (e IntegrationInfoAuthMethods) Valid() bool {
 	switch e {
-	case ApiKey:
+	case IntegrationInfoAuthMethodsApiKey:
 		return true
-	case AppKey:
+	case IntegrationInfoAuthMethodsAppKey:
 		return true
-	case Bearer:
+	case IntegrationInfoAuthMethodsBearer:
 		return true
-	case Development:
+	case IntegrationInfoAuthMethodsDevelopment:
 		return true
-	case Oauth2:
+	case IntegrationInfoAuthMethodsOauth2:
 		return true
 	default:
 		return false
@@ -997,6 +997,33 @@ func (e SentimentScoreLabel) Valid() bool {
 	case Neutral:
 		return true
 	case Positive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageRowMethod.
+const (
+	UsageRowMethodApiKey      UsageRowMethod = "apiKey"
+	UsageRowMethodAppKey      UsageRowMethod = "appKey"
+	UsageRowMethodBootstrap   UsageRowMethod = "bootstrap"
+	UsageRowMethodDevelopment UsageRowMethod = "development"
+	UsageRowMethodOauth2      UsageRowMethod = "oauth2"
+)
+
+// Valid indicates whether the value is a known member of the UsageRowMethod enum.
+func (e UsageRowMethod) Valid() bool {
+	switch e {
+	case UsageRowMethodApiKey:
+		return true
+	case UsageRowMethodAppKey:
+		return true
+	case UsageRowMethodBootstrap:
+		return true
+	case UsageRowMethodDevelopment:
+		return true
+	case UsageRowMethodOauth2:
 		return true
 	default:
 		return false
@@ -2228,6 +2255,39 @@ type TrackAnalysis struct {
 	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
 }
 
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	From       openapi_types.Date `json:"from"`
+	NextCursor *string            `json:"nextCursor,omitempty"`
+	To         openapi_types.Date `json:"to"`
+	Usage      []UsageRow         `json:"usage"`
+}
+
+// UsageRow One caller's use of one operation on one UTC day.
+type UsageRow struct {
+	Calls int                `json:"calls"`
+	Day   openapi_types.Date `json:"day"`
+
+	// Errors Calls answered with a status of 400 or more.
+	Errors int `json:"errors"`
+
+	// KeyId The API key's id, for calls made with an API key.
+	KeyId  *string        `json:"keyId,omitempty"`
+	Method UsageRowMethod `json:"method"`
+
+	// Operation The operationId.
+	Operation string `json:"operation"`
+
+	// Subject Who called, as rate limits count them, such as key:k3v9q2m7x4bt or oauth2:default/user-42.
+	Subject         string `json:"subject"`
+	Tenant          string `json:"tenant"`
+	TotalDurationMs int    `json:"totalDurationMs"`
+	User            string `json:"user"`
+}
+
+// UsageRowMethod defines model for UsageRow.Method.
+type UsageRowMethod string
+
 // UserContext defines model for UserContext.
 type UserContext struct {
 	Preferences     Preferences          `json:"preferences"`
@@ -2430,6 +2490,27 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From First UTC day to include, such as 2026-11-01; six days before to by default.
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last UTC day to include; today by default.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// KeyId Only the usage of this API key.
+	KeyId *string `form:"keyId,omitempty" json:"keyId,omitempty"`
+
+	// Operation Only the usage of this operation, by its operationId.
+	Operation *string `form:"operation,omitempty" json:"operation,omitempty"`
+
+	// Cursor The nextCursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit How many rows per page, 1 to 100.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // GetUserContextParams defines parameters for GetUserContext.
 type GetUserContextParams struct {
 	// OpenaiConversationId The conversation whose session data to include; ChatGPT sends it by itself.
@@ -2549,6 +2630,9 @@ type ServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx echo.Context) error
+	// GetUsage Read usage per API key, operation and day (admin scope).
+	// (GET /admin/usage)
+	GetUsage(ctx echo.Context, params GetUsageParams) error
 	// DeleteUserContext Erase everything Jarvis remembers of the caller.
 	// (DELETE /context)
 	DeleteUserContext(ctx echo.Context) error
@@ -2772,6 +2856,59 @@ func (w *ServerInterfaceWrapper) RunValidation(ctx echo.Context) error {
 	return err
 }
 
+// GetUsage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUsage(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "keyId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "keyId", ctx.QueryParams(), &params.KeyId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter keyId: %s", err))
+	}
+
+	// ------------- Optional query parameter "operation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "operation", ctx.QueryParams(), &params.Operation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter operation: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUsage(ctx, params)
+	return err
+}
+
 // DeleteUserContext converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteUserContext(ctx echo.Context) error {
 	var err error
@@ -2947,6 +3084,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/", wrapper.GetIntegrationInfo, options.OperationMiddlewares["getIntegrationInfo"]...)
+	router.GET(options.BaseURL+"/admin/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.POST(options.BaseURL+"/actions/music/generate", wrapper.GenerateMusic, options.OperationMiddlewares["generateMusic"]...)
 	router.POST(options.BaseURL+"/actions/music/analyze", wrapper.AnalyzeMusic, options.OperationMiddlewares["analyzeMusic"]...)
 	router.POST(options.BaseURL+"/actions/music/validate", wrapper.ValidateMusic, options.OperationMiddlewares["validateMusic"]...)
@@ -3001,7 +3139,12 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RateLimit           *string
+	RateLimitPolicy     *string
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -3009,7 +3152,14 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Headers TooManyRequestsResponseHeaders
 }
 
-type UnauthorizedApplicationProblemPlusJSONResponse Problem
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type UnprocessableApplicationProblemPlusJSONResponse Problem
 
@@ -3059,10 +3209,13 @@ type GetIntegrationInfo401ApplicationProblemPlusJSONResponse struct {
 func (response GetIntegrationInfo401ApplicationProblemPlusJSONResponse) VisitGetIntegrationInfoResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3095,8 +3248,23 @@ func (response GetIntegrationInfo429ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3230,10 +3398,13 @@ type GenerateForecast401ApplicationProblemPlusJSONResponse struct {
 func (response GenerateForecast401ApplicationProblemPlusJSONResponse) VisitGenerateForecastResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3330,8 +3501,23 @@ func (response GenerateForecast429ApplicationProblemPlusJSONResponse) VisitGener
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3466,10 +3652,13 @@ type ManageScaling401ApplicationProblemPlusJSONResponse struct {
 func (response ManageScaling401ApplicationProblemPlusJSONResponse) VisitManageScalingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3582,8 +3771,23 @@ func (response ManageScaling429ApplicationProblemPlusJSONResponse) VisitManageSc
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3733,10 +3937,13 @@ type ManageWorkflows401ApplicationProblemPlusJSONResponse struct {
 func (response ManageWorkflows401ApplicationProblemPlusJSONResponse) VisitManageWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3849,8 +4056,23 @@ func (response ManageWorkflows429ApplicationProblemPlusJSONResponse) VisitManage
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3985,10 +4207,13 @@ type DetectChurn401ApplicationProblemPlusJSONResponse struct {
 func (response DetectChurn401ApplicationProblemPlusJSONResponse) VisitDetectChurnResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4069,8 +4294,23 @@ func (response DetectChurn429ApplicationProblemPlusJSONResponse) VisitDetectChur
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4205,10 +4445,13 @@ type CreateReEngagement401ApplicationProblemPlusJSONResponse struct {
 func (response CreateReEngagement401ApplicationProblemPlusJSONResponse) VisitCreateReEngagementResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4305,8 +4548,23 @@ func (response CreateReEngagement429ApplicationProblemPlusJSONResponse) VisitCre
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4441,10 +4699,13 @@ type AnalyzeSentiment401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeSentiment401ApplicationProblemPlusJSONResponse) VisitAnalyzeSentimentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4525,8 +4786,23 @@ func (response AnalyzeSentiment429ApplicationProblemPlusJSONResponse) VisitAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4661,10 +4937,13 @@ type ManageCampaigns401ApplicationProblemPlusJSONResponse struct {
 func (response ManageCampaigns401ApplicationProblemPlusJSONResponse) VisitManageCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4777,8 +5056,23 @@ func (response ManageCampaigns429ApplicationProblemPlusJSONResponse) VisitManage
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4913,10 +5207,13 @@ type AnalyzeGrowth401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeGrowth401ApplicationProblemPlusJSONResponse) VisitAnalyzeGrowthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4997,8 +5294,23 @@ func (response AnalyzeGrowth429ApplicationProblemPlusJSONResponse) VisitAnalyzeG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5133,10 +5445,13 @@ type GetMarketingMetrics401ApplicationProblemPlusJSONResponse struct {
 func (response GetMarketingMetrics401ApplicationProblemPlusJSONResponse) VisitGetMarketingMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5217,8 +5532,23 @@ func (response GetMarketingMetrics429ApplicationProblemPlusJSONResponse) VisitGe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5353,10 +5683,13 @@ type AnalyzeMusic401ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeMusic401ApplicationProblemPlusJSONResponse) VisitAnalyzeMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5437,8 +5770,23 @@ func (response AnalyzeMusic429ApplicationProblemPlusJSONResponse) VisitAnalyzeMu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5588,10 +5936,13 @@ type GenerateMusic401ApplicationProblemPlusJSONResponse struct {
 func (response GenerateMusic401ApplicationProblemPlusJSONResponse) VisitGenerateMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5688,8 +6039,23 @@ func (response GenerateMusic429ApplicationProblemPlusJSONResponse) VisitGenerate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -5824,10 +6190,13 @@ type ValidateMusic401ApplicationProblemPlusJSONResponse struct {
 func (response ValidateMusic401ApplicationProblemPlusJSONResponse) VisitValidateMusicResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5908,8 +6277,23 @@ func (response ValidateMusic429ApplicationProblemPlusJSONResponse) VisitValidate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6044,10 +6428,13 @@ type RunHealthChecks401ApplicationProblemPlusJSONResponse struct {
 func (response RunHealthChecks401ApplicationProblemPlusJSONResponse) VisitRunHealthChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6112,8 +6499,23 @@ func (response RunHealthChecks429ApplicationProblemPlusJSONResponse) VisitRunHea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6248,10 +6650,13 @@ type RunValidation401ApplicationProblemPlusJSONResponse struct {
 func (response RunValidation401ApplicationProblemPlusJSONResponse) VisitRunValidationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6316,8 +6721,23 @@ func (response RunValidation429ApplicationProblemPlusJSONResponse) VisitRunValid
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6407,6 +6827,180 @@ func (response RunValidation504ApplicationProblemPlusJSONResponse) VisitRunValid
 	return err
 }
 
+type GetUsageRequestObject struct {
+	Params GetUsageParams
+}
+
+type GetUsageResponseObject interface {
+	VisitGetUsageResponse(w http.ResponseWriter) error
+}
+
+type GetUsage200JSONResponse UsageReport
+
+func (response GetUsage200JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage400ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage401ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage403ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage429ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage500ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage502ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage503ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetUsage504ApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserContextRequestObject struct {
 }
 
@@ -6445,10 +7039,13 @@ type DeleteUserContext401ApplicationProblemPlusJSONResponse struct {
 func (response DeleteUserContext401ApplicationProblemPlusJSONResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6481,8 +7078,23 @@ func (response DeleteUserContext429ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6617,10 +7229,13 @@ type GetUserContext401ApplicationProblemPlusJSONResponse struct {
 func (response GetUserContext401ApplicationProblemPlusJSONResponse) VisitGetUserContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6653,8 +7268,23 @@ func (response GetUserContext429ApplicationProblemPlusJSONResponse) VisitGetUser
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6789,10 +7419,13 @@ type UpdatePreferences401ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePreferences401ApplicationProblemPlusJSONResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6873,8 +7506,23 @@ func (response UpdatePreferences429ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7009,10 +7657,13 @@ type ListJobs401ApplicationProblemPlusJSONResponse struct {
 func (response ListJobs401ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7045,8 +7696,23 @@ func (response ListJobs429ApplicationProblemPlusJSONResponse) VisitListJobsRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7180,10 +7846,13 @@ type GetJobStats401ApplicationProblemPlusJSONResponse struct {
 func (response GetJobStats401ApplicationProblemPlusJSONResponse) VisitGetJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7216,8 +7885,23 @@ func (response GetJobStats429ApplicationProblemPlusJSONResponse) VisitGetJobStat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7352,10 +8036,13 @@ type GetJobStatus401ApplicationProblemPlusJSONResponse struct {
 func (response GetJobStatus401ApplicationProblemPlusJSONResponse) VisitGetJobStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7404,8 +8091,23 @@ func (response GetJobStatus429ApplicationProblemPlusJSONResponse) VisitGetJobSta
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7540,10 +8242,13 @@ type CancelJob401ApplicationProblemPlusJSONResponse struct {
 func (response CancelJob401ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7608,8 +8313,23 @@ func (response CancelJob429ApplicationProblemPlusJSONResponse) VisitCancelJobRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7746,6 +8466,9 @@ type StrictServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx context.Context, request RunValidationRequestObject) (RunValidationResponseObject, error)
+	// GetUsage Read usage per API key, operation and day (admin scope).
+	// (GET /admin/usage)
+	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
 	// DeleteUserContext Erase everything Jarvis remembers of the caller.
 	// (DELETE /context)
 	DeleteUserContext(ctx context.Context, request DeleteUserContextRequestObject) (DeleteUserContextResponseObject, error)
@@ -8454,6 +9177,31 @@ func (sh *strictHandler) RunValidation(ctx echo.Context) error {
 	return nil
 }
 
+// GetUsage operation middleware
+func (sh *strictHandler) GetUsage(ctx echo.Context, params GetUsageParams) error {
+	var request GetUsageRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUsage(ctx.Request().Context(), request.(GetUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUsageResponseObject); ok {
+		return validResponse.VisitGetUsageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DeleteUserContext operation middleware
 func (sh *strictHandler) DeleteUserContext(ctx echo.Context) error {
 	var request DeleteUserContextRequestObject
@@ -8651,265 +9399,283 @@ func (sh *strictHandler) CancelJob(ctx echo.Context, jobId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37ctw21jj4Kih+31Zmdtnt7pZkS3JN/UqR44wzduKR7OT3jeP1oEl0NyySYABQUierh9pX2CfbwsGF",
-	"4LXJlu3JTPRPYknE7eDg3C+/BRFLc5aRTIrg9LeAE5GzTBD44Wscf4slucFb9VPEMkkyqf6J8zyhEZaU",
-	"ZY9yzpYJSf+vj4Jl6m8i2pAUq3/9Nyer4DT4r0flEo/0X8Wj13pUcHd3FwYxERGnuZouOA3ebAg6e4Ge",
-	"4Zs1WuLoimQxwpm4IZzE6IbKDRIsJXJDszUqskLgZUKmwV2otntBfimIkF96u1wvi2JGBMqYRCmW0QbJ",
-	"DUFqGxxH8ikinDMuUIZTIhDB0QatKEli2Po5y1YJjf5lG4/M+kIDGDZecE4yiYTEkoSIcfitwClBL2KS",
-	"5kySLNpO/ka2iAokJE0StCTqUjY4ixOiD/ac8SWNY5J96ZNFnMQkkxQnAiU4utK7j1hOkNxQgVhOOCyP",
-	"MkJiAZs1yP6GpoQV8l+N8zGNAZc07iOaIUlTjekvMkl4hpNvFEp9yX2eZajIyG1OIklijdFPAbIGkV7E",
-	"iALYV5QIRCXsWgGe8GvCvxIoYWsN6+/Y8iyKSC5J3HMAu3Fyi9M8IeqfH9kSvuKSrnCkqNa792EQcYIl",
-	"ic9kcBosZovHk/l8sjh+Mz8+nc1OZ7N/BGFAhKSp+uiSRCyLxQVJMc1otg5OF0dhQOPgVE3+YbE6judR",
-	"EAYpEQKvSXAaXJAsJlzhtjoM5hxna5KSTE6DMMg5W3MiRHB6cBQGQmLevZG52oh6UYUITgNeZLB+GMht",
-	"rtZJC0GjyZpkBjcVoMpdKCRRtOSq/uBSHJMpOsdJgtZEfseWl7CCfssf2fJFjMqDqSvBS1ZIND9CQoMC",
-	"SaZGIqoPxJLkbCUJN4AKTudHd+FA5PHvtQPRbxi/ArpIs4IIhAXCan9PUdR5gimNEVZbQvXNATJ9z+Rz",
-	"VmTxl36y6oUCOc+Y5kdAOHGSEI4inCFBiN3fC4W/CmXIF94lFQhHQOio5k34GtNEMU3EMk0L9etEWyJh",
-	"t6/xNmE4fsPYS8zX5EsDdcliYCmJWlxxHezTEIQBu/S9XxJ+TSPyNnNn+qLEEMUkV5Qhi2DDRbmNp4gT",
-	"ybcGZ+HfgLT2walntiE4JhwErQv1wQS+UD9WlzGIjopM0gRhM3OKt0gUUUQUo/UfZ0ozmhZpcDpzZIVm",
-	"kqwJV2e4C4M3jL3C2daISuKLM2Z4Hl8JxLEkKKEplUq4iDFNtuiXgkkMsBQkRkX+e4bj2wwXcsM4/fXL",
-	"PunvGbrGCY0rIo6SjtGaXpMMHsbbLOcsUpzjC78JX6ikaltJMlkxnpIYLQupiKIiQUuFBpxTEiPFiBQH",
-	"EFdGYnybiSLPmWKir0hM8RuA/b+GBAG5rIkj0+DOMUNAujOgrt9kkoOahOOYql/g5DVXQqakSpla4UQQ",
-	"kBXcr34LMJxGgUf9K4ixJBMl45UCgZBK6lBgiQstErwSu5AzDIDlq88as6QsLjRCNP7kBOKOoayQEUtJ",
-	"812xK6cdmMv4SqCIxWTado4cc5yKbkBJXpAmoRVFmmK+RWzlS5shyAcKgwSJOJEiRAnNrtAvBeFbpNcU",
-	"am8JU7yZ3EpvS2z5kUQSLlNNR7l6xe/UnVRh4YDm9l7ConIt7xtThwY3fqiCtiFSG/4Mh6MCnb1+obie",
-	"RBhEpVXCbpCQJEe8yIDikUxd/bvACIrklRIbgzDAGU62v7ofgUp4f14T+QrzKyJptn5FJKeROkuKM7wm",
-	"5zjNMV1nopzmW85u5Kb8+VLRGiXBqGMTSSJ5vil4Fljh+4J8k62xlothNb2554yTCAvplrqMcKKlXl5k",
-	"fyU4kZvzDYmuhP7Nj3rXCjjvW/DnzDujp+33vroqwL+l1wSRWxzJZItYRhTccRFT9pYnCllYTjJMn9OE",
-	"vIgvyEoYGd9/t3oPP7IIJ0Lf6AoXiexY8CwRDMEYQQB9E4JjdK1Ge/i4ZCwhGER+u5sWZEF5sUxohDZS",
-	"5mqz6v9CY71kWjtRg9W8jq4UnALwb1+SbC03weliNpuFrRSgcvDm8oo2rmiiT1EIwlGRK1GRxEqrON9g",
-	"+e3rN2ptKol+5H1E+IecZGcv1HoXZAXUCd++0APnoSJx5Q9mr0rz2sKTbb60Cl4IuI1xxBguiO7c9Rul",
-	"gZ3Zj0FBkzv5zYUxq71S3zZIjp3MzNVKSIy6+5JmVyPx/Uxf2XeYX1OhSHRcRCQOUcxuMnV5oApYQurL",
-	"FFpQIrc55UScyeY7MCzZcugGQrmhw9mcUqda5xL0V/L1VpIB7K/QL6eG/7UZa3cA64aVE+mJ/FO0XYwl",
-	"nCOxbVnEayI7zpIV6VIfxTNrDIUgbWff3YCNNsQKBX0ofGm/uystGL85VhRzvJJBOZvim4qtXWu+qcR5",
-	"AK/SgpUK3EbapVL45FkRU5JF7Zst8ngcPGrXTNUuzF2bQ/hA9hfou2zLPcfdeWRGdwhYUUIVE9yJ3hHL",
-	"rgkXlGUDPqZpzokY+HEnjnBGvd+X6CmU+rsDiWs34AHB3YS/SQeH6kHtWnovrXezwVlGkj2vRg9uPXxC",
-	"hVSyzAAAcnJNsoLsfNZCcmKk4F41swY6s8lyvL+5cvV26BQ8O/NY3Cg15YKKq7diEAgitdAFlhoI+FZ/",
-	"qvl5N0A4iViakkwLfrDMIBECjnVRGRzc1cWFMOBUXL3ZcCI2LIl9srWh6w2w3ZgWqQInu2klTYKsU+si",
-	"G76xSz2qbUeSSZwMAmkNCapHqUwUVm7KvwrvAJ3IUYPiSBSJ7KA2IQC8BS/SHGsHV1U8+cZ6E1Y4SZQY",
-	"CdsG69BUi63DUMicsJW41mBYfhranTf22QOnYUpHFUA0i5IiJhdNPHe6g9Z8m9pAA3ndiBJv98Tnr7ct",
-	"KoaUnC4LSbRXgLMiR47KoOW2It7bdSNWgP0jDPIEK2jiNZnAWP0rqXi1QkO6zop8ErEN40ZJ5KR1h6Uu",
-	"cFB7PWFQZPSXgpg/K7C1agTmtvZQBQADB73wT6oHREad7lQCKkRlLA23tzqYhJmFHD60kTGlkjBenbMp",
-	"19UGdUioCV52cGD1Al6Sa/3XsaiuBl9GjI9jSMUepBmES32K0Ae4nc3fi3+oEoytl87SnEgqtaN3xJWv",
-	"wX5jWXHjhCnL5CbZvhwu3XSIh+2aVGP60N9Q+0EzSW7lpcSSCjlehsPXhOM1udSSpPNd7hDFVviaFZxK",
-	"8qrbNAr+ASFGSzWS5c70N/zduSHniqhWaeFRhySh7YxjEbYytHrM+ub7LkzbZkfe1opyIS8JycbotgkW",
-	"8gy0yjGjPhWEOmCgdBSAksG8sczGm6FDM4yx5iwDyTbs4kecFK0kez8YemENeynetVP6E9a2ZI7bBuxn",
-	"WOLXjI5mfrF5uJV9t53yGoDWpJa1w5jh+uvWjWoJ7fUOX0frZmt+mL6rbnoX9nSwALIItALrtx7ivHgQ",
-	"pCas58XtbrcnpepEMdtqg9ZztYILZRpFQ0jS4lH57vKH71Gu8IRwaxWHT0MkimiDsECPrN/mKfo5+DmA",
-	"k6vPbjYs0e6/VueVi8XZxQT1zsoBrce2jpFxhwaPs6YyjpDN29h1CpYQX2TqNxuEwYolCbvRvyWlL6dV",
-	"PGexFsf68NOe8BV8rHBTXcpwTmjH6zffQstERDLMKRsh1JoRzdlqN2igFzp4u93bw/fd6SsLnhEXm+K8",
-	"xbv6iuAM4aVgSSEJygmPSCbxmujgO8QytCFJPGGFRBsqJOOAub1iSUrkhrVzGsl1SNxrd1EjmKWZtzFL",
-	"H6A+KzkHFaFN9lW6Qtvv96H/ejazWN9R9zMcRDhJlji6ancHZsYB+PbipXYZr4kUCCOlZ5MYvf7h8g26",
-	"2RAdQPWRLdGKZlRsiNjLQagRjEY4eWYkkup2nkEMj0FDRXlX5uhoxVmKaCYkwbFlJdYs8JUY7DEsBYCq",
-	"t3Dm79dRB49SOpPJwSxsbHorEN4QHFfMTQePj8IdBNbYdC59IrTTmvMZqXI7BetHyT2sIyuPbw2h3p/E",
-	"NrLyogi6zCPf+uEQ//6vzYooO/BXz4Jo5sfElWispnZofNSGxtoGp/Vau6Wjtg1dkRZzIQAbJ+iKbEvx",
-	"6ufgDKU0Y/znADGOfg6e/xdK8Uf181OUFUmCEgU545KONowJa+wtgaJkRikJV6v83+/OJt++f/dfy/f/",
-	"C/0JZvp/YP4//7ej++/sTsNArRC8BylF87ldJ8s5S/MW2/RP6pKlC7sWG1YkMRKsyGKU0Kv6nuczA233",
-	"i1bTK4nbIysgt0L9GeEsRiAwE0m4gLi+MvsC9lK55MPFyeHJ4yeLk6NwhwlHkjRnzdW/JlgKJVyoWytq",
-	"hvfFwkehw91ygIHmgCe6B/UZT0lAHomuBsV1NA0A8Nt+osPJtwXE/4/V+1c0tp7uwTYl91r7ib/+LPRX",
-	"ad09mOT29AtGzjI5wi9WWjNb5PmY02syYja9/WcwqtU87bGqQRNac6XPu+qTVu2q1Yf0Wsvn+imxTG48",
-	"NfI+ptc+/+hOe7vkxktvJQ4cRSQB5RzIJUhlW/WPhN3oX8UkSnRuzG4xo9fQa1cv7zb0eXn9XLtxdD++",
-	"vnJ6WSY3VUHtwPcxLgbKfOdV1N8h9d0NONUepFCDedgb+aSOqrWNDO2miv7DHHlV4AtpRWzqXMit5HIy",
-	"3xV8YuZ2M7Vt3YtIHauXEolpRwwJhmzJV7v9ET1xWkzbB+wrptmKYyF5EcmCax8/ZMMIeL8mMUVt7X27",
-	"PddEcPVhgYaFzsXqcvTofXnhVOVZQwuSHXC+l0vdC/jZqXw5GJYudJwknv9c/3QPyN7tOuke73wD44fd",
-	"1QXJGf80KpdZtueV6yX3i7j6yJZiQC4h+MBEYLZm85X6zwTfPafrgpMm1rppug9kYDg2ZoBEV+MiNSMd",
-	"9T5UNvEJUwuXT8tr2D2LvbM2unLvN/BJqIsjJ5a+lAB2kOu+wstGgKrG5i3sfs1xDPGoMbtpzzJ4kSkx",
-	"jl6TkVggt1VYxlRAaAzIQRQnZYixkoMIBti+7/NE1XLYnIK9mP0fVrl+gmK8FT8HDQ16tkt2g7+2QfGF",
-	"kniM9yZbsbGe+AIwbMPiKnZbqCwJ5kSxYZzTv5Et/CPX/2Bq7AJu6ZokLO90QDRUBx9OrVGcKR3helDC",
-	"60s1BI7f5kal2dXOWTwwvoTvXQrW8J3ouISubXSH7LZFmlXSCMmthGRMgUSxXhMBMXjGD2ZymMFsKzeE",
-	"ct+5MAyAjaDM7oguhe860HdweIn9vnrxJXTDChK667f3tgPnX9rLHSP9sUjsTjswWTY5HZ2hYMe1bf07",
-	"UxNhxBMtyycMxMNKBkoLJu6RqtBTkWGXQmwsq58iM6LbqQtAgzzRoemkfjUIX0upWGE7NHwrGe6QiIwI",
-	"uU9MxlDG7Oov1IJIdo6CvJnWsDi5rSoJDkzV9IsSLTvQ3K8ZMk7aHLD9Gja02YIZkiRJyvw3nMXG5M+a",
-	"5SvaE2Ab1TX6Hfk1aKqTtEzSH2pQCtJj3SFZRJKExEOyUmxqz+63i+mgKX8pSDHkO1tGZZy32sweelVY",
-	"yjO4TYYeDDog+5KOVl2t8jOI8BrEbHB+civPCy5abSVNpOl8UQNV0rZEUE2C0Ue2/EogTcCeltE2ugiW",
-	"rYqiP1IbgOo1pCWdcB/HIi92Bmr/ZHKoL4psD2dAG8jU6x77lJbby6G0t9R5l1ubWzkUU9T3Lm60kQZT",
-	"ZG9oSjzC0yvB6a+NSZsqqcoGU+4TRRmEJQzcyRp7et8NccuOPEXiPm+4pMiWcXkTNwoxVazWNit/orCv",
-	"Z0Z9EWOdKmbMDkfePRiy4cV6pTaAN7wgI+1VJuym/wQj0upMuE7/R+CHUJ/5XuPZ5OT9b4d3E/2Pxd1/",
-	"B4PcGbVYjB0BPq+qFRT2s2aWGVQupwbkIpeTqgs4mJ21Yl2ZU1wl1m8vUcySBPNqaABEzXQIpl4GciVp",
-	"tTrxhYEbqI16lyAQrTV1r3rGdzrGI8fMqqs8ZxwSkELgIyXbc3FEnFxTVgiU4zVps4HsWBdUw4pReNEI",
-	"sij3YOGh3eXekm2S/rwvjaIHlvrq9zjLPsnczbTrRkhD/5MxqDvoaexTmOH+LyPykvR7vdP2O2/MCN+2",
-	"N7rFOjs6bGGMhOfSGDuN9foqrDD0GalUTBT/rV5KGJBbEhWSdFxPT9SVenpmcIjwqBAsXmT3C8H69yBJ",
-	"VhzZnyTZGYaK0pc5ifxxA5lDiDRuhFBsUnEKc7GjucVYCuSh/WeiQOOxXo/wbVLVMNFPSy/2UZXGooU/",
-	"ZjjZ9Ef3huQPoXG18lZjdbTzsg7EwDT/StGJNrPo3mykZ1KSxc+GBsELwukYdwOs2p5xEQa3k48Qszm5",
-	"JnzJBDHp18YWOXhPkqbkAmfris4lWQxr3BByZRNIgzD4pcBcgrdoS7D6X1QIydJ2p5BSNAce8Y3+tqEc",
-	"ua35hypB7hYJPXTxr3kIXu4bnOyhUpXYWpxBVBfzNbERFW/NSHHcSzqd9WJgLRwZC4livA2Rharhxxau",
-	"iAqkr7DCkjvR10esGgek/NOuVUFLr8qCwcRPhqh3g1DkCwXHDowbaJDW9nSD3iJmPm35TCk/n7cCj1m1",
-	"zNjoK7lTITN75QQPq9pU5oSMTlAvU0s+pbnGu4NeQ8Snv5/2VBo/gaZMq6lWl6oBsfU+S0f82LjA/tCE",
-	"Th8+u0fxgPaAgXZnetWFzvqz/jUYvjd7rhhMQYo3ZKKarATueJZaW6okQrYHF0OtdLoyBXfHvhvdYqMl",
-	"FLCeU5lBwdUVpknBiSkzf2McfDEz9fHlhqTtBTo/suW5tjPX83PaloPC/Eq/RX9iHKV68T9rVoUbeUJD",
-	"goerlTP3Kge5q4JnPbhB14r8kJj6k92q9GG7Kk3riThD9OCUpuSDNXW3hza1pf3YB1VJ+5kNqg1YPej7",
-	"dtj75Tk+i3W/vxZzb559t1W/ShrG1lbx6uvXpDD1PbrZaKQquwmYUt8R5nxbLR2AWCHb31WkBJNfCl2A",
-	"tF0xTpj29NZT84Qi8OY5OQMQdJqQ+IoIKAHtdxO4wbRjEz3p0btqZOdYbjoqyLgaKWMu02VUw8TlNAYM",
-	"dYC13nqheGK0eVXGNYzRiFm8bc8xoTIZkIYE49u29ZqTFeEki8joOKt6bY1hmcOVURX1ZjFrq2tVqQo0",
-	"NloPuGNv4Z62ImZhkNV5X99SVUapK7TnhXxuKLOvwegwfHCFusjU8lcRyyIqyEBF5XUZEjWG62To4vk5",
-	"Ojk8emKrxLfVE47bYl6lIjwhSnG0oRmZcGJqFqvPy5zTa1c3/IP2+4YoY/LDCpI1GYeCgh/AsKo7Pfhu",
-	"Qjz59b36z4f3/+d/txbfd5kdLTFBN1igG86yte2dRYUrnqLDg5xckVVL0HuRcE5wGVYYo6yY0lZfLRMS",
-	"G1dOd3cGRVKm7SqUaeXUEVdqe3B0d9iQDMgrWpIV40Q32qDZukPo9/heGZ7mVJijk5NK9mm7N9xSo0bf",
-	"gA3jst494IpmUITAw8OO8OLmhG8vXqAMpzaqpWWqUUGdxhWv9++FxxmEC/WTaCOgfy9wQuV2nzyllGBR",
-	"8Irl2S8O0h0N2Z2b1Ai3zzHE9t1gqGi4qiYB1Us+D476dfDpC3YzkNk/i2P4O6xcQmt9mkbdwd2RoOrx",
-	"xpjHzRoRWsxdcoZj11FBSGhM1pVEQFv9CzXo6u+8le3OezMtqiHyI+GcYCG64/SH2BgGhwrf0CxmN/tF",
-	"W+p92l3V52qFitcFY8/a8Ni44i/pr2RA4KVZpB7CpACkKEheCBAdwSxCswnO81Zk6YiOpn4mTH+ug/2w",
-	"SkV6rRU14VSJ0IQLBSX6K64ZTCp5fKbK/H6xz+5VecXqBclikw7dmXICxMqrvzpAn6yOqd2WR9Aqd96E",
-	"Qj/F83Hufq6FN9t6fqRFo73Rai/8acGCncmdjesZZWyoM+bKZLuBvk+V4YFBKa0U5ZPUG7aT9Zjs71UV",
-	"/F9RyvDMCbjQxEspC1CKSr1vWwywr4ihAhEWQzKRWusbuuHtwKykpu5h2xxt4S8Vix3xpPcI6zVrhN4W",
-	"208vWMEjUsZBjzKcCfma8L+ygu9umpIXbyX1acdgcFnVaQDElG4/4muSMr7dd1spzUasxQ2gd6Ow+9I/",
-	"eW252kkb4G07W1i5rw5kKAnTOFPCX9mNbnSl+yIr9Rsa4AYdliJxlucJJR0hSl6J0xVNEhK7pMeyU6XA",
-	"1yRGeWmyqvjVd6emjmjd1698g2k1bqvaT9IliWOiLR0kZbLsJ21SIqFJn6m4RaUgyWpaYet6PBAwNTwI",
-	"Ax3qsbsCTLlnb4etl97MKBhHBfKj2c7Xn58c7e5I09iaaUp3vrHu/zEVSzhLRz3PDv7S+3IViR68SPcz",
-	"r+61Omkv77IAYpmA8p6jE2BSfHvORG94OsQvbljBd5cwrRNfP6h9V7Rjg5p2DG4HbBdk9rI3NCML10RO",
-	"vNoHOCETaKKh/wkFC7QzdcJySVOlLrSG1AIij6mL6+N/W+6QwaERKfRVfj84uq9cqTzG+z64f5pA5k8F",
-	"+OoDGQJzb0SNBvRE1Nodgom53ONThJMEORAiJjeE31BdXrEnuwm6Rk68ToQ4pybTSQdOxFjiJRakRzN+",
-	"1ShtGuWFkw8Ck9A5iUmuM2x0nSAjLOxmMz1Bvg4VvlDMlDAtTIddsK3JUw9WcX1QO7UvV6163JGyWnCG",
-	"RlghIUIDLlFp2ELYX3aGUu4uhWwMs/rr9iOUGSljtB1dsW5YeOCAL5vVZXi7Wn9Joj00XZLFQxuO9BnR",
-	"uRw2S6d1vJwg9PfUftBae589Gwq1nqVeSLvrSbtJ+ropuMbDe9apXG4vHUUdxgw133L9jttkeir01g2u",
-	"9HfkMBM98wfdhQG7JhwnyeDxunWQbixjQjYHneeN+rznOHXDhtlW7ZRhCcjeW3pWA80YwkXW2NoKByvH",
-	"GSkkN8aLoWNyJujIhepFbu0M5QbCcv+9ALpXubs37up3V7vz5Ij2cnecXFNyAwIPi3R5KtN8H/7Fr8kW",
-	"ZIGkw3tHbqVoC8Zxra7Vf9VHfu13IRkIMYTES1PJuC1G/Wg2Kkh93lYBviOg2wRuD4znHhYW4d3ulxJC",
-	"3IMeSj/KIqCNhohla/duYaRKhsYd0DV3cw7i3vejLv62I11f4DRPBjrHRG/jt90FQ60b1HZ189ZuB5HX",
-	"e2kcgExx9X056RVUT+vhoTWWNm5znxXkPqHaIbVZK4a9lh3XUeN7Y59kJocF4O9xYmDguw+sPwvLvdjF",
-	"Wk9rC5uMdDWzsZW/rD2zX1Zt6zAw1Onc9RhsPf+eAv4tNtNoXAi91QDGZL+RIXWKXPH9HZ8NC63U7mUT",
-	"OGTO37wbu2poKATstBN79hSwY5xFBC9pQuV2lBg2DJO877cZTmkELP3ZsjV+iWSEr7fjS+qPKDpfVvxv",
-	"UQy6UDdhRZwRIV4WK9G68Zzgq44zfQkU7kNOr0ESiwYkWP6ovuoUNnahaAVSDi6Ny3dXHVbxz91nG5a/",
-	"FYSbtpVjXQ/VgOX+aoDlp7oSp5K9Rl6h/v4b6Kq8M1x53/bpI4t0irLBZX+Ph2ZPTBN/UzZ23TFBrRNs",
-	"NYR+yFjzdUOEcBH0/oXWL6my2WFdCn7U4cfjmg9V9aZv6TVB5BZHMtkilhGlLAGDfssTBK0ZSYbpc5qQ",
-	"F/EFWYmmx9N+3Ra5mhfLhEZQPkNNpstoJDS7slERMHivMhn1jbUHHg9KOxqa5OalP1XVQO3ecT80UNiE",
-	"OFY16Ep8ZUtjHjMIijxuSHSF8BorjdY3qu8Tonm3G5G+kDLJnfdqQLxrh0HbzNGjQv7oYvRfCDFaRYqw",
-	"JGumSYBLY8AS2zY3a+e2WBaCKhYy4ZC88b6r+Horp3ZdRUdVihXkmnAj/5RVQqikEWi2N5ibAnU0W7Hd",
-	"zg69vbA8s7dCfzBgCeN7REBfFNluQZWqOxzObOqX3yI8dQYsmz/B6Hqg6yAU6DJidURC11YLPbC4c+8C",
-	"/j5GPh+Luox2HlZ1Gea+ILDKVXbB4wtRsnJXwxGyg6B5U/URtYq0O75UIhHye9bhR0nYTd+fMyZJewxS",
-	"TmW0OYuiguNonDaUcyKq8c1daQP2yzag/OSVDhpDfcYXEd+VXd9hYuhxw5F8fPGiS0nyNoqm60Pt3zcd",
-	"qJHz76mdVQtml/P33YIh56Naa4+vr36veuROjCqiiJB4TP3W/W/MlgSuXVq1rFn/BXnfeuH89qpKkPRd",
-	"D5RTu1dNiV0VG1tz4gcVlLzXa6hqrT2CeZdDWy3eCzm10O8/KN3Pu4SwdNtnw20mRFjogoZlmnzMoiJV",
-	"G0KVVPUB7fZ3gWw8PRgTw3pvCI9uutAkI+zKpx/iiuZ5F/Uo7QrVS/shI0o/JohlJocXVEGSo5yzuIh0",
-	"GvGYHAGzzfdtVylIVCjJ71Kdzmjz0B3nrNA1BRr51GevX6ArsjXFYmOdffxPbd5TfxDmL/8EvVoN2hAc",
-	"Q4EqTQyC/z05e/1iohvv2PeoO/Lc2ZY87asrfMZ5rpcHUbLgWpXH6NvXb76yVbeQXrFnA0b1n5zleddG",
-	"dLegnWBgHOEM/aC+QziKiBBIsiuSqYeFkZ5E/2Ya6Awy2ILrRWTW3UgJpMs0ImpiBSywmM6Q+oBxE/IO",
-	"yehPEcHRRts32ErDQhco1T102E2GaEwySSU00nF1EitTnZss+MovwagDmxOnjx6pP00xjfHNehqx9BFs",
-	"9pEd4LryeZGO4pQTHAenwUWRIR3mRwTEDqrfI32DYFGy399wqqROPUD/ThMoHZOJXJliJDc0W+uxcQr3",
-	"fKb+T4UkXCOiW6cQpjqp7oAQXKhfqr9qDo/Ur6faQXZFBh0aPqxYUvTF3d3dGV1b19OSpnOkwTwTHK8k",
-	"qOoibv6GbBmY4HloXY0VXgkqJM4kSvEVQRBUGepjuipIusipS9+ycA6hNG1ZEkl99nOmTUvV1vhI9y1T",
-	"NMhseYpeMjWxuZI/wbqoDOYMXdd9UZaGVeuJP/+c2ZwJXaiAmKYNumAKlQgqF+B4Cx/Aa16RG9tXHBII",
-	"YKSusuKMYQmWZs6fs0r7E/TNNeFbBGlBam7cLAKBbjZMEPRPnfD+TyTwVmhqW5ZVqBZRmP6cQUJuRDKh",
-	"Q7rgRa0o4cFp8FL//oKsJoqncUqkNveae/d/6RN/IGlrLMkN3qIlkTeEAMTdJWskVjBzeRUAeHtVU+eN",
-	"s4jidak6DebT2XRWaf8UHEzn05mp7QIv9RE0dW2r4A4VpKCwxApqHsLVRJ6ZXYEmIZgrTkWjjc35gD2X",
-	"9bwQuYWCwRt2owaoh6JAF2FdWjmGP6Q425q+YF4nsA1WiL8COaTC34Nviax3i4MgZlDK4VyL2cw+QuuG",
-	"z/PEVC559NEkQ5BbcOY3+scNaRf3vk3guu9t2o5x71y6uq1bNnWtMU22OkjStTzzg8ez2d17r1GcbhAG",
-	"lOb00aP54olCiekcCmY9MmgxBWj4WNL/+RanSaWp3Ls66uh+iPql6lOXVg1Xrto7tXkntkJbtQjdu9/q",
-	"JZqMsKirMpkfbAGl4PUPl28a+MKLzOtkKWxxo9PgkSFpj8zajxyUy1d67kikpYsrm9MElFbRG2BHiprp",
-	"NpUCsWwa3L1Xd2EO1/c+tXQ5orGfLrR3d9eGgrT87CuBvL8DjzvU76JtHfd+Hn2NY2tKhCHz3UPeZk4S",
-	"iPWgg92DnjO+pHFMQCE+XJzsHvGGsVc4217Yhqp3YXA05EQKdjzDiatfczRbDILDt/pB6yEDjnSpO5a+",
-	"zcrqZTD0cPdQs9QbmhJWGAHdIeEzuMclMZgXIipFB8UNHZ1xyYSarAC7wGuhGzk7LFGU7Hai/WkTKs5b",
-	"Hpvai3sqpQjxyHF98Fa3Z1opma8uX+i+jpYU6CquwOrhlcFfaYSTZ1hitKbXJJsiW20NWj2ZZbUMUZUe",
-	"oIriYuYJEDYbpS5CgFhRb51W5zMg4ZDnZR8eUMWJhKKk75oeT11hC0FQHKSWKUBnsU6ggTmm6MLUJipF",
-	"IoFTAgqFujmTQy4LnpnjAv81YlQlqBVzLfCZ06rzdeo9L2KS5gzSX4zWU5Id30BzdLSrasF7lzL6tSnV",
-	"NpzNAolQvz2Yucb2NuPEGTJSk9TjaqsOppH2ohz5qirHJu7kfpKC3zKscpzGtoFHEhMlrmA4m86ODz1m",
-	"tWGJnCh9H2o3Q0IWzdZQrFgEpycziBrXP7yzBYmDxWzxeDKfTxYntkHQ6eOTo5lpWfR4Np+5CM7Hh8ez",
-	"u7Ax8mDmRj6ZHZYjF97IowOQJER5N++cIlPJ7TFJO4u5EhLUYuYjk/Nj/jw/eVz9s58LVH71ZK6+eu9V",
-	"mvCNQI/VXr1sZfXvD7P55vbgxk8DLjOTNREdiTm61WU7cy0pD66pLWV9x7tQAXo3vfc7S/6+OfNsAGc+",
-	"Z9kqodrsdzgfsMRrvE0Yjt8w9hJznf95OD8ach6TLkDiVySmWLcbU/LDYsjgnLOICGE585eWOgZc2PdM",
-	"vlC0Rinv+sr+3YQV+5YQNrwdsWtimjwzqGMX460INf8riQlwP48uIEd8fMnFK+r83ost1NqA5h97SjNe",
-	"hmW7LFOm68LbF0+7MmKtvQq7rNivdDoK5H/Dx0p+i5iQT1ElvxflnOXM2smAExFhphM+rfFyfqdIPT7K",
-	"08p3ZdgTyA9N4UZ3qbl0GaF783Sb1+xnMNdSkl0i/nwxPaqn0j+up8fPKynJbanD1eTfSpLvYIpfy+X+",
-	"HKJCGxObH3XwsNsuHlbJ/W0Ftk28f9coDLEoaz8Ef1dQQgAlJSdfE6TBCJ6h+QylNCukNsjugL5fFeJA",
-	"y4MuU/9drXDO4XTRLI8zmx4dVyrfHLQhRbN+zWx6+KSBLf3bvXt/Nx4l+mQAd9avkCYGnsKln32KY4Lo",
-	"CuFs+3tXuofQ+u+ZfM6KLH6QBR5kgdGyAHhbGLdPw1l7S24I/itrErWPC5wHfWy/i8MD3e5g8JU+Ye0s",
-	"/qx0X1CBMHS707o2yUWo94oz5HFSbcWgApyCwHgVa9ce+6l1V2WExMJN/XRXbzr4HpVhHlP3B+yZQXiR",
-	"gdHEK0BPZaX0fBfTd63p7mPQ0FuiLPt0Fg3TUtnV0Yd7kDc0Ir9zs4bjyq5Jn9/Hrl6x2iQHaifkpuCZ",
-	"NiKjVyyL8daziP9EyFWyRXmRiDI2Rd1S9VLBt/qrl2npR4w4zqgjOr30ZJ18fKeU8up8MZEkkudqZ5Wp",
-	"OBVXbzaciA1LwHxB1xsFuOEMtqMh6OeQvZpX0iaNnXQIY9fdwph/s17sYGmXOX4zPz6dzU5ns380QvuH",
-	"XD5VO7lZfTiKF/92qFCJPmwHyT2wpU8ss9cSIgz9SBU9cQTfGZdtjKHu01q2ef2PNNs8yHYPst3nlO3O",
-	"gfqFbdJMaCQn98C8jsGe/1TLaJ/MvNMQ/sowmEdAa3sEPyNYCV2iSCAMuzd6spK2qLhC0pI8Iwo6eU/Q",
-	"X0mov4FseSDvKaYZWuFIMm6UxEa/Lz0LiG7aGVJNjxRKClWnakpyzyqUeW/JpX1ZC+o6mU9JTIsUeCOA",
-	"STHHd7r/k05wTHAG7bCGEXjY/ecUAtylY3lBxdVbAWLuwXwxC/XfdHHj2XT25KAlpfWdJ0ZckixWrKUQ",
-	"m1LMzcgNEjRbJ/rCMXoyifEW5ZyktEiR5BQnkLB3m5NIkvhFmkNM2Gw6P3ZAhOsUZP0hJh9WnJAARNEd",
-	"kDe7s8Wsaj8qscddinHpBM++CRSD9z+C+yq/cKsbpFWX+z1DeYK3AtEMLeZguQ3C4FJHtwIQEiwkkjcM",
-	"cZIQLHSaEq0fyhY0cTv7y7NvQjV19hfzd3Xkl+QavgF5Qv/KlH6ZTY/nYVDoG5wv5uCeAr+RudXDxfF8",
-	"1uk56pDz5L0dRwaH+0QTLebZQoe/d5PQA1P/YztvaBYj18pUsUHgamyFEoKvabYO0ZqzIofYayhybxim",
-	"JYqUI21yrvB1rzHnyHgTj4dzMtE/dfPxSwi/Msmq0BaKE5yUB3qqg8e5LrdtNm+UMWis3eo8QZXeDNo0",
-	"ZMdSU77bU5W0VcZ+oDS4Jv/WwpPfaOE+bLzaTMN2yqg0wjD2DuBJHs1/AiRdN5QCrtXaC8PUe6u2u6gy",
-	"raEEs61zyGfh/X4nnEp7G8U9wi6QafYQfTiJ5veBoJe3rRsaBj8RU9R9ywqEkdK4vTEKUzcEc0Rl6bCz",
-	"wb3/wwoOjdyQaxKIJMfRlcJEeMKdV1ZpW1NRyE9KG4XNZal0p9lx2W1sdrHoYLPFvdlsS+uTLm5r+9JL",
-	"G9LtTqXepSCZ/I/zyjzw7D80zza6iWOPwHbKd8A8ZqT4uOWF+/DnPhW7Uh2yS802aUC1ipxeB4wNEyRD",
-	"xg0EnlWaEsRxtibOjKcLfEJoKPpTkasjzmezP1fDRE1NWaOQwwKTOXwawt/9SrPOhQs6u6512+TZZ03r",
-	"6n0Vb1tb1VDrmoVWFzt9B3TN0zUV1c8QJznBMrRQ4wVYC4pMCTxq76/oLc3WCpIgEhVxvFXD0i3KNywj",
-	"SOQEXwEavG8zBg92mtdrzH6pSIqDDmYjegIpfAwtazS/q5abXLj6irOpYmnuVvR9KMWzXou5rCI8mx55",
-	"9YFnft3f2fSoWoHZasS68GjYswmvAPM7v07k3Pvq2NV4DDQ6gLrf9u1kNn1cfpzS23FRErWysx18WHiu",
-	"jgfN94GL/u656Cvdo9bxxwoG64g9/QY1L3Gsi3HDiYA8fBql12VzPrJsvCdoQQ+qxhoopdPGGcD210Tq",
-	"sAI74Yv4qTbS59jFDEYFF5DUHOuckSkCNVWxEcb1bDrhwAkXLuRQCds2iiPnLGXSBDEKyIjqCkU4d8f7",
-	"pO73ZRFDVuPRbFa6UKlCbPTNa5TgIos2QakdufYPRkNaTA7mgev04H45m5edR86MShmcBi/ZZEV9m8ma",
-	"xGh+rESNg0NkAjbf/g2g8S3hKc62wUgnqAPTl3WZ+zp0BaQDHN+gSUdp/uHwIPjkd9Cjsd7zYoZ4sNu1",
-	"33mX9vvLvbXfBhIMUYBNcJB1hjtCAn5vBZSH4MQHjv/gwPYc2IpHmrfh1VNwD8dn7e7PI9XlkrGvObuR",
-	"m7L/1U7XNOh5BedKINGDEbfcXXKSxaHmwjGn10QgKkMkaEoTzBHmkgqpX74CE+ZUQImZ0vF8ztKcSCoZ",
-	"d07n0Dg1oTtFsi0FI5fL2KUhfwvbuw9Lt0u8UmtrZa+50bIY+iAqqndly+Z9Tk6qr0eP8Xb7zv5Fu50P",
-	"p3PT+iPZvrRMKjg90uW0DMe8rFwhOtPqp7piM6P21QanwesEbwF1cQwlrqlzNh8eKU3QfXi5YVxOrmlM",
-	"GOKkgICy8mMI6C+THN/9ZlIFD59AyYGk3Ojh0ZHLOzw8OIHSXtDIxHFr2Kx/5MfTw7Yjg++2zQEfXGif",
-	"MsJIwK5XjKeIxFS67GEmpDGsa5O4ZCCaI+982sLBtXQB0abbLiZ+eNzBxPm9mXgd/fp4uHnfD5rzAx/9",
-	"N+CjtvuSdbMZ9NVVCgytMrzEZdDacnQmIxBowj4ctk931tmH/dUJkLN82gJioAmD2vHMsleSxfDvlXbs",
-	"5iSiKxqhnHDK4imygrmttYQwJ5avxu6k2kjgNGdqyhvBnEkCwXDXpCptNMrevLJne2WOdg8W65t8Nd0e",
-	"oY9Ut/HFTb9dSXR5t+3XQ4bl9lw7+3W6mv13IHIm6QoaQpS86WA217zpmmSF4trH8+nj0CX5n84Xs0Od",
-	"2l5OtGWFLJakOtF88WTmT7Q4Opoujr2ZHh8cLyCsybP5vCsd2S+cQr1QqnlCoyvFsKALmSnMpLnmY7Vf",
-	"muZcN0IQwenxsS9SnBWySDPjTFAYxCjYjw/DAIw1wemhriNk0L6iB2sAU9Jek+BJ4B/wcHpYOd980VaO",
-	"AOb0oDJ9PPcHHc4OoRKBfZBu5EyXQGiisYkLM038PcCoqwo9q5yL/lMrrliSsBu4qRMIEExa5BOzyScH",
-	"j6fH/tHmx4eLxezu7h4vqLfugK2V9yAGPIgBv+9cP/MkwtLsFiLzbkzVxRqv1Dy1dPJ+GhmgEDR6ZLJh",
-	"uvl/b/uTP+HuBiZ/bmuOokbs7Djy506lGbpv3MsMruf50TRM0i7lsj+LKzgZxdnUDIOqlqA3iUcxSdk0",
-	"zQ+GiwH+xj+rYdqzkVQbf82mjw9benrNjyHtvN6764lSuG23rtn0yaJsxKXLzK1orE3HOtrYNJELcpaD",
-	"L7X6xeGi/IL/XMxmi8dLUHihH1fwHKX4I+P17lKnk5Ppcdl6azJTGnHZbetdtbGzrpdg+DbNJGf1psun",
-	"wFL9MYeHboTxA9eHqFkhfFo34Dp57HfZqvQHCL45CqotAYIzyErTXQCCy4SuN+rxrBIsEcuQKITENCMx",
-	"UvMg+M5a2k2VKr0p6CRU7Rgwm57MvWYA1nbWqqYvukoBpffW06tY3ceWH9TzB77876SeawvZVwLBww/R",
-	"FdmGyFKnULHuIpKFyV5iua7TnmxBjdcEosKcgV/txZhNfY4ezvwK0tgxRD3BrsvYLhegre19nYWEe0oB",
-	"liWFn6qZMiiVWCkGWKZ20RjhlSQc5SxJztS/DB3trhdoOfneufVl/ZI/drlAS/KD08ezktkmbLKigeWz",
-	"ZyilGfBZ3ao14CTBOp7KtmgNztAN5imCgWhDc7RhOVoSLDVQr2m2TVCk0MllcqVEqYPoYsNiIlBOccZc",
-	"28jT48Vwq6+PE1+82NBxZ8m8q25LiXRdfW2rXrMLEyoPv350g691ZhvlRFSd5SeV6HKDUQDkCTyljLFs",
-	"qscL+iv5egvCxNHiZDFTwktZHr1ZhRibxsBC/evDfLmIDuL/ZTbxl/mTx4eHh4vj2UyLY4Ku/3K4mket",
-	"fV/bMApiFiS/+vBkdYBPogX512BZpzh4PFoWLK0+14Sb0gH+iOP6iMflCFa0rXGoC0NC++GT+fHiyYH3",
-	"LMqchR/htGf2usf4Saovpk8AMxwAC0sxTU+Kh4KMD3EODwKgEwDti4LSRZyuaYYT83YglBFD6CLShKxD",
-	"xLtfIr4W+0wZ+H0NMm39aJ1UCJn0XmVnKJCtIzpjLWLpSHlT887Pxl/R26YsV+mJei+rzGADjG7bOrk+",
-	"sLyxbBzrtXodTEdb2wN/MQ/NSZfgkXULHmVHWN07wAS760sMTidPpgsvsy54wxhoL2BCdABCGeMpTqju",
-	"UvEUgVHf5HZAe5jl1ugGT1D8tVdtydZEJ/HE6kR+btwK08QFGQanwWR+iF6+fX6J/r//d24i7d1G57WN",
-	"chDwMeTrefxJx9h6HRB4QSbqO3/dHMM+3LpY6piHyRzFX795HegyzRDX/+S4RJpah2HT5tQpZHuhUB8r",
-	"9lo86Gt8MIo88MTfc+yfbqpt2KBprl1SkRC5htqK77iO2q4x9/1NIbWeI508UTct0SlrWOIlFiSEkn9Q",
-	"9jaEIMAJkBKdVRe6OPwljq4gNTCLkaWztmuEX8HG1jFNMCj88L3ujmRCAA2P1TvdhihWhDLWCbVQ8Ngk",
-	"NTXZ6EWj9cp9M+Zs5INLcGa5zZgbTNe8LX1OxljeLPCz/nh5j+Vp2CsK/ktCJUHQWdBcjmKu4DMwPMOi",
-	"RFCCgmYrjp0xz+cl5gKBXblFjlwjEe2sqq81d2tZHJrY3j/lmkI/U9G62vtK9IXuw/ab12H1FCIYFNQU",
-	"MQGl1fRRPJ2Hurqz/sgUiLQlog2pU0BX1Mu582eLo1D/SkeO2vYCi9lM874SZVqB057c3iHPbKvyjJaT",
-	"R6i7FVzs47Cm/dADd+3mrg988jPxyT3aX5Xc0Tb22pM/7tYaL4pM6DovpueYiQ02ueRym5MKHwPOBy31",
-	"0YoVWezVcTPN8KdanlXyOmxMexmgTZ1phW/GQ3s7MXUDy7/bxViW1EeJVj75o9/6fW8uWbbzN/St3pjf",
-	"NuIfqwRAz/ovbL7uILm/tpPceiN+jQzQePgkDDTkTUSdJGsG6G2AYdgv1IFZJjSaFDwJfBXuu7OLH19c",
-	"fnj99uuXL84/vL14qVBD6fNPbWCHSbzEmQkTUd9IhmiqKJX22wBAoRVseUk3mANLU0zSKGlasOm8t70u",
-	"7kF1e2Auvz/mYu0LhqN8JVxrZ9NXVtEPjiMZguqjHZ6FoBkRAnElgt6DzwBtujXsRImeTcbyDH4vqt30",
-	"TPu6ENQm6FQjQpRzsiKcuP4uQsfemm1LxLKITNF3bOnagEKdNPUsdbh4xiTCqxWUiWyr9qk28lYQfm52",
-	"3aC3h83tf8OxULM9NH78oz0suHlfODMiGyepUuJ4KSIBVvuvyD6LAa8obG8dXElYtK+GkwgqKUSmSWXH",
-	"4wmdncPt0KQ8VnoPqzek6/7IDScEucwxEutCadBN2Ng4dFiIZPDL1rSK6sPqDdt4o5svlVvR3aQr712x",
-	"fW2sKKUDAYIxlWgJ8TQkWXXGXhig+6tMaNwZgjGbdQRd3Ecc865EX/AKF4l8bQrAN+rOr9siX8SuEI47",
-	"XWvWlLR75RoKl/a0jEm6MtssFX1n/PnIlufabuBK3t2FAStkXsjnjKdY6hr22pgAMqrCwjPPvY77avc3",
-	"Qik+siWc9yNbfpjNv3v29+Ovn7w6+N9H/7P420lgeyLbNkQNTKtDiRUyYvrKr3qA1h5gsCRY2ptu1i2u",
-	"Lnxdc2aVK9W8U58q4KLHeeX6UZWapbbBblmBPhZCer78hlnWRav5dliTHmLICZzqmnC8Jpf6UbrQhSNt",
-	"Wargm3dZoogiIoQ1I50cQY2kH+rNqIsM2m/3X64OF4ZP54uwvUuD+dLWMXZYebjwaflvAUR0XRKSVc2H",
-	"szczL8omwQLw+pr0GRkbCw1WJnwS2Vl4wtB6w0IeBI8/aA4IONb7JY7QiMDlu9Vic7FeEyEtF29pEDBC",
-	"PPGE/Ec1fpYXbWYkkic4sv2qywFT9EyzP1RKBmhFk8TFyKIVJYlS/pGxV0CxZALFWZ8irP+s2wiYv6+h",
-	"RgNObvBWoBuaial6NREVBGn25c0AA68JXypBI8dcAiyNfakpz7yFahavvQPfJwLzX8H4w1rlrE4pwHT/",
-	"HyQGGPAOt3v5EPwcFq8H0JagbTITX6HO2A2i0K8nIg+2qYewgt91KV5Z1XvLit3O8R43uEloif4KnhSw",
-	"wsrLvAcHtO7WVlX9OU1MSJRpbAzGqW1OpuinDcmAC5/rooBUIJOaFaIcC9BlsbAlA3Wh/dh0RbnVVQWb",
-	"vOklFfI7taEdWvYPWbJFauc6d4wKsz+nM/9SEGhuYlRm48T16Q/JilSBy7iPS+ex72t2jubQc0e/b+rT",
-	"YfcGbf9HgFrH9mC6ts21dNd1pXfKVnMTXmSDdvXGQN9cmZG4ck6uKSuEu5O2Lep77DUy9Od5NDbzV9vr",
-	"E8CUEw7rh2huyjV37QRCWSobMQ9Ga10pvqWpgt7c7Mn85HYEcXyEfworiH47734LnBYcnL57P6j8IRGS",
-	"puojo31ekBRTE7xwbDINPrLlh8XqOAaFufQ1XZAs1sFG6vYwh7ToFOrWgzFgzYkwsf0Qmt+5kXmluH+J",
-	"/wZQLb2Sw6BEn+A0INvv8n+cv3j8Is2v/yc53v7j4+bq1U+v6Orvw3n9d2ypXn0bnz9zxQkVoB/UxT8e",
-	"u1SYUeWXChNClJEbpSWVnTAM74MHOYLxQb/+bvZ3zq4bhmp2k2mKBf0jMCdISKXrcaITm1sNyCZvUAT3",
-	"pTjL7aV5r5UAqXklQOrguAyQWnQHSC232nNcWq0OZj2Pv2qxMp85bgTEtMjUNTp72m9BfjQLTh9PF2GQ",
-	"nxwFpwdzKHFu4q0OF2OIhIZfhzbwkS09U8EDpfgDxiEp1GySihbRNdThPLzIJlBVJCccmvjUvMVjScmj",
-	"38D4f9dNTKCKV2uqcJm7S2OEoTu3sW0ZMw6Jp+gMuScO+B5hzikU8hTGUwymJHj3kBtjP9AyHlsmJNVE",
-	"S0gG3fmo7CNWhRji6/rIll8JRONQCfvVrZtSqcaprY9h1gS5LsdQjMmIddp1UreidMib893y5r2Fu08q",
-	"083CwPYW7pjhiSuK3SH2Pbel8cBfWZX15rpyGETxeNVRIchYkSp1uLmNsnUeF6FdUiTR0M11dOzxIXy4",
-	"gTTWDUvkJKEZwUr2l1yf5zWj0GLyZHYXBrn5oaXc10kQmuqgj09cKdDHs/nMdcd6fHg8M80lRoiqvoLW",
-	"YEQjeEoPO/mPK379wHQ+kzcDGxposyTsq1QMJ4TAHtdWPPSItSKPhip/CrbzSEuDPWWidT6I5h1UICc9",
-	"2vAjxT2MfGi/weKKxEodVxzDVroUYNZxo6HubrLVnE1xKddDXTOpLGMSLYk34k+Hs5OWMlfn8IF6lSPY",
-	"zn8uM9nBLk52sYtz/35roTbwvO9nLSiVjz6V4ZOQYiM06TPAqjYY1Zzjj96m4IG0fwZ9AjANYUs1GfeJ",
-	"414UGxqMRYUO7H73W7AkmBN+Viia8+499N7O6d/ItvqbvPYbphByAb3wtff7VMmDQeh+vOEUmrPofeli",
-	"HPy6i5RSYT3x+qunphQbvyYxili+hVZBWssw5Q5xHCuaoWDQV4rF5ktDska0wXKdazOBAVwjt9/4M0NT",
-	"N03nZNjQJB0EJLxs6NQF0tRa/LpgoLZ6kqHX6AT6HkEpan9aV1OyOfXLRuun0HTvhibIar72Jov+vj0H",
-	"a3OFn4xJX7vwbTCkFW5NEESEE5qtvSlxIVlammlqdnadl2NSXzyYgo5mXAAJlivGUz/Z3ERLt0Ch1PGE",
-	"ehRKHlDI9hQ0E13Z08Ae3pDcEH9iwMuWk0O1hY1DRMRWK1sXXFdicDwMpXiLYtaSm98OgZ+Gx5tUQk39",
-	"IhAxA8+Jt6b1s929v/v/AwAA//8=",
+	"7L3rdtu2tjD6Khjc64y251CKJNuJ7Yw1vuE6TXe6kzbbTtq9V5ovCyIhCTEJsABoW+3xQ51XOE/2DUxc",
+	"CEokRcpJVtde/pNYEonLxMS8X/6IEp4XnBGmZHT6RySILDiTBD58i9PvsSI3eK0/JZwpwpT+ExdFRhOs",
+	"KGePCsHnGcn/n4+SM/2bTFYkx/qvvwiyiE6jf3tUTfHI/CofvTZvRXd3d3GUEpkIWujhotPozYqgsxfo",
+	"Gb5ZojlOrghLEWbyhgiSohuqVkjynKgVZUtUslLieUbG0V2sl3tBfiuJVF96ucJMi1JOJGJcoRyrZIXU",
+	"iiC9DIET9RQRIbiQiOGcSERwskILSrIUln7O2SKjyT9s4YmdXxoAw8JLIQhTSCqsSIy4gG8lzgl6kZK8",
+	"4IqwZD36D7JGVCKpaJahOdGHssIszYjZ2HMu5jRNCfvSO0sESQlTFGcSZTi5MqtPeEGQWlGJeEEETI8Y",
+	"IamExVpkf0Nzwkv1j8b5lKaASwb3EWVI0dxg+gumiGA4+06j1Jdc5xlDJSO3BUkUSQ1GPwXIWkR6kSIK",
+	"YF9QIhFVsGoNeCKuifhKoowvDax/4POzJCGFImnHBtzCyS3Oi4zoPz/yOTwlFF3gRFOtd+/jKBEEK5Ke",
+	"qeg0mk1mj0fT6Wh2/GZ6fDqZnE4mf4viiEhFc/3QJUk4S+UFyTFllC2j09lRHNE0OtWDf5gtjtNpEsVR",
+	"TqTESxKdRheEpURo3NabwUJgtiQ5YWocxVEh+FIQKaPTg6M4kgqL9oVM9UL0jSpldBqJksH8caTWhZ4n",
+	"LyVNRkvCLG5qQFWr0EiiacnV5oXLcUrG6BxnGVoS9QOfX8IM5i5/5PMXKao2po8Ez3mp0PQISQMKpLh+",
+	"E1GzIZ5lZwtFhAVUdDo9uot7Ik94ri2IfsPFFdBFykoiEZYI6/U9RUnrDsY0RVgvCW0uDpDpR66e85Kl",
+	"X/rK6hsK5Jxxw4+AcOIsIwIlmCFJiFvfC42/GmXIF14llQgnQOio4U34GtNMM03EmaGF5naiNVGw2td4",
+	"nXGcvuH8JRZL8qWBOucpsJRMT665Dg5pCMKAXebcL4m4pgl5y/yevigxRCkpNGVgCSy4rJbxFAmixNri",
+	"LPwNSOsunL5mK4JTIkDQutAPjOAJ/bE+jUV0VDJFM4TtyDleI1kmCdGMNrycOWU0L/PodOLJCmWKLInQ",
+	"e7iLozecv8JsbUUl+cUZM1yPryQSWBGU0ZwqLVykmGZr9FvJFQZYSpKishgKR6zISz3iNhT11C++e/Mc",
+	"+WeM+BVrKK40Efo7UN+xpb7kqfjr5Kn663Q2mfy9DmELVak0R4j0Lv2Yo9c8o8m6z/T20V2r+O2v08nT",
+	"m78ePO6zjC+FRnH0X6NqIy0Q1/xIIpxl/IakThC4oSzlN4gv4JM5fbXCCgmygDMHgqRxZO/lBHy9eUkZ",
+	"Waj6eu4xlyQNW/9lRWrbJSyVsZ7yLaO3iBQ8WYUYPODyvmW4VCsu6O9flo/8yNE1zmhak6u1SoaW9Jqw",
+	"jXv4yy+/jM5KtdIPJliR5vswJ1hoRrnSFIEtyVPLTDXgCsGVETIFkbwUCUE5UTjFCqMbDd2f9PiaUmjV",
+	"hS5LsYnAm9fDQK8QPNEC1RdmFaGuRTXgsmy04CInKZqXSssKmjPPNXUUgpIUaflMC0byyipSb5ksi4Jr",
+	"2fIVSSl+A9v7x3BmkCI2pPQx3A07kJ7nDISO75gSQA5xmlL9Bc5eC617KUpkdLrAmSQgQvuv/ogw7EaD",
+	"R/8VpViRkVZ9KjnZHWocpaWRlF/JXdcnjkASbkCNOMp5WhqE2PrJ64ktr/JSJTxvwHB+5ZVmexhfaWRN",
+	"ybhpHwUWOJftgFKiJNvyhyzzHIu1I6cWw2IQmzUGSZIIomSMMsqu0G8lEWtk5pR6bRnXIiu5VcGS+Pwj",
+	"SRQcph6OCk1n3ukzqcPCA82vvYJF7Vjebw0dW9z4qQ7aLU3Tiq2wOSrR2esXhlVg0CAWGb9BUpECiZIB",
+	"GSVMH/27yPHOV5qTRnGEGc7Wv/uPQMeCn5dEvcLiiijKlq+IEjTRe8kxw0tyjvMC0yWT1TDfC36jVtXn",
+	"S03ktGCvt0000TpflYJFTie9IN+xJTbqIsxmFvecC5JgqfxUlwnOjDIoSvbvBGdqdb4iyZU03/xsVq2B",
+	"874Bf86CPQZGsM5bVwf49/SaIHKLE5WtEWdEwx2XKeVvRaaRhReEYfqcZuRFekEW0qq+4b01a/iZJziT",
+	"5kQXuMxUy4RnmeQI3pHESAMEp+havx3g45zzjGDQhN1qGpAFFeU8owlaKVXoxer/pcF6xY3Srl/W43q6",
+	"UgoKwL99SdhSraLT2WQyiRspQG3jzcxsQTOzi1ISgcpCa1BG7DlfYfX96zd6bqqIueRdRPingrCzF3q+",
+	"C7IA6oRvX5gXp7EmcdUHu1YsBF7Dld2+aTW8kHAaw4gxHBDdueo3AidXZ+5hsFuonfzmwlqbX+lnt0iO",
+	"G8yO1UhIrBXoJWVXA/H9zBzZD1hcU6lJdFomJI1Rym+YPjzQkB0hDaUeI0CT24IKIs/U9j2wLNlx6C2E",
+	"8q/2Z3NaMGocS9LfybdrRXqwv9LcnA3839YiwjOAeePajsxA4S6aDsYRzoHYNi/TpRGoG/bCynxuthJY",
+	"+/pCkDaz73bAJivihIIuFL50z91Vhr0/PCtKBV6oqBpN803N1q4N39QaD4A3LzKiSNpI2hUWS6LOypQS",
+	"ljQvtizSYfDYOGaqV2HP2m4iBHI4QddhO+457MwT+3aLgJVkVDPBneidcHZNhKSc9XiY5oUgsufDrTgi",
+	"OA2+r9BTFsTYIjuQeOMEAiD4kwgX6eFQ36iby6yl8WxWmDGS7Xk05uXGzWdUKi3L9ACgINeElWTntZZK",
+	"ECsF79DBa6Czi6zeDxdXzd4MnVKws4DFDVJTLqi8eit7gSDRE11YVTjHt+ZRw8/bASJIwvOcMCP4wTS9",
+	"RAjY1kXt5ehuU1yII0Hl1ZuVIHLFszQkWyu6XAHbTWmZa3Dym0bSJMkyd57j/gu7NG81rUhxhbNeIN1A",
+	"gvpWagPFtZMKjyLYQCtybEBxIIok7qUmIQDsGy/yAicNJqTvnJNtgbNMi5GwbDCajo3Y2g+F7A4biesG",
+	"DKtHY7fyrXV2wKmf0lEHEGVJVqbkYhvPve5gNN9tbWALef0bFd7uic/fNhhwz5QSdF4qYpxlgpcF8lQG",
+	"zdc18d7Nm/AS7B9xVGRYQxMvyQjeNV8pzas1GtIlK4tRwldcWCVRkMYVVrrAwcbtiaOS0d9KYn/WYGvU",
+	"COxp7aEKAAb2uuGfVA9IrDrdqgTUiMpQGu5OtTcJsxN5fGgiY1ol4aI+5rZct/FSi4Sa4XkLB9Y34CW5",
+	"Nr8ORXX98mXCxTCGVO5BmkG4NLuIQ4C70cK1hJuqwNh46DwviKLKxD8MOPIl2G8cK97aYc6ZWmXrl/2l",
+	"mxbxsFmT2ho+DhfUvFGmyK26VFhRqYbLcPiaCLwkl0aS9C79HaLYAl/zUlBFXrWbRsFvJOVgqUbxwpv+",
+	"+t87/8q5Jqp1WnjUIkkYO+NQhK29Wt/m5uK7DszYZgee1oIKqS4JYUN02wxLdQZa5ZC3PhWEWmCgdRSA",
+	"ksW8ocwmGKFFM0yx4Sw9yTas4meclY0kez8YBtE+eyneG7sMB9xYkt1uE7CfYYVfczqY+aX24tbW3bTL",
+	"awDaNrXc2Ix93TzduFAjob3e4etoXOyGH6brqLe9C3s6WABZJFqA9du84r144LaXzvPiV7fbk1J3othl",
+	"NUHruZ7BR/gNoiEka/Co/HD504+o0HhChLOKbwQfPHJ+m6fo1+jXCHYObuwVz4z7r9F55UPUdjFBs7Lq",
+	"hcZtO8fIsE2DT9xQGU/Ipk3sOgdLSCgydZsN4mjBIYYBviWVL6dRPOepEce68NPt8BU8rHFTH0p/Tuje",
+	"N3e+gZbJhDAsKB8g1No3tkfbOEELvdjD26/ebb7rTF858Aw42BwXDd7VVwQzhOeSZ6UiqCAiIUzhJTEx",
+	"qYgztCJZOuKlQisqFReAuZ1iSU7UijdzGiVMRMlrf1ADmKUdd2uULkB9VnIOKkKT7Kt1habv96H/ZjQ7",
+	"WddW9zMcJDjL5ji5anYHMusAfHvx0riMl0RJhJHWs0mKXv90+cZEkWji9pHP0YIyKldE7uUgNAhGE5w9",
+	"sxJJfTnPILTNoqGmvAu7dbQQPEeUSUVw6liJMwt8JXt7DCsBoO4tnITr9dQhoJTeZHIwibcWvZYIrwhO",
+	"a+amg8dH8Q4Ca206lyER2mnN+YxUuZmCdaPkHtaRRcC3+lDvT2IbWQRRBG3mke/DcIh//tvmRJQd+GtG",
+	"QZSFgXYVGuuhPRofNaGxscEZvdYt6ahpQVekwVwIwMYZuiLrSrz6NTpDOWVc/BohLtCv0fN/Qzn+qD8/",
+	"RazMMpRpyFmXdLLiXDpjbwUULTMqRYSe5X+/Oxt9//7dv83f/y/0NYz0/8L43/zF0/13bqVxpGeI3oOU",
+	"Yvjcrp0VgudFY3gjVnCYJhtBrniZpUjykqUoo1eba55OLLT9F42mV5I2R1ZAypH+GWGWIhCYiSJCQuRh",
+	"lZQEa6kd8uHs5PDk8ZPZyVG8w4SjSF7w7dm/JVhJLVzoUys3DO+zWYhCh7vlAAvNHld0D+oznJKAPJJc",
+	"9Yrr2DYAwLfdREeQ70tIixmq9y9o6jzdvW1K/rZ2E3/zWBzO0rh6MMnt6RdMvGVygF+ssmY2yPOpoNdk",
+	"wGhm+c/grUbzdMCqeg3ozJUh79octG5XrV+k10Y+N1eJM7UK1Mj7mF67/KM77e1KWC+9kzhwkpAMlHMg",
+	"lyCVrfUfGb8xX6UkyUxo+W4xo9PQ62avzjYOefnmvnbj6H58feH1MqZWdUHtIPQxznrKfOd11N8h9d31",
+	"2NUepNCAud8d+aSOqqWLDG2niuHFHHhU4AtpRGzqXciN5HI03RV8Ysf2IzUtPYhIHaqXEoVpSwwJhiTi",
+	"V7v9ER1xWtzYB9wtpmwhsFSiTFQpjI8fksQk3F+br6WX9r7ZnmsjuLqwwMDCpCi2OXrMuoJwqmqvsQPJ",
+	"Djjfy6UeBPzsVL48DCsXOs6ywH9uPt0Dsne7drrHPV/B+/3O6oIUXHwalctO23HLzZT7RVx95HPZI8UW",
+	"fGAysktzaXzde4LnnkOqzDbW+mHaN2RhODRmgCRXwyI1ExP13lc2CQlTA5fPq2PYPYo7sya6cu878Emo",
+	"iycnjr5UAPaQaz/Cy60AVYPNa1j9UuAU4lFTftOcZfCCaTGOXpOBWKDWdVimVEJoDMhBFGdViLGWgwgG",
+	"2L7v8kRt5DZ6BXs2+b+ccv0EpXgtf422NOjJLtkNfm2C4gst8VjvDVvwoZ74EjBsxdM6djuomHy4KI5w",
+	"Qf+DrOGPwvzB9bszOKVrkvGi1QGxpTqEcGqM4szpANeDz3yE7Te5USm72jlKAMaX8LxPweq/EhOX0LaM",
+	"9pDdpkizWqIjuVWQfyqRLJdLIiEGz/rBbGo/mG3VilAROhf6AXArKLM9okvjuwn07R1e4p6vH3wF3biG",
+	"hP743bntwPmX7nCHSH88kbvTDmyWTUEHZyi495qW/oMtFTLgilZVRXriYS0DpQET90hV6ChUskshtpbV",
+	"T5EZ0e7UBaBBnmjfdNKwSEqopdSssC0avpMMd0hEVoTcJyajL2P2ZUk2gkh2vgV5M41hcWpdVxI8mOrp",
+	"FxVatqB5WEpnmLTZY/kb2NBkC+ZIkSyr8t8wS63Jn29XdWlOgN0qOtPtyN+Apt5JwyDdoQaVID3UHcIS",
+	"kmUk7ZOV4lJ7dt9dTHsN+VtJyj7PuepCw7zVdvQ4KE5U7cEvMg5g0ALZl3Sw6uqUn16E1yLmFucnt+q8",
+	"FLLRVrKNNK03qqdK2pQIakgw+sjnX0lkCNjTKtrG1IZzxYLMQ3oBUNSJNKQT7uNYFOXOQO1fbA71Rcn2",
+	"cAY0gUzf7qFXab6+7Et7K513vna5lX0xRT/v40a30mBK9obmJCA8nRKcedqatKmWqlww5T5RlFFcwcDv",
+	"bGtN79sh7thRoEjc5w5XFNkxrmDgrfpkNau1y8ofaezrGNEcxFCnin1nhyPvHgzZ8mIzUxPAt7wgA+1V",
+	"NuymewcD0upsuE73Q+CH0I+FXuPJ6OT9H4d3I/PH7O4vUS93xkYsxo4An1f1Cgr7WTOrDCqfUwNykc9J",
+	"NQUc7Moasa7KKa4T67eXKOVZhkU9NACiZloE0yADuZa0Wh/4wsIN1EazShCIloa61z3jOx3jiWdm9Vme",
+	"cwEJSDHwkYrt+TgiQa4pLyUq8JI02UB2zJtVVZ2sUXi2FWRRrcHBw7jLgymbJP1pVxpFByzN0e+xl32S",
+	"ubfTrrdCGrqvjEXdXldjn8IM978ZSZCk3+mdds8F7wzwbQdvN1hnB4ctDJHwfBpjq7HeHIUThj4jlUqJ",
+	"5r/1Q4kjckuSUpGW4+mIutJXz74cIzwoBEuU7H4hWP8cJMmJI/uTJDdCX1H6siBJ+F5P5hAjgxsx1GDV",
+	"nMIe7GBuMZQCBWj/mSjQcKw3b4Q2qXqY6KelF/uoSkPRInynP9kM3+4Mye9D4zbKWw3V0c6rOhA90/xr",
+	"RSeazKJ7s5GOQQlLn/UNgpdE0CHuBpi1OeMijm5HHyFmc3RNxJxLYtOvrS2y95oUzckFZsuazqV4CnPc",
+	"EHLlEkijOPqtxEKBt2hNsP4vKaXiebNTSCuaPbf4xjy7pRz5pYWbqkDuJ4kDdAmPuQ9e7hucHKDSZr1P",
+	"8xOipsa1jY2oeWsGiuNB0umkEwM3wpGxVCjF6xg5qFp+7OAKpSzhCGssuRV9Q8Ta4IBUfNq5amgZVFmw",
+	"mPjJEPWuF4p8oeDYnnEDW6S1Od2gs4hZSFs+U8rP563AY2etMja6Su7UyMxeOcH9qjZVOSGDE9Sr1JJP",
+	"aa4JzqDTEPHpz6c5lSZMoKnSaurVpTaA2HielSN+aFxgd2hCqw+f36N4QHPAQLMzve5C591Z/wYMP9o1",
+	"1wymIMVbMlFPVgJ3PM+dLVURqZqDi6GFAF3YgrtD743pPNMQCriZU8mg4OoC06wUxHZfuLEOvpTbthFq",
+	"RfLmAp0f+fzc2Jk383OapoN+FVq/RV9zgXIz+TeGVeGtPKE+wcP1ypl7lYPcVcFzM7jB1Ir8kNn6k+2q",
+	"9GGzKk03E3H66ME5zckHZ+puDm1qSvtxF6qW9jPpVRuwvtH3zbAPy3N8Fut+dy3mzjz7dqt+nTQMra0S",
+	"tJ3YkML08+hmZZCqarJhS30nWIh1vXQA4qVqvleJFkx+K00B0mbFOONN9e7PoHWQ7a9SGYCgAYvCV0RC",
+	"CeiwycYNpi2L6EiP3lUju8Bq1VJBxtdIGXKYPqMaBq6GsWDYBFjjqZeaJyarV1VcwxCNmKfr5hwTqrIe",
+	"aUjwftOyXguyIIKwhAyOs9qsrdEvc7j2Vk29mU2a6lrVqgINjdYD7thZuKepiFkcsU3e1zVVnVGaCu1F",
+	"qZ5byhxqMCYMH1yhPjK1+irhLKGS9FRUXlchUUO4DkMXz8/RyeHRE1clvqmecNoU86o04YlRjpMVZWQk",
+	"iK1ZrB+vck6vfd3wD8bvGyPG1YcFJGtyAQUFP4Bh1TRQCN2EePT7e/3Ph/f/918ai+/7zI6GmKAbLNGN",
+	"4GzpWspR6YunmPAgL1ewegn6IBLOCy79CmNUFVOa6qsxqbB15bR3Z9AkZdysQtkOZy1xpa41TXvnFcWB",
+	"vKI5WXBBTAMWypYtQn/A96rwNK/CHJ2c1LJPm73hjhpt9Q1YcaE2uwdcUQZFCAI8bAkv3h7w7cULxHDu",
+	"oloahhoU1Gld8Wb9QXicRbjYXIkmAvqfJc6oWu+Tp5QTLEtRszyHxUHaoyHbc5O2wu0LDLF9NxgqGi7q",
+	"SUCbJZ97R/16+HQFu1nI7J/F0f8e1g6hsT7NVt3B3ZGg+vKmWKTbNSKMmDsXHKe+o4JU0K+vLYmANvoX",
+	"NqBrngtmdivvzLSoh8gPhHOGpWyP0+9jY+gdKmxaE+0XbWnW6Va1OVYjVIIuGHvWhsfWFX9Jfyc9Ai/t",
+	"JJshTBpAmoIUpQTREcwilI1wUTQiS0t0NA0zYbpzHdyDdSrSaa3YEE61CE2E1FCiv+MNg0ktj89Wmd8v",
+	"9tnfqqBYvSQstenQrSknQKyC+qs99Mn6OxunFRC02plvQ6Gb4oU4dz/Xwpv1Zn6kQ6O90Wov/GnAgp3J",
+	"nVvHM8jYsMmYa4PtBvo+VYZ7BqU0UpRPUm/YDdZhsr9XVfB/RCnDMy/gQhMvrSxAKSp9v10xwK4ihhpE",
+	"WPbJRGqsb+hfbwZmLTV1D9vmYAt/pVjsiCe9R1ivnSMOlti8e9PfroqDHmQ4k+o1Ef/OS7G7aUpRvlU0",
+	"pB29weVUpx4Q07r9gKdJzsV632XllA2YyzUS3I3C/slw5xvTbex0C7xNe4tr59WCDBVhGmZK+Hd+Yxpd",
+	"mXbhWv2GvtBRi6VInhVFRklLiFJQ4nRBs4ykPumxauAq8TVJUVGZrGp+9d2pqQNa93Ur32BaTZuq9pN8",
+	"TtKUGEsHybmq2qzblEho0mcrblElSbYY19i6eR8ImH49iiMT6rG7Aky15mCFjYe+nVEwjAoUR5Odt784",
+	"OdrdkWZrabYp3fnKuf+HVCwRPB90PVv4S+fN1SS69yTt17y+1vqgnbzLAYgzCeU9ByfA5Pj2nMvO8HSI",
+	"X1zxUuwuYbpJfMOg9l3RjlvUtOXlZsC2QWYve8N2ZOGSqFFQ+wBnZARNNMyfULDAOFNHvFA01+pCY0gt",
+	"IPKQurgh/jflDlkcGpBCX+f3vaP7qpmqbbzvgvunCWT+VICvX5A+MA/e2KABHRG1boVgYq7W+BThLPOt",
+	"hCXiakXEDTXlFTuym6Br5CjoRIgLajOdTOBEihWeY0k6NONXW6VNk6L08kFkEzpHKSlMho2pE2SFhd1s",
+	"piPI16PCF4qZkraFab8DdjV5NoNVfB/UVu3LV6setiW2EZxhEFYqiNCAQ9QatpTuy9ZQyt2lkK1h1jzd",
+	"vIUqI2WItmMq1vULD+zx5HZ1GdGs1l+SZA9Nl7C0b8ORLiO6UP1GabWOVwPE4ZqaN7rR3mfPhkKNe9ks",
+	"pN12pf0gXd0UfOPhPetUzteXnqL2Y4aGb/l+x00yPZVm6RZXujty2IGehS/dxRG/JgJnWe/3Tesg01jG",
+	"hmz22s8b/XjHdjYNG3ZZG7uMK0B2ntKzDdAMIVxkiZ2tsLdyzEiphDVe9H2n4JIOnGizyK0boVpAXK2/",
+	"E0D3Knf3xh/97mp3gRzRXO5OkGtKbkDg4YkpT2Wb78Nf4pqsQRbIWrx35FbJpmAc3+pa/6sfCmu/S8VB",
+	"iCEkndtKxk0x6keTQUHq06YK8C0B3TZwu2c8d7+wiOB0v5QQ4i90X/pRFQHdaohYtXZvF0bqZGjYBn1z",
+	"N+8g7rw/+uBvW9L1Jc6LrKdzTHY2fttdMNS5QV1Xt2DuZhAFvZeGAcgWV9+Xk15B9bQOHrrB0oYt7rOC",
+	"PCRUO6Q2Z8Vwx7LjODb43tAryVS/APw9dgwMfPeGzWNxtRY3WeNuXWGTga5mPrTyl7NndsuqTR0G+jqd",
+	"2y6Dq+ffUcC/wWaaDAuhdxrAkOw30qdOkS++v+OxfqGVxr1sA4fs/rfPxs0aWwoBK23Fnj0F7BSzhOA5",
+	"zahaDxLD+mFS8Pya4ZwmwNKfzRvjlwgjYrkeXlJ/QNH5quJ/g2LQhroZL1NGpHxZLmTjwguCr1r29CVQ",
+	"uAs5gwZJPOmRYPmzfqpV2NiFojVIebhsHb4/6riOf/48m7D8rcRLspeldiF43ssisSMLW/Feo5QufKbX",
+	"eZtt9Uihhl3AItwU7VAyed8DHHM/scBnVkqihX3OaoH/DL54++YcpXjdEACMs6wHP9Hieh8ghulAmwk5",
+	"0voPSWrCdjEyxl+96MPJBHGBci7I7pjVK7J+0dLQ5ez1C3RF1l9JRNPYFHaBmXOcEjsrcw+19Bt0qQi+",
+	"OPNWxdw550oqgYsh1XP9kTQvPAhtaFyXLA2uNAREmzKIJI0RlhBzjUzpVQSJKZBTVcVsX5H16dXB9clv",
+	"s/zJ7eFcaaibPZxabe1RKYkYHc6ag3QJw0y1XDOFs2cDHK96nt1M1yiKbvtBgoZdih0nBHBssTqIk9hc",
+	"XPMdJMI22B3qJK2nVnTXLa0eNTWDtZY4kNmY57+D/u87Eyu6Gpl8wnLCsmrF292NZrt7r40UrFpQ7xhg",
+	"o2d1Pdmnz7v26S1lx+f6hAe6eUi1xfbrp/KzSZQY1iatfs2/p9cEkVucqGxtSPwCgSrxVmRwhwvCMH1O",
+	"M/IivSALuU3p3dNNMfZFOc9oAoV+9GCm4E9G2ZWL34KX9yros7mwZvLXK0GybzpukKhZN1gZR7T/sIXC",
+	"Nhi7buurRYI3tBCzL0E52hVJrhBeYsqkCt1/+wST3+1GpC9k9hJeeusRmd/ierNjdBi7fvbZRC+kHGzM",
+	"SbAiS25IgE+4wgq7hlxL72Cdl5JqYXckIM3sfVubiEYm5/sfD6ppLck1EVZTq+oZUUUTsMHdYGFLaVK2",
+	"4LvdsmZ5cbXnYIbusOUKxvfI1bgo2W7mTvUZ9mc2m4ffoOa1plbYn+DtzZD8XijQZm5vydnYmC0OwOL3",
+	"vQv4+7gjQixqcy8EWNXmQviCwKpm2QWPL0TJqlX1R8gWghYM1UXUanr58KKuRKofeYvHN+M3XT8zrkhz",
+	"tGRBVbI6S5JS4GSY3aYQRNYzMdoSnNyTTUD5JShyNoT6DG93sKsOSIsxtCNggBTDy6xdKlI0UTRTyW7A",
+	"hprskT4SQa+sXtq/Gr/rFCw5H2KY2aMTxL06J3gxqkwSQtIhlab3PzFXvHzj0OoFGLsPKHg2SDxyR1WB",
+	"pOt4oPDjvarf7Kot21i9o1fp23vdhrrW2iGYt4Xe6Mk7Iacn+vOnz4QZ4pBA4zoC+cWAYQdKr1Z2vZQn",
+	"Za4XhGpFNRwUOhJndoFsOD0YEm1/bwgPbg+zTUb4VUg/5BUtijbqUdkVtg2vGdVqOLPVBkAVJAUqBE/L",
+	"hDRZ8Tqzmewy3zcdpSRJqSW/S707q82DVfKsNNVPtio/WBOnLWttDa5/N44I/YO0v/wd9Gr90orgFOxo",
+	"hhhE/zU6e/1iZAye7j4aS+idM4U2z67xGReFmR5EyVIYVR6j71+/+crVB0Rmxo4FWNV/dFYUbQsxfc12",
+	"guHrnXD4BnGBMEM/6bEQThIiJVL8ijB9+TAyE5lvxpHJh4Vl+s5qdm0rpYC8WcPwNubABLPxBOkHuLAJ",
+	"PFBa4ykiOFkZGwhfGHiZcsumIxi/YYimhCmqwHrtq77Whjq3NT1qX4LhBxYnTx890j+NMU3xzXKc8PwR",
+	"LPaRe8H3GA3ituWpIDiNTqOLkiETtEwkRELr75E5ZbA6uedvBNWSqXnBfGeImIkwR77oOlIrypbm3TQH",
+	"XDjT/1OpiDCH5OcBD4p+0vRziS70l/pXIwUg/fXYWKOvSK9Nw4M1a4s5uLu7O6uPm+qAyvbBtdhpU320",
+	"lFWfxI+/JX9GNhUIGvFjjVeSSoWZQjm+IghCxGOzTV/TzZRs9smoDs4xFNquCrzpx35lxvwE1bAzrLSQ",
+	"9ZVEpgujplN2yWP0kuuB7ZF8DfOiKjQd3CbQhEJWha71fPKbX5nLADNlV4htQWPKP1GFoA4LTtfwANz4",
+	"BblB0rgdIR3Ken4+8nllMMuwsmP+ymrNnNB310SsEVjx9dh4u6QNullxSdDfTfmOvyOJ19JQ5KpITL0k",
+	"zPhX9iszA1fslBGSAi1ITWEneRo4itDXWyRAb4Uy5InkN6YuuaV7vzJzdSVhqTTPbdCyeAi5QRrLzSVw",
+	"N+9XpldsuI6+qSi8pXG1MWlQKUW1slWwXVS7qDEcSfWenUDfJzOxvpHhuGYI/e0YfaeplkWNBAtBiayn",
+	"84FDygk2vzI/jGYGGZYWRr68xQj+jWtf+U51sJz6L5Io9DUpeLL6lVlk+yaG56gpPfbiuzfPkX8Dfqne",
+	"f80zmqxtSuJThJEgi1LiDDAOHc5OKlwDFL0gSqxHUJBn/CuDUhUJYdL4jgF/FpSI6DR6ab6/IIuRlqEE",
+	"Jcq4FywNCb8MhQ1goUusyA1eozlRN4TA7fUEwxyJ3pjPOIRL7K792MepOKIT9G88jabjyXhSa4wYHYyn",
+	"44mtegZU/xG0O2/qbQK1FaHk0gKqAcM1TwK3jr5mGcFCS0Y0WblsSFhzgEDkFkrpr/iNfkETXQ26BJum",
+	"Ayn8kGO2th7coEfmCmsiugC5tyZPRt8TtdlHFdJ7wAgE+5pNJo6guwC1oshsTa9HH22aILmFMLetzqp9",
+	"Gqm+bxLw73uarpfqO1/IxVX0HPum0baOC2huGxVYDh5PJnfvgxaqpnUmcK3TR4+msycaJcZTKCX5yKLF",
+	"GKARYkn342ucZ7V2q+82Ucd0CjZU3+y6sqL5Rg7Bru09cbVL6+VZ3/2xWbzQKiemXqH94Pz50eufLt9s",
+	"4YsoWdDjWbqyf6fRI0scH9m5H3koV7f03LNbx2MXLtsXuLZmMSDaaM5oGjhLxNk4unuvz8Jurut+Gm1m",
+	"QMtbU4L27q4JBWn12FcSBb+DvHRo7kXTPP7+PPoWp850Da9Md7/ylnmpMjUvHex+6TkXc5qmBAwwh7OT",
+	"3W+84fwVZusL12r8Lo6O+uxIw04wnPnKbkeTWS84fG8utHmlx5YuTS/vt6yq6wmvHu5+1U71huaEl1Yh",
+	"9Ej4DM5xTizmxYgq2UJxY09n6nzZ1MDFS6BvAZZoSnY7Mv7bEZXnDZdNr8VflUocfeQlSIiOaM5BllZI",
+	"CGVV0/HYkQJT3xxEJbhl8CtNcPYMK4yW9FrLRq4OKTRBtNMaebQuiUJ94dkkEEZdnuamOAoi6mZT0U0+",
+	"A9IyeV51qAPTD1FQrvvdtofd1J5EEC4OSdca0Cw1qaUwhhbzTNW+SryWOCcggeqTs9VVVCmY3S7wXyt3",
+	"1dI9sDDKg92t3l+rnv0iJXnBITHUatkV2QkNgkdHu+r5vPfFFL61RUz7s1kgEfrbg0nsEm9cLqY3nOU2",
+	"3dVXHe9NI91BefJVN8bYiMz7SQphM83adraWDTyS2PwpDcPJeHJ8GDCrFc/UKKPMdDWAVGXKllDGX0an",
+	"JxPIpzIf3rlS/dFsMns8mk5HsxPXOu/08cnRxDbzezyZTnxuw+PD48ldvPXmwcS/+WRyWL05C948OgBJ",
+	"QlZn884rxbWsV5vOOptqIUFPZh+y2bD25+nJ4/rPYZZs9dSTqX7qfVCDKTQ6PtZrDep46L8/TKar24Ob",
+	"sEBGVbPDENGBmGOaQDcz14ry4A0VuKp8fBdrQO+m92HP5T83Z5704MznnC0yaszMh9MeU7zG64zj9A3n",
+	"L7EwlREOp0d99mMT6Uj6iqQUm0acWn6Y9Xm5EFwr4Y4zf2mpo8eB/cjVC01rcsIsavyzCSvuLiFseTvi",
+	"18Qw94RDhdcUr2Vs+F9FTID7BXQBeeITSi5Bu4P3QdS90QYM/9hTmglqDzTLMlUhC7j78mlbrQhn+8S+",
+	"XsRXJlETKqMYiwUE7kr1FNUqX6BC8II7mytwIiLtcDKkNUE1jDHSl4+KvPZcFWYH8sO2cGP6t136Wgl7",
+	"83RX8SOs7bFRrMOXqJnOxkebRWYebxaOmdaKdTQV1aiXxaiVv+hN8TeqnHwOUaGJiU2PWnjYbRsPq1XF",
+	"aAS2K0nzbqtk0qyqihT9p4YSAihpOfmaIANGMNhNJyinrFTGuL8D+mG9pAMjD/oaNu82SsodjmfbheMm",
+	"46PjWk24gyak2K7sNhkfPtnClu7l3r2/G44SXTKA3+tXNrEhULjMtYcsBLpAmK3/7Ep3H1r/I1fPecnS",
+	"B1ngQRYYLAuA544LdzW8tbfihuALdSZRd7nAEdXF9ts4PNDtFgZf66DZzOLPKlcYuAUyKpXRtUkhY7NW",
+	"zMI0HmPFoBK8SMB4NWs3ESJj5/o0fic39NNdXVuN16UKKxr7H3BgBhElM/6lqjULVbWmLG1M3zdtvY9B",
+	"wyyJcvbpLBqiZMw1APDnoG5oQv7kZg3PlX372rDD62YvB5s2bxzaq1IwY0RGrzizyXt2c78QcpWtUVFm",
+	"soqF0qdUP1TwFv4e1CAII5Q8ZzQRxEHhDlOW404r5fXxUqJIos71ympDCSqv3qwEkSuegfmCLlcacP0Z",
+	"bEur7M8he20fSZM0dtIijF23C2PhyQaxqpVd5vjN9Ph0MjmdTP62lUrS5/CpXsnN4sNROvunQ4VatGsz",
+	"SO6BLV1imTuWGGHo1K3piSf43rjsYlpNB/OqAfr/SLPNg2z3INt9TtnuHKhf3CTNxFZy8hcs6KUf+E+N",
+	"jPbJzDtbwl8VUvUIaG2H4GcFK2mK90mEYfVWT9bSFpVXSDmSZ0VBL+9J+juJzTNQRwbIe44pQwucKC6s",
+	"krjVCdOMAqKbcYbU03GllkL1rrYluWc1yry35NI8rQP1JpnPSUrLHHgjgEkzx3emM6JJqM0wg0aR/Qg8",
+	"rP5zCgH+0LG6oPLqrQQx92A6m8TmN1P2fzKePDloSKF+F4gRl4SlmrWUclWJuYzcIEnZMjMHjtGTUYrX",
+	"qBAkp2WOlKA4gwTR24IkiqQv8gLiCyfj6bEHIhynJMsPKfmwEIREIIrugLxdnSvzuPFRiz3+UKxLJ3r2",
+	"XaQZfPgQnFf1hJ/dIq0+3B85KjK8htit2RQst1EcXZpoagBChqVC6oYjQTKCpUmLo5ubcqW+/Mr++uy7",
+	"WA/N/mp/11t+Sa7hGZAnzFe2KNpkfDw1RQBkdDqdTcE9BX4je6qHs+PppNVz1CLnqXs7jiwOd4kmRsxz",
+	"JYD/7CahB6b+r+28oSxFvsm3ZoPA1fgCZQRfU7aM0VLwsoBYf2j/YhmmI4pUIGNyrvH1oGX1wHiTgIcL",
+	"MjKf2vn4JYRf2eRoaJgoCM6qDT01yQrCNKKwi7fKGGaMZI3OE1TrWmRMQ+5dahtbBKqSscq4B7QGt82/",
+	"jfAUtiC6Dxuvt5lyPaRqLaKsvQN4UkDznwBJN60WgWs1domylVDrjaDqTKsvwWzqqfVZeH/YI67W+E1z",
+	"j7gNZIY9JB9Okul9IBjUCTCtfqNfiG13suYlwkhr3ME7GlNXBAtEVeWwc8G9/81LAS1OkW+fi5TAyZXG",
+	"RLjCrUdWa+hWU8hPKhuFy52q9W3bcdhNbHY2a2Gz5b3ZbENTsDZua8/VZKHcYIn8rvS9lISp/3FemQee",
+	"/S/Ns61u4tkjsJ3qHvCAGWk+7njhPvy5S8Wu1U1uU7NtStlGreqgN9SKS8KQdQOBZ5XmBAnMlsSb8Uzp",
+	"awgNRV+Xhd7idDL5ph4maqutW4UcJhhN4VGTxRPWYPcuXNDZTRX4bZ59tm1dva/i7aqOW2q9YaE1ZcDf",
+	"AV0LdE1N9RkSpCBYxQ5qogRrQcm0wKPX/oreUrbUkASRqEzTtX4tX6NixRlBsiD4CtDgfZMxuLfTfLP6",
+	"+peKpDhoYTayI5AixNCqe8G7eiHmma88PBlrluZPxZyHVjw3uxRU9fUn46Ogcv4krIg/GR/VexM4jdiU",
+	"5I47FhG0JngXVlCeBk8d++rHkUEHUPebnh1Nxo+rh3N6OyxKYqMgewsfloGr40HzfeCif3ou+sp0b/f8",
+	"sYbBJmLP3EHDSzzr4sJyIiAPn0bp9ZnBjxwb7whaMC/VYw200uniDGD5S6JMWIEb8EX61BjpC+xjBhMo",
+	"rwvPQ87IGIGaqtkIF2Y0k3DghQsfcqiFbRfFUQiec2WDGCVkRLWFIpz77X1S9/u8TCGr8WgyqVyoVCM2",
+	"+u41ynDJklVUaUe+MZLVkGajg2nkeyD5LyfTqifXmVUpo9PoJR8taGgzWZIUTY+1qHFw6HJT3/4HQON7",
+	"InLM1tFAJ6gH05d1mYc6dA2kPRzfoEknefHh8CD65GfQobHe82D6eLCbtd9pm/b727213y0k6KMA2+Ag",
+	"5wz3hAT83hooD8GJDxz/wYEdOLA1j7R3I6jN4S9OyNr9zwPV5YqxLwW/UauqM+RO1zToeaUQWiAxL5sy",
+	"4KC6CsLS2HDhVNBrIhFVMZI0pxkWCAtFpTI3X4MJCyqhpFHleD7neUEUVVx4p3NsnZrQtylbV4KRz2Vs",
+	"05C/h+Xdh6W7KV7puY2yt73Qqk1ILypqVuXKNH5OTmqOx7wTrPad+8W4nQ/HU9sUK1u/dEwqOj0y5dss",
+	"x7ysHSE6M+qnPmI7ovHVRqfR6wyvAXVxCs0fqHc2Hx5pTdA/eLniQo2uaUo4EqSEgLLqYQjor5Ic3/1h",
+	"UwUPn0DJgaxa6OHRkc87PDw4gVJy0OLLc2tYbLjlx+PDpi2D77bJAR9dGJ8ywkjCqhdc5IikVPnsYS6V",
+	"Nawbk7jiIJqjYH/GwiGMdAHRpus2Jn543MLExb2Z+Cb6dfFwe78fNOcHPvpPwEddX0LnZrPoa6oUWFpl",
+	"eYnPoHXlD21GINCEfThsl+5ssg+7qxMgb/l0BetAEwa145ljr4Sl8PfCOHYLktAFTVBBBOXpGDnB3NXt",
+	"QlgQx1dTv1NjJPCaM7WlsmDMLINguGtSlza2yt68cnt7Zbd2DxYbmnwN3R6gj9SX8cVNv21JdEW77TdA",
+	"hvn63Dj7Tbqa+zuSBVd0Aa2SKt50MJka3nRNWKm59vF0/Dj2Sf6n09nk0KS2VwOteanKOakPNJ09mYQD",
+	"zY6OxrPjYKTHB8czCGsKbD7vKkf2C69Qz7RqntHkSjMs6M9pCzMZrvlYr5fmhTCNN2R0enwcihRnpSpz",
+	"Zp0JGoM4BfvxYRyBsSY6PTR1hCza1/RgA2BKmmsSPInCDR6OD2v7m86ayhHAmAFUxo+n4UuHk0OoROAu",
+	"pH9zYkogbKOxjQuTFs8qwOijigOrnI/+0zMueJbxGzipEwgQzBrkE7vIJwePx8fh1qbHh7PZ5O7uHjeo",
+	"s+6Aq7v4IAY8iAF/7lw/eyXiyuwWI3tvbAXPDV5peGrl5P00MkApafLIZsO08//Odjtf4/aGOd80NePR",
+	"b+zscPNNq9IM3V7uZQY34/xsWwkal3LVD8gXL01SNravQYVU0Jvko5TkfJwXB/3FgHDhn9UwHdhI6i0x",
+	"J+PHhw3dLqfHkHa+2dXyiVa4XR/LyfjJrGpRacrMLWhqTMcm2ti2V40KXoAvtf7E4ax6QvxaTiazx3NQ",
+	"eKFTZfQc5fgjF5t9F09HJ+PjqinlaKI14qoP5TswglcbgXoJlm9TpgR3JnH/CLDU8J3DQ/+G9QNvvqJH",
+	"hfBp05ry5HHYf7LWjyL67iiqt6CIziArzXSdiC4zulzpy7PIsEKcIVlKhSkjKdLjIHjOWdptlSqzKOhc",
+	"Ve9QMRmfTIPmE8521qimz9pKAeX31tPrWN3Flh/U8we+/M+knhsL2VcSwcWP0RVZx8hRp1iz7jJRpc1e",
+	"4oXpC5CtQY03BKLGnIFf7cWYbX2ODs78CtLYMUQ9waqr2C4foG3sfa1FqTtKAVblqZ/qkRiUSqwVA6xS",
+	"u2iK8EIRgQqeZVAO2NLR9nqBjpPvnVtf1S/51y4X6Eh+dPp4UjHbjI8WNHJ89gzllAGfNU3MI0EybOKp",
+	"XPPy6AzdYJEjeBGtaIFWvEBzgpUB6jVl6wwlGp18JldOtDqILlY8JRIVFDPuGyqfHs/6W31DnPjixYaO",
+	"W0vmXbVbSpTvd++a2NtV2FB5+PrRDb42mW1UEFl3lp/UosstRgGQR3CVGOdsbN6X9Hfy7RqEiaPZyWyi",
+	"hZeq1P52FWJsW+ZL/deH6XyWHKT/yy7ir9Mnjw8PD2fHk4kRxyRd/vVwMU0aO6I3YRTELChx9eHJ4gCf",
+	"JDPyj8GyVnHweLAsWFl9romwpQPCN44333hcvcHLpjkOTWFIaMx/Mj2ePTkIrkWVs/Az7PbMHfcQP0n9",
+	"xnQJYJYDYOkopu398VCQ8SHO4UEA9AKgu1FQukjQJWU4s3cHQhkxhC4iQ8haRLz7JeIbsc+Wgd/XINPU",
+	"/9hLhZBJH1R2hgLZJqIzNSKWiZS3Ne/CbPwFvd2W5Wo9eO9lleltgDFtgkfXB443Vo2Kg9bCveloYzvq",
+	"L+ahOWkTPFi74FF1IDa9A2ywuznE6HT0ZDwLMuuiN5yD9gImRA8gxLjIcUZNl4qnCIz6NrcDWg3N11Y3",
+	"eILSb4NqS64mOklHTicKc+MWmGY+yDA6jUbTQ/Ty7fNL9P//f1Mbae8XOt1YqAABH0O+XsCfTIxt0AFB",
+	"lGSknwvnLTCsw8+LlYl5GE1R+u2b15Ep0wxx/U+OK6TZ6Ght2+p6hWwvFOpixUGLB3OMD0aRB574Z479",
+	"M03cLRu0zdwrKhIj38Bd8x3fwd03gr+/KWSj50grTzRNS0zKGlZ4jqVt4wRlb2MIAhyZ1kuQVRf7OPw5",
+	"Tq4gNZClyNFZ1zUirGDj6phmGBR+eN502rIhgJbHmpWuY5RqQpmahFooeGyTmrbZ6MVW65X7Zsy5yAef",
+	"4MwLlzHXm64FS/qcjLE6WeBn3fHyAcszsNcU/LeMKoKgk6U9HM1cwWdgeYZDiagCBWULgb0xL+Ql9gCB",
+	"XflJjnwjEeOs2pxr6udyODRyvX+qOaW5prJxtve16AvT0++PoKPvKUQwaKhpYgJKq+3beTqNTXVn85At",
+	"EOlKRFtSp4GuqZd3509mR7H5ykSOuvYCs8nE8L4KZRqB05zc3iLPrOvyjJGTB6i7NVzs4rC2/dADd23n",
+	"rg988jPxyT3aX1Xc0TX22pM/7tYaL0omTZ0X23PMxgbbXHK1LkiNjwHno1KWBC14ydKgjpveD1XrsZFn",
+	"tbwOCzNeBmhTJ6iiCbQN1O9Dezs59i9Wv7vJOMs235KNfPJnL0Hfh0u6hXj6Vgnm1nxruvUO1iMpZ1/c",
+	"fN1Ccn9vJrnhXislEhpdn8SRgbyNqFNkyQG9LTAs+4U6MPOMJqNSZFGowv1wdvHzi8sPr99++/LF+Ye3",
+	"Fy81amh9/qkL7LCJl5jZMBH9jOKI5ppS2RaeGqDQVrg6pBssgKVpJmmVNCPYtJ7bXgf3oLo9MJc/H3Nx",
+	"9gXLUb6SvpW47VGs6YfAiYpB9TEOz1JSRqREQoug9+EzaU7Zo9KVaWrtgqpVJZAlTaaVliWRo1LgtjV9",
+	"9oJ2vPDg2zfnKMXrGDFyQ6TSf7tqYj8CpYBOwtBvFwTSMfpF8xhGbtW5ScOmEtlgmBgV0D5XISxdkrYp",
+	"bZbaOpS3Jo+7MWj8LWxxhzv6ObiN7aKBcBl1K0ayTFZ6Xqe3TKZPkaS3purVnCy4IPr5+RqlZIHLTHmn",
+	"8m8lCRvhLgTPa47kBRc5VkaJIU2N9DcX+RI3rvEpUlx/s3sJit9vAT9pZm7C+2xara/9f0XWbbNekbVp",
+	"/t/kQn98uMuD3ncV/uBjDQktzgSo0LY2/0htfQVWmiJFp9H/fnc2+hse/T4ZnXwYvf9jGj8+vPtLH1C9",
+	"sXhpkdn1fRXkmvJSemxtWpPB8DaAHUKi2TCI/bvrOyH4jYRLq+eP0dSWDmpbiWm2Gy7EIlh0CnH3Ob6l",
+	"eZm7T5TZT35JYFQmwsVB3KvxoL4+gflgBoHum4H0lp6BlJNlNi09xevN55x6PI0tep5GVwfXJ7/N8ie3",
+	"h3MVBW0KfQ/kCldOo+VGrIss5x9Jogy2n24MpQjDUETOQc/q5M9qmXezqa3wqocv1KgQPI3u+pcTBjp3",
+	"YXwIDaLOmU+FN9dGo8JDU9x/vqa4JCmN7PzuD9un+6zUdODdeyhvDMgafmMbdp++i4DbRtCWeSNq3WCE",
+	"pguWlG9yc81evg649Te1ouVm3H5iB1z4WytrZMTotXVMfQbfbzTXt11zY7DWQoM8GWtyuiCC+LZy0qT8",
+	"WGlJIc4SMkY/uPb+rjyr1gZMlhrjCuHFAqpTNxUZ1wt5K4k4t6veImKH28v/TmCpR3u4Wv9q8jycfGgT",
+	"spYiQXKSz8EasgiwOrxD7lr0uEVxs6xeq5Pgbo0gCRRwSmxv7JbLE3v3il+hrbRgE8gqSmDKDaqVIAT5",
+	"hHWSGhk8sfoCTlY2GlVx+LJFMA8vVqd4/sb0fKyWcrPiktTveygQO6OEBHscVVYiJNmiNeTTAj2cZURb",
+	"xVYoBtAY63kfGSc4kkDYem37zmy1u1k2BdzKXZGjd6bEva2k+8r6MkI3HuOKLuwyK/+C9zl95PNz467w",
+	"lXbv4oiXqijVc69SgH/FBTZoLDwLovpwV8ugrQjOj3wO+/3I5x8m0x+e/efxt09eHfzX0X/P/uPEtJmG",
+	"Akp2A/EOKPFSJdwc+VUH0JrjGucEK3fS2+0S6hNfb8TQVDNtBMV8qjjPjpgZ3wazMmgb1++al+hjKVUQ",
+	"QrjlDfZB8qH712alWnICu7omAi/JpbmUPmLyyDi0avgWHJYsk4RI6bxXJ0dQmvEn39DfJieV+gLNJt2H",
+	"a7KU4FEt9zc2h7JPuvYJHisPZyEt/yMCY8UlIazutZy8mQTBvRmWgNfXpMu3uTXRAJm+IpGt9a4srbcs",
+	"5EHw+BdNPYV4vm6JI7YicHVvjdhcLpdEKsfFG/oSDRBPAiH/0QY/K8om7xUpMpxYcT94YYyeGfaHKskA",
+	"LWiW+dQctKAkSyWUfgZEgR4NBGrCP0XY/Gy6F9nfl1AaCmc3eC3RDWVyrG9NQiVBhn0FI8CL10TMtaBR",
+	"YKEAltattS3PvIUiWq+DDd8n8eMfwfjjjYKdrVIAnHNPMcCCt7+7LYTg53C0PYC2Au02MwkVasZvEIU2",
+	"gQl5cIk9RDP+qTsAqLreWzUK8fF+6RY3iR3RN34QYIW1m3kPDuiivBpV9ec0s5HYJvrKGKfWn80J9pJK",
+	"9YNe0A4tGxwreuUmZZ1Ku74294CNHQvpD2FlrsFlo9aqmLUwxM3Ht8VBFNz7vp4fWKBz+gDU2rxderim",
+	"xTU09fcV/6oOtyNRsl6r+myuntl9XD0Apk/i6pl9YU+PuTvv/oi8Fhydvnvfq+oykYrm+iGrfV6QHFMb",
+	"M3lsExw/8vmH2eI4BYW5CnG5ICw1Mc7gmRZQjSWHdjlgDFgKIm1KIWQEti5kWuspVOG/BdQW8mmAVegT",
+	"nUZk/UPxt/MXj1/kxfV/Z8frv31cXb365RVd/Gd/Xv8Dn+tb3+0I0oB+UBf/9dilxow6v9SY4EM1qgZc",
+	"lvfBhRzA+EYa+9vZ3zm/3jJU8xtmKBa0rcKCIKm0rieIqafSaEC25QpkdF+KM19f2vtai8ue1uKyD46r",
+	"uOxZe1z2fG0C1iqr1cGk4/LXLVb2Mc+NgJiWTB+jt6f9ERVHk+j08XgWR8XJUXR6MIXOKjbM+3A2hEgY",
+	"+LVoAx/5PDAVPFCKf8HwZ42a26SiQXSNTRSxKNkIipkVREDvwI0gtaGk5NEfYPy/6wxRa6lQUpUMoSnC",
+	"KONsaW1b1oxD0jE6Q/6KA74nWAgK9cOl9RSDKQnuPaTkugeMjMfnGckN0ZKKQ1NgqrqIVSn7+Lo+8vlX",
+	"EtE01sJ+fem2Qrt1aptt2DlBrisw1IC0Yp1xnWxaUVrkzeluefPewt0nlekmcbSgjMpV6whPfC+OFrHv",
+	"uavIC/7Kuqw3NQVLIXg4KMoOuU2aVOnNTV1yj/e4SOOSIpmBbmGSco4Pg5CiFc/UKKOMYC37K2H285pT",
+	"6Gx9MrmLo8J+aKgyehLFtij54xNfgfzxZDrxTTkfHx5PbE+rAaJqqKBtMaIBPKWDnfyP67nxwHQ+kzcD",
+	"WxrokjPdrdQMJ4bAHuSufhwQa00eLVX+FGznkZEGO7pTmDRUwzuoRF56dOFHmntY+dA9g+UVSbU6rjmG",
+	"K7Atwazj34Zy/9nacDbNpdxmLZNijCs0J8EbXx9OThqqa57DA/pWDmA7/3OZyQ52cbKLXZyH57sRagPX",
+	"+37Wgkr56FIZPgkptkKT2QPM6nJg7D7+1bsjPZD2z6BPAKYh7KgmFyFx3Iti7xMTi4uiPUrWeL9PtTwY",
+	"xf7jjaCQI2HWZWqAies2Ukql88Sbp57aCrDimqQo4cUaOhQaLcNWWcZpqmmGhkFXBThXpgVyRJMVVsvC",
+	"mAks4LZKCll/ZmzLtZpUUBeaZIKAZFCEJfeBNPVxLn0wUFMZ6zjorwbtFqEDRjisL2XdkNay1XEyRsmq",
+	"FAwJKq9gvObezuG6Awfr9gy/WJO+ceG7YEgn3NogiARnlC2DIXGpeF6ZaTbs7CYd2GbcBjAFHc26ADKs",
+	"FlzkYY0bm6TVAIVKx5P6Umh5QCPbU9BMTEFxC3u4Q2pFwoEBLxt2DkWeVh4REV8sXDsSUwDK8zCU4zVK",
+	"eUNJoGYI/NI/3qQWahrWnko5eE6COZ2fbXu+szTXzFuJAMbBBWONWWXBaUKU+t37u/8TAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
