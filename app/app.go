@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
+	"github.com/aidawg/jarvis/handlers/mcpserver"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
@@ -185,9 +187,12 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		e.GET(prefix+"/openapi.json", serveDoc(servedJSON, echo.MIMEApplicationJSON))
 	}
 
-	if access.metadata != nil {
-		e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
+	e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
+	gptConfig, err := json.MarshalIndent(handlers.NewGPTConfig(spec, cfg.GPTSetup(server.Available)), "", "  ")
+	if err != nil {
+		return nil, err
 	}
+	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
 
 	api := e.Group(apispec.BasePath,
 		middleware.NoStore(),
@@ -203,6 +208,17 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Validate(spec, validationDoc),
 	)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
+
+	// The MCP door: tool calls go back through e, so that they pass the same layers as HTTP
+	// calls. Its 401s always name the resource metadata, which MCP clients look for.
+	tools, err := mcpserver.New(spec, e, Version)
+	if err != nil {
+		return nil, err
+	}
+	mcpHandler := echo.WrapHandler(tools.Handler(ListenerIsLoopback(publicHostPort(cfg.PublicURL))))
+	mcpAuth := middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
+		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath, Log: log})
+	e.Any(MCPPath, mcpHandler, middleware.NoStore(), mcpAuth)
 
 	a.echo = e
 	ok = true
@@ -226,6 +242,22 @@ func newRouter(cfg Config, log zerolog.Logger) (*modules.Router, error) {
 		}
 	}
 	return modules.NewRouter(embedded, remote, cfg.AidawgFallback == "embedded", log), nil
+}
+
+// MCPPath is where the MCP door is served.
+const MCPPath = "/mcp"
+
+// publicHostPort is the host and port of the public URL, for telling whether callers reach
+// Jarvis directly on loopback or through a proxy under another name.
+func publicHostPort(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return ""
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return u.Host
 }
 
 // Handler is the whole HTTP surface.

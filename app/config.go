@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/aidawg/jarvis/handlers"
 	"net"
 	"net/url"
 	"strconv"
@@ -55,6 +56,7 @@ type Config struct {
 	EmbeddedMusicSpeed    float64  // seconds of audio rendered per second; 0 for as fast as possible
 	InstanceID            string   // this replica's name in the job queue; stable across restarts if set
 	ContextTTL            time.Duration
+	PrivacyPolicyURL      string
 	SessionTTL            time.Duration
 	AidawgURL             string // empty: the embedded modules serve everything
 	AidawgFallback        string // embedded or none
@@ -127,6 +129,7 @@ var Settings = []Setting{
 	{"JARVIS_CALLBACK_BACKOFF", "10s", "First delay before retrying a callback; doubles each attempt."},
 	{"JARVIS_SSRF_ALLOW", "", "Comma-separated CIDR prefixes that callbacks and fetched URLs may reach although private or loopback."},
 	{"JARVIS_INSTANCE_ID", "", "This replica's name in the job queue. A restarted replica with the same name resumes its duties (such as rescuing jobs) at once. Empty: a new name each start."},
+	{"JARVIS_PRIVACY_POLICY_URL", "", "The operator's privacy policy, which ChatGPT requires to share a GPT; given in /gpt-config.json."},
 	{"JARVIS_CONTEXT_TTL", "24h", "A user's remembered context is deleted after this long without an action."},
 	{"JARVIS_SESSION_TTL", "2h", "A conversation's session data lapses this long after its last action."},
 	{"JARVIS_EMBEDDED_MUSIC_SPEED", "0", "Seconds of audio the embedded generator renders per second, like a hosted model; 0 renders as fast as the CPU allows."},
@@ -234,6 +237,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
 	cfg.InstanceID = get("JARVIS_INSTANCE_ID")
 	cfg.ContextTTL = dur("JARVIS_CONTEXT_TTL")
+	cfg.PrivacyPolicyURL = get("JARVIS_PRIVACY_POLICY_URL")
 	cfg.SessionTTL = dur("JARVIS_SESSION_TTL")
 	cfg.DataDir = get("JARVIS_DATA_DIR")
 	cfg.SyncWait = dur("JARVIS_SYNC_WAIT")
@@ -375,4 +379,11 @@ func (c Config) remoteOptions(log zerolog.Logger) modules.RemoteOptions {
 		BreakerCooldown:  c.AidawgBreakerCooldown,
 		Log:              log,
 	}
+}
+
+// GPTSetup is what the GPT builder settings take from the configuration; available says which
+// operations the server carries out (nil for all).
+func (c Config) GPTSetup(available func(string) bool) handlers.GPTSetup {
+	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer,
+		Rates: c.RateLimits, Available: available}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/aidawg/jarvis/services/usage"
 )
 
-// resourceMetadataPath serves the RFC 9728 protected resource metadata when OAuth is on.
+// resourceMetadataPath serves the RFC 9728 protected resource metadata.
 const resourceMetadataPath = "/.well-known/oauth-protected-resource"
 
 // usageFlushInterval is how often metered usage is added to the database.
@@ -30,8 +30,8 @@ type accessParts struct {
 	auth        *auth.Authenticator
 	limiter     *ratelimit.Limiter
 	usage       *usage.Meter
-	metadata    []byte // RFC 9728 document, nil without OAuth
-	metadataURL string
+	metadata    []byte // RFC 9728 document
+	metadataURL string // "" without OAuth, so that the API's 401s point at it only when it helps
 }
 
 // OpenDatabase opens and migrates the configured database.
@@ -60,20 +60,23 @@ func (a *App) openAccess(db *storage.DB) (*accessParts, error) {
 		BootstrapToken: cfg.AuthToken,
 		KeyCacheTTL:    cfg.KeyCacheTTL,
 	}
+	// The metadata is served whether or not OAuth is on: MCP clients look for it on every 401
+	// from /mcp, and without OAuth it tells them that no authorization server will issue them a
+	// token (they need a key instead).
+	metadata := map[string]any{
+		"resource":                 cfg.PublicURL,
+		"scopes_supported":         services.AllScopes,
+		"bearer_methods_supported": []string{"header"},
+		"resource_name":            "Jarvis",
+	}
 	if cfg.OAuthIssuer != "" {
 		ac.OAuth = &auth.OAuthConfig{Issuer: cfg.OAuthIssuer, Audience: cfg.OAuthAudience,
 			JWKSURL: cfg.OAuthJWKSURL, Algorithms: cfg.OAuthAlgorithms}
 		p.metadataURL = cfg.PublicURL + resourceMetadataPath
-		p.metadata, err = json.Marshal(map[string]any{
-			"resource":                 cfg.PublicURL,
-			"authorization_servers":    []string{cfg.OAuthIssuer},
-			"scopes_supported":         services.AllScopes,
-			"bearer_methods_supported": []string{"header"},
-			"resource_name":            "Jarvis",
-		})
-		if err != nil {
-			return nil, err
-		}
+		metadata["authorization_servers"] = []string{cfg.OAuthIssuer}
+	}
+	if p.metadata, err = json.Marshal(metadata); err != nil {
+		return nil, err
 	}
 	p.auth = auth.New(ac, keys.NewStore(db))
 	if ac.Development {

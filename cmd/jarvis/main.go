@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/app"
+	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/services/storage"
 )
 
@@ -27,6 +29,8 @@ commands:
   aidawg serve [--addr 127.0.0.1:3001]
                       serve the embedded AI Dawg modules alone, on the AI Dawg contract
   openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
+  gpt                 print the GPT builder settings made from the contract (GET /gpt-config.json
+                      on a running server also leaves out what that server does not carry out)
   config              print the settings and their defaults
   keys create|list|revoke   manage API keys (jarvis keys for the flags)
   usage               print usage per caller, operation and day
@@ -52,6 +56,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return migrate(stdout)
 	case "aidawg":
 		return aidawg(args[1:], stdout, stderr)
+	case "gpt":
+		cfg, err := app.LoadConfig(os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		spec, err := apispec.Load()
+		if err != nil {
+			return err
+		}
+		out, err := json.MarshalIndent(handlers.NewGPTConfig(spec, cfg.GPTSetup(nil)), "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, string(out))
+		return err
 	case "openapi":
 		cfg, err := app.LoadConfig(os.LookupEnv)
 		if err != nil {
