@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
-	"net/http"
 
 	"github.com/rs/zerolog"
 
@@ -31,27 +28,5 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           aidawgapi.Handler(rt, log, aidawgapi.DefaultBodyLimit),
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("drain in-flight requests: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, ln, aidawgapi.Handler(rt, log, aidawgapi.DefaultBodyLimit), cfg)
 }

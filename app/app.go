@@ -266,13 +266,18 @@ func (a *App) Handler() http.Handler { return a.echo }
 // Serve answers on ln until ctx is done, then stops taking new requests and waits up to the
 // shutdown timeout for the ones in flight.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return serveUntil(ctx, ln, a.echo, a.cfg)
+}
+
+// serveUntil serves handler on ln with the configured timeouts until ctx is done, then drains
+// the requests in flight for up to the shutdown timeout.
+func serveUntil(ctx context.Context, ln net.Listener, handler http.Handler, cfg Config) error {
 	srv := &http.Server{
-		Handler:           a.echo,
-		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
-		ReadTimeout:       a.cfg.ReadTimeout,
-		WriteTimeout:      a.cfg.WriteTimeout,
-		IdleTimeout:       a.cfg.IdleTimeout,
-		ErrorLog:          nil,
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -281,7 +286,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("drain in-flight requests: %w", err)

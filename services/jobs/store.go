@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,18 +224,11 @@ func (s *Store) List(ctx context.Context, owner services.Owner, f Filter) (Page,
 	return page, nil
 }
 
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeCursor(c cursor) string { return services.EncodeCursor(c) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, err
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
+	if err := services.DecodeCursor(s, &c); err != nil {
 		return c, err
 	}
 	if c.ID == "" {

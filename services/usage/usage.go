@@ -5,8 +5,6 @@ package usage
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -249,18 +247,11 @@ func (m *Meter) Query(ctx context.Context, f Filter) ([]Row, string, error) {
 	return out, next, nil
 }
 
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeCursor(c cursor) string { return services.EncodeCursor(c) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, err
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
+	if err := services.DecodeCursor(s, &c); err != nil {
 		return c, err
 	}
 	if _, err := time.Parse(DayLayout, c.Day); err != nil || c.Subject == "" || c.Operation == "" {
