@@ -213,12 +213,19 @@ func setServerURL(root *yaml.Node, url string) error {
 	return fmt.Errorf("contract has no servers")
 }
 
-// SchemaValidationOptions carry the string formats the contract relies on that kin-openapi
-// does not check by itself. Every validator of the contract uses them, so that all agree.
+// StringFormats are the string formats the contract relies on that kin-openapi does not check
+// by itself. Every validator of the contract uses them, so that all agree.
+func StringFormats() map[string]func(string) error {
+	return map[string]func(string) error{"uri": validateURI}
+}
+
+// SchemaValidationOptions carry StringFormats for kin-openapi's validators.
 func SchemaValidationOptions() []openapi3.SchemaValidationOption {
-	return []openapi3.SchemaValidationOption{
-		openapi3.WithStringFormatValidator("uri", openapi3.NewCallbackValidator(validateURI)),
+	var opts []openapi3.SchemaValidationOption
+	for name, fn := range StringFormats() {
+		opts = append(opts, openapi3.WithStringFormatValidator(name, openapi3.NewCallbackValidator(fn)))
 	}
+	return opts
 }
 
 // validateURI accepts an absolute URI; http and https ones must name a host.

@@ -20,6 +20,7 @@ import (
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/middleware"
+	"github.com/aidawg/jarvis/reqvalidate"
 )
 
 // Version is the server's version, set at build time.
@@ -46,9 +47,9 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	validationDoc, err := apispec.LoadDoc()
+	validator, err := reqvalidate.New(spec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compile the contract's request rules: %w", err)
 	}
 	servedYAML, servedJSON, err := apispec.Served(cfg.PublicURL)
 	if err != nil {
@@ -103,7 +104,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		e.GET(prefix+"/openapi.json", serveDoc(servedJSON, echo.MIMEApplicationJSON))
 	}
 
-	api := e.Group(apispec.BasePath, middleware.Validate(spec, validationDoc))
+	api := e.Group(apispec.BasePath, middleware.Validate(validator))
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
 
 	a.echo = e
