@@ -42,8 +42,10 @@ type Spec struct {
 	Doc        *openapi3.T
 	Operations []*Operation // in path order
 	byID       map[string]*Operation
-	byRoute    map[string]*Operation // method + " " + EchoPath
+	byRoute    map[route]*Operation
 }
+
+type route struct{ method, echoPath string }
 
 // LoadDoc parses the contract as written. oapi-codegen's embedded copy is not used because
 // it renames the operationIds, which callers and tools name operations by.
@@ -64,7 +66,7 @@ func Load() (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{Doc: doc, byID: map[string]*Operation{}, byRoute: map[string]*Operation{}}
+	s := &Spec{Doc: doc, byID: map[string]*Operation{}, byRoute: map[route]*Operation{}}
 	paths := doc.Paths.InMatchingOrder()
 	sort.Strings(paths)
 	for _, path := range paths {
@@ -91,7 +93,7 @@ func Load() (*Spec, error) {
 			}
 			s.Operations = append(s.Operations, o)
 			s.byID[o.ID] = o
-			s.byRoute[method+" "+o.EchoPath] = o
+			s.byRoute[route{method, o.EchoPath}] = o
 		}
 	}
 	sort.SliceStable(s.Operations, func(i, j int) bool {
@@ -127,7 +129,7 @@ func (s *Spec) ByID(id string) (*Operation, bool) {
 
 // ByRoute finds the operation Echo matched, from the request method and c.Path().
 func (s *Spec) ByRoute(method, echoPath string) (*Operation, bool) {
-	o, ok := s.byRoute[method+" "+echoPath]
+	o, ok := s.byRoute[route{method, echoPath}]
 	return o, ok
 }
 
