@@ -46,6 +46,7 @@ type options struct {
 	expect      string
 	jarvisBin   string
 	profile     string
+	generator   string
 }
 
 type headerFlags []string
@@ -67,6 +68,7 @@ func main() {
 	flag.Var(&o.headers, "header", "request header as Name: value (repeatable)")
 	flag.StringVar(&o.expect, "expect", "200,501", "statuses the chain may answer (501 until the operation is carried out)")
 	flag.StringVar(&o.jarvisBin, "jarvis", "", "a built jarvis binary to run instead of building one")
+	flag.StringVar(&o.generator, "generator", "auto", "load generator of the highest-rate phases: vegeta, wrk (from Debian's wrk package), or auto: wrk when it is installed")
 	flag.StringVar(&o.profile, "cpuprofile", "", "serve the chain inside this process instead, and write a CPU profile of its highest-rate phase to this file; the server's samples carry the label side=server")
 	flag.Parse()
 
@@ -179,7 +181,28 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	bareMax, err := attack(ctx, target(bareAddr), 0, o.connections, o.duration, o.maxRequests, expectBare)
+	highest := func(addr string, expect map[string]bool) (result, error) {
+		return attack(ctx, target(addr), 0, o.connections, o.duration, o.maxRequests, expect)
+	}
+	switch o.generator {
+	case "auto":
+		if _, err := exec.LookPath("wrk"); err == nil {
+			o.generator = "wrk"
+		} else {
+			o.generator = "vegeta"
+		}
+	case "vegeta", "wrk":
+	default:
+		return fmt.Errorf("-generator %q: want vegeta, wrk or auto", o.generator)
+	}
+	if o.generator == "wrk" {
+		highest = func(addr string, expect map[string]bool) (result, error) {
+			return wrkAttack(ctx, dir, target(addr), o.connections, o.duration, expect)
+		}
+	}
+	fmt.Printf("highest rates driven by %s, half rates by vegeta\n", o.generator)
+
+	bareMax, err := highest(bareAddr, expectBare)
 	if err != nil {
 		return fmt.Errorf("bare handler: %w", err)
 	}
@@ -189,7 +212,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	chainMax, err := attack(ctx, target(chainAddr), 0, o.connections, o.duration, o.maxRequests, expectChain)
+	chainMax, err := highest(chainAddr, expectChain)
 	if stopProfile != nil {
 		if perr := stopProfile(); perr != nil {
 			return perr
@@ -300,7 +323,7 @@ type process struct {
 // start runs cmd and waits until it answers on addr.
 func start(ctx context.Context, name string, cmd *exec.Cmd, addr string) (*process, error) {
 	logs := &bytes.Buffer{}
-	cmd.Stdout = io.Discard // the access log: one line a request
+	cmd.Stdout = nil // /dev/null takes the access log, one line a request, at the cost of its write alone
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
