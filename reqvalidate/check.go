@@ -54,6 +54,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
 	}
 	var value any
+	decoded := false
 	switch {
 	case len(data) == 0:
 		if b.required {
@@ -69,6 +70,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
 		}
+		decoded = true
 		b.defaults.apply(value, b.kin30)
 		checked := value
 		if b.kin30 {
@@ -81,10 +83,15 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	if len(fields) > 0 {
 		return invalid(fields)
 	}
-	if data != nil {
+	switch {
+	case decoded:
 		vb := &validatedBody{value: value}
 		vb.Reset(data)
 		req.Body = vb
+	case data != nil:
+		req.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	if data != nil {
 		req.ContentLength = int64(len(data))
 	}
 	return nil
