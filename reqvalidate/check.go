@@ -54,7 +54,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
 	}
 	var value any
-	decoded := false
+	var vb *validatedBody // set once the body is decoded
 	switch {
 	case len(data) == 0:
 		if b.required {
@@ -65,12 +65,13 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 		fields = append(fields, services.FieldError{Field: "",
 			Message: "header Content-Type has unexpected value " + strconv.Quote(req.Header.Get("Content-Type"))})
 	case b.schema != nil:
-		if value, err = decodeJSON(data); err != nil {
+		vb = &validatedBody{}
+		vb.Reset(data)
+		if value, err = decodeJSON(&vb.Reader); err != nil {
 			return &services.Error{Code: services.CodeMalformedJSON, Err: err,
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
 		}
-		decoded = true
 		b.defaults.apply(value, b.kin30)
 		checked := value
 		if b.kin30 {
@@ -84,8 +85,8 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 		return invalid(fields)
 	}
 	switch {
-	case decoded:
-		vb := &validatedBody{value: value}
+	case vb != nil:
+		vb.value = value
 		vb.Reset(data)
 		req.Body = vb
 	case data != nil:
@@ -135,10 +136,10 @@ func readBody(req *http.Request) ([]byte, error) {
 	}
 }
 
-// decodeJSON decodes the first JSON value of data as kin-openapi does: numbers kept as
+// decodeJSON decodes the first JSON value of r as kin-openapi does: numbers kept as
 // json.Number, and whatever follows the value ignored.
-func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+func decodeJSON(r io.Reader) (any, error) {
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
