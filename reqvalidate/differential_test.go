@@ -48,8 +48,8 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 
 	accepted, rejected := 0, 0
 	for _, rq := range corpus {
-		want := kin.do(rq)
-		got := ours.do(rq)
+		want := kin.do(t, rq)
+		got := ours.do(t, rq)
 		if !assert.Equal(t, want.status, got.status, "%s\nkin: %s\nours: %s", rq, want.body, got.body) {
 			continue
 		}
@@ -121,7 +121,6 @@ func kinValidate(t *testing.T) echo.MiddlewareFunc {
 }
 
 type stack struct {
-	t *testing.T
 	e *echo.Echo
 }
 
@@ -154,10 +153,10 @@ func newStack(t *testing.T, spec *apispec.Spec, validate echo.MiddlewareFunc) *s
 			return c.JSON(http.StatusOK, map[string]any{"query": c.Request().URL.RawQuery, "value": value})
 		})
 	}
-	return &stack{t: t, e: e}
+	return &stack{e: e}
 }
 
-func (s *stack) do(rq request) outcome {
+func (s *stack) do(t *testing.T, rq request) outcome {
 	req := httptest.NewRequest(rq.method, rq.target, strings.NewReader(rq.body))
 	if rq.body != "" || rq.contentType != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -175,7 +174,7 @@ func (s *stack) do(rq request) outcome {
 		}
 		dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 		dec.UseNumber()
-		require.NoError(s.t, dec.Decode(&answer))
+		require.NoError(t, dec.Decode(&answer))
 		out.query, out.value = answer.Query, answer.Value
 	}
 	return out
