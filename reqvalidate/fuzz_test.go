@@ -5,10 +5,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/reqvalidate"
-	"github.com/stretchr/testify/require"
 )
 
 var (
