@@ -1,9 +1,10 @@
 // Command load measures the whole Jarvis chain against a bare net/http handler in one run, on
 // loopback: it builds and starts the real server with the embedded default, starts a bare
 // handler answering a fixed JSON (this program again, in a process of its own), and drives each
-// with vegeta at the highest rate it sustains, then drives the chain at half that rate. It prints
-// requests per second, p50 and p99 of each, and the ratios. Every phase is bounded in time and in
-// requests, and the servers it started are stopped before it exits.
+// at the highest rate it sustains (with wrk when it is installed, else vegeta), then both at half
+// the chain's rate (with vegeta, which paces). It prints requests per second, p50 and p99 of each,
+// and the ratios. Every phase is bounded in time, and vegeta's in requests too; the servers it
+// started are stopped before it exits.
 //
 // Run it with make bench-load. Settings the server needs besides its address (such as keys once
 // authentication is enforced) are taken from the environment, and -header adds request headers.
@@ -66,8 +67,8 @@ func main() {
 	}
 	var o options
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long each measured phase lasts")
-	flag.Uint64Var(&o.maxRequests, "max-requests", 1_000_000, "most requests a phase sends")
-	flag.IntVar(&o.connections, "connections", 32, "concurrent connections (and workers) at the highest rate")
+	flag.Uint64Var(&o.maxRequests, "max-requests", 1_000_000, "most requests a vegeta phase sends")
+	flag.IntVar(&o.connections, "connections", 32, "concurrent connections, each with at most one request in flight")
 	flag.StringVar(&o.path, "path", "/integrations/chatgpt/actions/testing/validate", "operation to call")
 	flag.StringVar(&o.operation, "operation", "runValidation", "operationId of -path, whose latency histogram the chain reports")
 	flag.StringVar(&o.body, "body", `{"validationType":"config"}`, "JSON body to send")
