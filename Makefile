@@ -22,6 +22,16 @@ run: build
 test:
 	$(GO) test -count=1 ./...
 
+## bench: Go benchmarks with allocations, in every package that has some (BENCH selects, BENCHTIME sets each one's time)
+BENCH     ?= .
+BENCHTIME ?= 2s
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime=$(BENCHTIME) ./...
+
+## bench-load: the loopback load harness: the real server against a bare handler, then at half rate (LOAD_FLAGS passes flags)
+bench-load:
+	$(GO) run ./tests/load $(LOAD_FLAGS)
+
 $(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
 	npm ci --prefix tools/redocly --no-audit --no-fund --loglevel=error
 	touch $@

@@ -42,8 +42,10 @@ type Spec struct {
 	Doc        *openapi3.T
 	Operations []*Operation // in path order
 	byID       map[string]*Operation
-	byRoute    map[string]*Operation // method + " " + EchoPath
+	byRoute    map[route]*Operation
 }
+
+type route struct{ method, echoPath string }
 
 // LoadDoc parses the contract as written. oapi-codegen's embedded copy is not used because
 // it renames the operationIds, which callers and tools name operations by.
@@ -64,7 +66,7 @@ func Load() (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{Doc: doc, byID: map[string]*Operation{}, byRoute: map[string]*Operation{}}
+	s := &Spec{Doc: doc, byID: map[string]*Operation{}, byRoute: map[route]*Operation{}}
 	paths := doc.Paths.InMatchingOrder()
 	sort.Strings(paths)
 	for _, path := range paths {
@@ -91,7 +93,7 @@ func Load() (*Spec, error) {
 			}
 			s.Operations = append(s.Operations, o)
 			s.byID[o.ID] = o
-			s.byRoute[method+" "+o.EchoPath] = o
+			s.byRoute[route{method, o.EchoPath}] = o
 		}
 	}
 	sort.SliceStable(s.Operations, func(i, j int) bool {
@@ -127,7 +129,7 @@ func (s *Spec) ByID(id string) (*Operation, bool) {
 
 // ByRoute finds the operation Echo matched, from the request method and c.Path().
 func (s *Spec) ByRoute(method, echoPath string) (*Operation, bool) {
-	o, ok := s.byRoute[method+" "+echoPath]
+	o, ok := s.byRoute[route{method, echoPath}]
 	return o, ok
 }
 
@@ -213,12 +215,19 @@ func setServerURL(root *yaml.Node, url string) error {
 	return fmt.Errorf("contract has no servers")
 }
 
-// SchemaValidationOptions carry the string formats the contract relies on that kin-openapi
-// does not check by itself. Every validator of the contract uses them, so that all agree.
+// StringFormats are the string formats the contract relies on that kin-openapi does not check
+// by itself. Every validator of the contract uses them, so that all agree.
+func StringFormats() map[string]func(string) error {
+	return map[string]func(string) error{"uri": validateURI}
+}
+
+// SchemaValidationOptions carry StringFormats for kin-openapi's validators.
 func SchemaValidationOptions() []openapi3.SchemaValidationOption {
-	return []openapi3.SchemaValidationOption{
-		openapi3.WithStringFormatValidator("uri", openapi3.NewCallbackValidator(validateURI)),
+	var opts []openapi3.SchemaValidationOption
+	for name, fn := range StringFormats() {
+		opts = append(opts, openapi3.WithStringFormatValidator(name, openapi3.NewCallbackValidator(fn)))
 	}
+	return opts
 }
 
 // validateURI accepts an absolute URI; http and https ones must name a host.

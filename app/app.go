@@ -23,6 +23,7 @@ import (
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
 	"github.com/aidawg/jarvis/middleware"
+	"github.com/aidawg/jarvis/reqvalidate"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
@@ -56,9 +57,9 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	validationDoc, err := apispec.LoadDoc()
+	validator, err := reqvalidate.New(spec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compile the contract's request rules: %w", err)
 	}
 	servedYAML, servedJSON, err := apispec.Served(cfg.PublicURL)
 	if err != nil {
@@ -205,7 +206,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
-		middleware.Validate(spec, validationDoc),
+		middleware.Validate(validator),
 	)
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
 

@@ -49,6 +49,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // chain is handed to the central error handler first, so that the logged status is the one
 // the caller got; a panic is logged as 500 and passed on to the recover layer.
 func Observe(log zerolog.Logger, m *Metrics, spec *apispec.Spec) echo.MiddlewareFunc {
+	// Only the contract's operations become label values, so that arbitrary paths cannot
+	// grow the metric series. Each operation's series are looked up once, not per request.
+	other := &operationMetrics{name: "other", m: m}
+	byOperation := make(map[*apispec.Operation]*operationMetrics, len(spec.Operations))
+	for _, op := range spec.Operations {
+		byOperation[op] = &operationMetrics{name: op.ID, m: m}
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -58,7 +65,11 @@ func Observe(log zerolog.Logger, m *Metrics, spec *apispec.Spec) echo.Middleware
 				if panicked {
 					status = http.StatusInternalServerError
 				}
-				record(log, m, spec, c, status, time.Since(start))
+				om := other
+				if op, ok := spec.ByRoute(c.Request().Method, c.Path()); ok {
+					om = byOperation[op]
+				}
+				record(log, om, c, status, time.Since(start))
 			}()
 			if err := next(c); err != nil {
 				c.Error(err)
@@ -69,23 +80,47 @@ func Observe(log zerolog.Logger, m *Metrics, spec *apispec.Spec) echo.Middleware
 	}
 }
 
-func record(log zerolog.Logger, m *Metrics, spec *apispec.Spec, c echo.Context, status int, took time.Duration) {
-	req := c.Request()
-	route := c.Path()
-	// Only the contract's operations become label values, so that arbitrary paths cannot
-	// grow the metric series.
-	operation := "other"
-	if op, ok := spec.ByRoute(req.Method, route); ok {
-		operation = op.ID
+// operationMetrics holds one operation's series once they exist; they are created on first use,
+// as WithLabelValues would create them.
+type operationMetrics struct {
+	name     string
+	m        *Metrics
+	latency  atomic.Pointer[prometheus.Observer]
+	byStatus [500]atomic.Pointer[prometheus.Counter] // by status - 100
+}
+
+func (om *operationMetrics) observe(status int, took time.Duration) {
+	lat := om.latency.Load()
+	if lat == nil {
+		o := om.m.latency.WithLabelValues(om.name)
+		lat = &o
+		om.latency.Store(lat)
 	}
-	m.requests.WithLabelValues(operation, strconv.Itoa(status)).Inc()
-	if operation != "other" {
-		m.total.Add(1)
+	(*lat).Observe(took.Seconds())
+
+	i := status - 100
+	if i < 0 || i >= len(om.byStatus) {
+		om.m.requests.WithLabelValues(om.name, strconv.Itoa(status)).Inc()
+		return
+	}
+	cnt := om.byStatus[i].Load()
+	if cnt == nil {
+		c := om.m.requests.WithLabelValues(om.name, strconv.Itoa(status))
+		cnt = &c
+		om.byStatus[i].Store(cnt)
+	}
+	(*cnt).Inc()
+}
+
+func record(log zerolog.Logger, om *operationMetrics, c echo.Context, status int, took time.Duration) {
+	req := c.Request()
+	om.observe(status, took)
+	if om.name != "other" {
+		om.m.total.Add(1)
 		if status >= 500 {
-			m.errors.Add(1)
+			om.m.errors.Add(1)
 		}
 	}
-	m.latency.WithLabelValues(operation).Observe(took.Seconds())
 
 	ev := log.Info()
 	if status >= 500 {
@@ -93,8 +128,8 @@ func record(log zerolog.Logger, m *Metrics, spec *apispec.Spec, c echo.Context, 
 	}
 	ev = ev.Str("requestId", services.RequestID(req.Context())).
 		Str("method", req.Method).
-		Str("route", route).
-		Str("operation", operation).
+		Str("route", c.Path()).
+		Str("operation", om.name).
 		Int("status", status).
 		Float64("latencyMs", float64(took.Microseconds())/1000).
 		Str("clientIp", c.RealIP())

@@ -10,19 +10,23 @@ import (
 	"github.com/aidawg/jarvis/services"
 )
 
-// HeaderRequestID carries the request id in and out.
-const HeaderRequestID = "X-Request-ID"
+// HeaderRequestID carries the request id in and out. It is in canonical form, so that reading
+// and setting it index the header maps directly.
+const HeaderRequestID = "X-Request-Id"
 
 // RequestID takes a well-formed incoming X-Request-ID or makes one, and puts it on the echo
 // context, the request's context.Context (strict handlers only see that) and the response.
 func RequestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id := c.Request().Header.Get(HeaderRequestID)
+			id := ""
+			if v := c.Request().Header[HeaderRequestID]; len(v) > 0 {
+				id = v[0]
+			}
 			if !wellFormedID(id) {
 				id = "req_" + rand.Text()
 			}
-			c.Response().Header().Set(HeaderRequestID, id)
+			c.Response().Header()[HeaderRequestID] = []string{id}
 			req := c.Request()
 			c.SetRequest(req.WithContext(services.WithRequestID(req.Context(), id)))
 			return next(c)

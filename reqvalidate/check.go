@@ -1,0 +1,343 @@
+package reqvalidate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/aidawg/jarvis/services"
+)
+
+// Params gives the path parameters the router matched, as Echo's context does: escaped as in
+// the request when its path has escapes decoding would lose (URL.RawPath is set), decoded
+// otherwise.
+type Params interface {
+	Param(name string) string
+}
+
+// Check validates req against the operation. On success the defaults of parameters that were
+// not sent are written into the request as kin-openapi writes them, and req.Body reads the body
+// as sent and carries, through ValidatedValue, the value it was validated as, with the schema's
+// defaults filled in; the handler binds that value instead of decoding the body again.
+// Otherwise the error is a *services.Error naming every field at fault, or the body's read
+// error (such as Echo's 413) as its cause.
+func (op *Operation) Check(req *http.Request, path Params) error {
+	var fields []services.FieldError
+	var query url.Values
+	if op.query {
+		query = req.URL.Query()
+	}
+	for _, p := range op.params {
+		p.check(req, path, query, &fields)
+	}
+
+	b := op.body
+	if b == nil {
+		return invalid(fields)
+	}
+	data, err := readBody(req)
+	if err != nil {
+		return &services.Error{Code: services.CodeValidation, Err: err,
+			Detail: "The body could not be read. Send it again.",
+			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
+	}
+	var value any
+	var vb *validatedBody // set once the body is decoded
+	switch {
+	case len(data) == 0:
+		if b.required {
+			fields = append(fields, services.FieldError{Field: "", Message: "is required but missing"})
+		}
+	case b.content == nil:
+	case b.content.Get(req.Header.Get("Content-Type")) == nil:
+		fields = append(fields, services.FieldError{Field: "",
+			Message: "header Content-Type has unexpected value " + strconv.Quote(req.Header.Get("Content-Type"))})
+	case b.schema != nil:
+		vb = &validatedBody{}
+		vb.Reset(data)
+		if value, err = decodeJSON(&vb.Reader); err != nil {
+			return &services.Error{Code: services.CodeMalformedJSON, Err: err,
+				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
+				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
+		}
+		b.defaults.apply(value, b.kin30)
+		checked := value
+		if b.kin30 {
+			checked = asKin30Sees(value)
+		}
+		if err := b.schema.Validate(checked); err != nil {
+			schemaFields("", err, &fields)
+		}
+	}
+	if len(fields) > 0 {
+		return invalid(fields)
+	}
+	switch {
+	case vb != nil:
+		vb.value = value
+		vb.Reset(data)
+		req.Body = vb
+	case data != nil:
+		req.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	if data != nil {
+		req.ContentLength = int64(len(data))
+	}
+	return nil
+}
+
+// validatedBody is a request body that was read and validated: it reads as sent, and carries
+// the validated value as kin-openapi's KeepValidatedValue body does.
+type validatedBody struct {
+	bytes.Reader
+	value any
+}
+
+func (*validatedBody) Close() error { return nil }
+
+// ValidatedValue is the body as validated, with the schema's defaults filled in.
+func (b *validatedBody) ValidatedValue() any { return b.value }
+
+func readBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	hint := req.ContentLength
+	if hint < 0 || hint > 1<<20 {
+		hint = 512
+	}
+	// One byte over the declared length lets the last read see EOF without growing the buffer.
+	buf := make([]byte, 0, hint+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := req.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// decodeJSON decodes the first JSON value of r as kin-openapi does: numbers kept as
+// json.Number, and whatever follows the value ignored.
+func decodeJSON(r io.Reader) (any, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (p *param) check(req *http.Request, path Params, query url.Values, out *[]services.FieldError) {
+	var raw string
+	var found, sent bool
+	switch p.in {
+	case openapi3.ParameterInPath:
+		raw = path.Param(p.name)
+		if raw != "" && req.URL.RawPath != "" {
+			if u, err := url.PathUnescape(raw); err == nil {
+				raw = u
+			}
+		}
+		found, sent = raw != "", raw != ""
+	case openapi3.ParameterInQuery:
+		values, ok := query[p.name]
+		found, sent = ok, len(values) > 0
+		if sent {
+			raw = firstNonEmpty(values)
+		}
+	case openapi3.ParameterInHeader:
+		values, ok := req.Header[p.header]
+		found, sent = ok, len(values) > 0
+		if sent {
+			raw = values[0]
+		}
+	}
+
+	var value any
+	if sent {
+		v, err := p.parse(raw)
+		if err != nil {
+			*out = append(*out, services.FieldError{Field: p.field, Message: "is not a valid " + p.types[0]})
+			return
+		}
+		value = v
+	}
+	if value == nil && (!found || p.allowEmpty) && p.dflt != nil {
+		value = p.dflt
+		switch p.in {
+		case openapi3.ParameterInQuery:
+			q := req.URL.Query()
+			q.Del(p.name)
+			q.Add(p.name, p.dfltText)
+			req.URL.RawQuery = q.Encode()
+		case openapi3.ParameterInHeader:
+			req.Header.Add(p.header, p.dfltText)
+		}
+	}
+	if p.required && !found {
+		*out = append(*out, services.FieldError{Field: p.field, Message: "is required but missing"})
+		return
+	}
+	if value == nil {
+		if found && !p.allowEmpty {
+			*out = append(*out, services.FieldError{Field: p.field, Message: "empty value is not allowed"})
+		}
+		return
+	}
+	if s, ok := value.(string); ok && s == "" && p.allowEmpty {
+		return
+	}
+	if err := p.schema.Validate(value); err != nil {
+		schemaFields(p.field, err, out)
+	}
+}
+
+// firstNonEmpty is the value kin-openapi takes of a repeated query parameter.
+func firstNonEmpty(values []string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return values[0]
+}
+
+// parse reads a raw parameter value as the first of its types it parses as; an empty value is
+// no value unless a string is allowed first.
+func (p *param) parse(raw string) (any, error) {
+	var err error
+	for _, t := range p.types {
+		if raw == "" && t != openapi3.TypeString {
+			return nil, nil
+		}
+		var v any
+		if v, err = parseAs(raw, t, p.int32); err == nil {
+			return v, nil
+		}
+	}
+	return nil, err
+}
+
+var errNotPrimitive = errors.New("not a primitive type")
+
+func parseAs(raw, typ string, int32bits bool) (any, error) {
+	switch typ {
+	case openapi3.TypeInteger:
+		if int32bits {
+			v, err := strconv.ParseInt(raw, 10, 32)
+			return int32(v), err
+		}
+		return strconv.ParseInt(raw, 10, 64)
+	case openapi3.TypeNumber:
+		// ParseFloat also takes Go's hexadecimal, underscored, infinite and NaN literals.
+		if strings.ContainsFunc(raw, func(r rune) bool { return !strings.ContainsRune("+-.0123456789eE", r) }) {
+			return nil, strconv.ErrSyntax
+		}
+		return strconv.ParseFloat(raw, 64)
+	case openapi3.TypeBoolean:
+		return strconv.ParseBool(raw)
+	case openapi3.TypeString:
+		return raw, nil
+	}
+	return nil, errNotPrimitive
+}
+
+func invalid(fields []services.FieldError) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+	return &services.Error{Code: services.CodeValidation, Fields: fields, Detail: describeFields(fields)}
+}
+
+func describeFields(fields []services.FieldError) string {
+	var b strings.Builder
+	b.WriteString("The request does not match the contract: ")
+	for i, f := range fields {
+		if i == 5 {
+			b.WriteString("; and more, listed in errors")
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		name := f.Field
+		if name == "" {
+			name = "body"
+		}
+		b.WriteString(name)
+		b.WriteString(" ")
+		b.WriteString(f.Message)
+	}
+	b.WriteString(". Correct these fields and call again.")
+	return b.String()
+}
+
+func schemaFields(prefix string, err error, out *[]services.FieldError) {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		*out = append(*out, services.FieldError{Field: prefix, Message: err.Error()})
+		return
+	}
+	leafFields(prefix, ve, out)
+}
+
+var english = message.NewPrinter(language.English)
+
+// leafFields flattens a JSON Schema validation error into one entry per failing field; a
+// missing or unknown property is named by its own pointer.
+func leafFields(prefix string, ve *jsonschema.ValidationError, out *[]services.FieldError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			leafFields(prefix, c, out)
+		}
+		return
+	}
+	at := prefix + pointer(ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, p := range k.Missing {
+			*out = append(*out, services.FieldError{Field: at + "/" + escapePointer(p), Message: "is required"})
+		}
+		return
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, services.FieldError{Field: at + "/" + escapePointer(p), Message: "is not a field of this request"})
+		}
+		return
+	case *kind.InvalidJsonValue:
+		*out = append(*out, services.FieldError{Field: at, Message: "is a number too large to handle"})
+		return
+	}
+	*out = append(*out, services.FieldError{Field: at, Message: ve.ErrorKind.LocalizedString(english)})
+}
+
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(t))
+	}
+	return b.String()
+}
