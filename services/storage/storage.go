@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -249,4 +250,14 @@ func splitStatements(sqlText string) []string {
 		}
 	}
 	return out
+}
+
+// Placeholder is the nth (1-based) bind parameter. Statements written once use $n on both
+// databases; a statement built with many parameters uses this, since SQLite looks a named
+// parameter such as $n up by name, which costs time in the number of parameters.
+func (db *DB) Placeholder(n int) string {
+	if db.Dialect == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
 }

@@ -86,41 +86,56 @@ func (r *Recorder) Close() error {
 	return nil
 }
 
+// gatherFor is how long the writer waits for more entries before writing what it has: under
+// load, larger batches cost far less per entry; when idle, an entry waits this long at most.
+const gatherFor = 20 * time.Millisecond
+
 func (r *Recorder) run() {
 	defer close(r.done)
 	ctx := context.Background()
-	for it := range r.queue {
-		if it.erase != nil {
-			it.erase <- r.store.erase(ctx, it.owner)
-			continue
+	var pending []item
+	for {
+		it, ok := <-r.queue
+		if !ok {
+			return
 		}
-		// Batch the entries already waiting for the same user into one transaction.
-		batch := []Entry{it.entry}
-		var next *item
-	drain:
-		for len(batch) < 100 {
+		pending = append(pending[:0], it)
+		timer := time.NewTimer(gatherFor)
+	gather:
+		for len(pending) < 1000 {
 			select {
 			case n, ok := <-r.queue:
 				if !ok {
-					break drain
+					break gather
 				}
-				if n.erase != nil || n.owner != it.owner {
-					next = &n
-					break drain
-				}
-				batch = append(batch, n.entry)
-			default:
-				break drain
+				pending = append(pending, n)
+			case <-timer.C:
+				break gather
 			}
+		}
+		timer.Stop()
+		r.flush(ctx, pending)
+	}
+}
+
+// flush writes gathered items in order: consecutive entries of one user go in one transaction,
+// and an erase happens exactly where it was queued.
+func (r *Recorder) flush(ctx context.Context, items []item) {
+	for i := 0; i < len(items); {
+		it := items[i]
+		if it.erase != nil {
+			it.erase <- r.store.erase(ctx, it.owner)
+			i++
+			continue
+		}
+		j := i
+		batch := make([]Entry, 0, 16)
+		for j < len(items) && items[j].erase == nil && items[j].owner == it.owner && len(batch) < 500 {
+			batch = append(batch, items[j].entry)
+			j++
 		}
 		r.write(ctx, it.owner, batch)
-		if next != nil {
-			if next.erase != nil {
-				next.erase <- r.store.erase(ctx, next.owner)
-			} else {
-				r.write(ctx, next.owner, []Entry{next.entry})
-			}
-		}
+		i = j
 	}
 }
 

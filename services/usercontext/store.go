@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aidawg/jarvis/services"
@@ -148,7 +149,17 @@ func (s *Store) record(ctx context.Context, owner services.Owner, entries []Entr
 		owner.Tenant, owner.User, first, last, len(entries), ok); err != nil {
 		return err
 	}
-	for _, e := range entries {
+	// One multi-row insert and one counter update per operation: a batch costs a few
+	// statements, not a few per entry, which matters when actions arrive by the thousand.
+	var values strings.Builder
+	args := make([]any, 0, len(entries)*11)
+	type count struct {
+		module string
+		n      int
+	}
+	counts := map[string]*count{}
+	var order []string
+	for i, e := range entries {
 		params, err := json.Marshal(e.Params)
 		if err != nil {
 			return err
@@ -164,17 +175,39 @@ func (s *Store) record(ctx context.Context, owner services.Owner, entries []Entr
 		if e.JobID != "" {
 			job = e.JobID
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO context_entries (tenant, user_id, seq, at, operation, module, params,
-			outcome, duration_ms, job_id, follow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			owner.Tenant, owner.User, e.Seq, e.At.UnixMilli(), e.OperationID, e.Module, string(params), e.Outcome,
-			e.DurationMs, job, follow); err != nil {
-			return err
+		if i > 0 {
+			values.WriteString(", ")
 		}
+		values.WriteByte('(')
+		for k := 1; k <= 11; k++ {
+			if k > 1 {
+				values.WriteString(", ")
+			}
+			values.WriteString(s.db.Placeholder(len(args) + k))
+		}
+		values.WriteByte(')')
+		args = append(args, owner.Tenant, owner.User, e.Seq, e.At.UnixMilli(), e.OperationID, e.Module, string(params),
+			e.Outcome, e.DurationMs, job, follow)
+		if c, ok := counts[e.OperationID]; ok {
+			c.n++
+		} else {
+			counts[e.OperationID] = &count{e.Module, 1}
+			order = append(order, e.OperationID)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO context_entries (tenant, user_id, seq, at, operation, module, params,
+		outcome, duration_ms, job_id, follow) VALUES `+values.String(), args...); err != nil {
+		return err
+	}
+	for _, op := range order {
+		c := counts[op]
 		if _, err := tx.ExecContext(ctx, `INSERT INTO context_operation_counts (tenant, user_id, operation, module, count)
-			VALUES ($1, $2, $3, $4, 1) ON CONFLICT (tenant, user_id, operation) DO UPDATE SET count = context_operation_counts.count + 1`,
-			owner.Tenant, owner.User, e.OperationID, e.Module); err != nil {
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, user_id, operation) DO UPDATE SET count = context_operation_counts.count + excluded.count`,
+			owner.Tenant, owner.User, op, c.module, c.n); err != nil {
 			return err
 		}
+	}
+	for _, e := range entries {
 		if e.ConversationID != "" {
 			if err := s.touchSession(ctx, tx, owner, e); err != nil {
 				return err

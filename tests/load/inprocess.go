@@ -17,7 +17,8 @@ import (
 // serveInProcess serves the application inside this process, as jarvis serve does but with each
 // request's goroutine labelled side=server, so that a profile tells its samples from the load
 // generator's.
-func serveInProcess(addr string) (stop func(), err error) {
+func serveInProcess(addr, dir string) (stop func(), err error) {
+	defaults := chainSettings(dir)
 	cfg, err := app.LoadConfig(func(k string) (string, bool) {
 		switch k {
 		case "JARVIS_ADDR":
@@ -25,7 +26,11 @@ func serveInProcess(addr string) (stop func(), err error) {
 		case "JARVIS_PUBLIC_URL":
 			return "http://" + addr, true
 		}
-		return os.LookupEnv(k)
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := defaults[k]
+		return v, ok
 	})
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func main() {
 	flag.StringVar(&o.operation, "operation", "runValidation", "operationId of -path, whose latency histogram the chain reports")
 	flag.StringVar(&o.body, "body", `{"validationType":"config"}`, "JSON body to send")
 	flag.Var(&o.headers, "header", "request header as Name: value (repeatable)")
-	flag.StringVar(&o.expect, "expect", "200,501", "statuses the chain may answer (501 until the operation is carried out)")
+	flag.StringVar(&o.expect, "expect", "200", "statuses the chain may answer")
 	flag.StringVar(&o.jarvisBin, "jarvis", "", "a built jarvis binary to run instead of building one")
 	flag.StringVar(&o.generator, "generator", "auto", "load generator of the highest-rate phases: vegeta, wrk (from Debian's wrk package), or auto: wrk when it is installed")
 	flag.IntVar(&o.halfRate, "paced-rate", 0, "rate of the paced phases instead of half the chain's highest rate, such as one the generator can hold")
@@ -152,17 +152,27 @@ func run(ctx context.Context, o options) error {
 	if o.profile == "" {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), "JARVIS_ADDR="+chainAddr, "JARVIS_PUBLIC_URL=http://"+chainAddr)
+		// The whole chain as in production: credentials checked, every call counted against a
+		// rate limit (set far above the measured rate), and remembered in a database of its own.
+		for k, v := range chainSettings(dir) {
+			if _, set := os.LookupEnv(k); !set {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
 		chain, err := start(ctx, "jarvis", cmd, chainAddr)
 		if err != nil {
 			return err
 		}
 		stopChain = chain.stop
-	} else if stopChain, err = serveInProcess(chainAddr); err != nil {
+	} else if stopChain, err = serveInProcess(chainAddr, dir); err != nil {
 		return err
 	}
 	defer stopChain()
 
 	header := http.Header{"Content-Type": {"application/json"}}
+	if _, set := os.LookupEnv("JARVIS_AUTH_TOKEN"); !set {
+		header.Set("Authorization", "Bearer "+loadToken)
+	}
 	for _, h := range o.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok {
@@ -416,4 +426,17 @@ func goTool() string {
 		return g
 	}
 	return "go"
+}
+
+// loadToken is the bootstrap token the measured server accepts.
+const loadToken = "load-harness-bootstrap-token-0123456789abcdef"
+
+func chainSettings(dir string) map[string]string {
+	return map[string]string{
+		"JARVIS_ENV":         "production",
+		"JARVIS_AUTH_TOKEN":  loadToken,
+		"JARVIS_RATE_LIMITS": "*=1000000000",
+		"JARVIS_DATA_DIR":    filepath.Join(dir, "data"),
+		"JARVIS_LOG_LEVEL":   "info",
+	}
 }
