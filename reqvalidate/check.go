@@ -13,9 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/aidawg/jarvis/services"
 )
@@ -300,44 +297,5 @@ func schemaFields(prefix string, err error, out *[]services.FieldError) {
 		*out = append(*out, services.FieldError{Field: prefix, Message: err.Error()})
 		return
 	}
-	leafFields(prefix, ve, out)
-}
-
-var english = message.NewPrinter(language.English)
-
-// leafFields flattens a JSON Schema validation error into one entry per failing field; a
-// missing or unknown property is named by its own pointer.
-func leafFields(prefix string, ve *jsonschema.ValidationError, out *[]services.FieldError) {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			leafFields(prefix, c, out)
-		}
-		return
-	}
-	at := prefix + pointer(ve.InstanceLocation)
-	switch k := ve.ErrorKind.(type) {
-	case *kind.Required:
-		for _, p := range k.Missing {
-			*out = append(*out, services.FieldError{Field: at + "/" + escapePointer(p), Message: "is required"})
-		}
-		return
-	case *kind.AdditionalProperties:
-		for _, p := range k.Properties {
-			*out = append(*out, services.FieldError{Field: at + "/" + escapePointer(p), Message: "is not a field of this request"})
-		}
-		return
-	case *kind.InvalidJsonValue:
-		*out = append(*out, services.FieldError{Field: at, Message: "is a number too large to handle"})
-		return
-	}
-	*out = append(*out, services.FieldError{Field: at, Message: ve.ErrorKind.LocalizedString(english)})
-}
-
-func pointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(escapePointer(t))
-	}
-	return b.String()
+	services.JSONSchemaFieldErrorsAt(prefix, ve, out)
 }

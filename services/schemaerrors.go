@@ -14,13 +14,19 @@ var english = message.NewPrinter(language.English)
 // JSONSchemaFieldErrors flattens a JSON Schema validation error into one entry per failing
 // field; a missing or unknown property is named by its own pointer.
 func JSONSchemaFieldErrors(ve *jsonschema.ValidationError, out *[]FieldError) {
+	JSONSchemaFieldErrorsAt("", ve, out)
+}
+
+// JSONSchemaFieldErrorsAt is JSONSchemaFieldErrors for a value found at prefix, such as a
+// parameter's "query:limit".
+func JSONSchemaFieldErrorsAt(prefix string, ve *jsonschema.ValidationError, out *[]FieldError) {
 	if len(ve.Causes) > 0 {
 		for _, c := range ve.Causes {
-			JSONSchemaFieldErrors(c, out)
+			JSONSchemaFieldErrorsAt(prefix, c, out)
 		}
 		return
 	}
-	at := JSONPointer(ve.InstanceLocation)
+	at := prefix + JSONPointer(ve.InstanceLocation)
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, p := range k.Missing {
@@ -31,6 +37,9 @@ func JSONSchemaFieldErrors(ve *jsonschema.ValidationError, out *[]FieldError) {
 		for _, p := range k.Properties {
 			*out = append(*out, FieldError{Field: at + "/" + escapePointerToken(p), Message: "is not a field of this request"})
 		}
+		return
+	case *kind.InvalidJsonValue:
+		*out = append(*out, FieldError{Field: at, Message: "is a number too large to handle"})
 		return
 	}
 	*out = append(*out, FieldError{Field: at, Message: ve.ErrorKind.LocalizedString(english)})
