@@ -152,14 +152,25 @@ func (s *Store) record(ctx context.Context, owner services.Owner, entries []Entr
 	// One multi-row insert and one counter update per operation: a batch costs a few
 	// statements, not a few per entry, which matters when actions arrive by the thousand.
 	var values strings.Builder
-	args := make([]any, 0, len(entries)*11)
+	args := make([]any, 0, min(len(entries), HistorySize)*11)
 	type count struct {
 		module string
 		n      int
 	}
 	counts := map[string]*count{}
 	var order []string
-	for i, e := range entries {
+	// Entries beyond the newest HistorySize of the batch would be trimmed in this same write:
+	// they count, but are not stored.
+	kept := entries[max(0, len(entries)-HistorySize):]
+	for _, e := range entries {
+		if c, ok := counts[e.OperationID]; ok {
+			c.n++
+		} else {
+			counts[e.OperationID] = &count{e.Module, 1}
+			order = append(order, e.OperationID)
+		}
+	}
+	for i, e := range kept {
 		params, err := json.Marshal(e.Params)
 		if err != nil {
 			return err
@@ -188,12 +199,6 @@ func (s *Store) record(ctx context.Context, owner services.Owner, entries []Entr
 		values.WriteByte(')')
 		args = append(args, owner.Tenant, owner.User, e.Seq, e.At.UnixMilli(), e.OperationID, e.Module, string(params),
 			e.Outcome, e.DurationMs, job, follow)
-		if c, ok := counts[e.OperationID]; ok {
-			c.n++
-		} else {
-			counts[e.OperationID] = &count{e.Module, 1}
-			order = append(order, e.OperationID)
-		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO context_entries (tenant, user_id, seq, at, operation, module, params,
 		outcome, duration_ms, job_id, follow) VALUES `+values.String(), args...); err != nil {
