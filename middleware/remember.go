@@ -60,9 +60,11 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 			if err != nil {
 				return err
 			}
+			// The body is parsed here only to fill defaults; the history's summary is taken from
+			// the value validation decoded, so a valid request is parsed once.
 			var body map[string]any
-			if json.Unmarshal(raw, &body) == nil {
-				if applied := applyDefaults(body, prefs.Defaults(op.ID)); len(applied) > 0 {
+			if defaults := prefs.Defaults(op.ID); len(defaults) > 0 && json.Unmarshal(raw, &body) == nil {
+				if applied := applyDefaults(body, defaults); len(applied) > 0 {
 					if filled, err := json.Marshal(body); err == nil {
 						raw = filled
 						note.SetDefaultsApplied(applied)
@@ -92,6 +94,13 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 				}
 			}
 
+			if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
+				if v, ok := vb.ValidatedValue().(map[string]any); ok {
+					body = v
+				}
+			} else if body == nil {
+				_ = json.Unmarshal(raw, &body) // refused by validation: summarise what was sent
+			}
 			jobID, follow := note.Read()
 			e := usercontext.Entry{
 				At: start, OperationID: op.ID, Module: op.Module, Params: usercontext.Summarize(body),
