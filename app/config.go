@@ -187,11 +187,15 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return d
 	}
+	// count reads a whole number of at least lo and, when hi is above zero, at most hi.
 	count := func(name string, lo, hi int) int {
 		raw := get(name)
 		n, err := strconv.Atoi(raw)
-		if err != nil || n < lo || n > hi {
+		switch {
+		case hi > 0 && (err != nil || n < lo || n > hi):
 			errs = append(errs, fmt.Errorf("%s=%q: want a whole number from %d to %d", name, raw, lo, hi))
+		case err != nil || n < lo:
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least %d", name, raw, lo))
 		}
 		return n
 	}
@@ -226,14 +230,6 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		AidawgBreakerFailures: count("JARVIS_AIDAWG_BREAKER_FAILURES", 1, 1000),
 		AidawgBreakerCooldown: dur("JARVIS_AIDAWG_BREAKER_COOLDOWN"),
 	}
-	integer := func(name string, min int) int {
-		raw := get(name)
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < min {
-			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least %d", name, raw, min))
-		}
-		return n
-	}
 	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
 	cfg.InstanceID = get("JARVIS_INSTANCE_ID")
 	cfg.ContextTTL = dur("JARVIS_CONTEXT_TTL")
@@ -242,8 +238,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.DataDir = get("JARVIS_DATA_DIR")
 	cfg.SyncWait = dur("JARVIS_SYNC_WAIT")
 	cfg.JobTTL = dur("JARVIS_JOB_TTL")
-	cfg.JobWorkers = integer("JARVIS_JOB_WORKERS", 1)
-	cfg.JobMaxAttempts = integer("JARVIS_JOB_MAX_ATTEMPTS", 1)
+	cfg.JobWorkers = count("JARVIS_JOB_WORKERS", 1, 0)
+	cfg.JobMaxAttempts = count("JARVIS_JOB_MAX_ATTEMPTS", 1, 0)
 	cfg.JobTimeout = dur("JARVIS_JOB_TIMEOUT")
 	cfg.JobRescueAfter = dur("JARVIS_JOB_RESCUE_AFTER")
 	cfg.JobRetryBackoff = dur("JARVIS_JOB_RETRY_BACKOFF")
@@ -251,7 +247,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.ArtifactSecret = get("JARVIS_ARTIFACT_SECRET")
 	cfg.ArtifactURLTTL = dur("JARVIS_ARTIFACT_URL_TTL")
 	cfg.WebhookSecret = get("JARVIS_WEBHOOK_SECRET")
-	cfg.CallbackAttempts = integer("JARVIS_CALLBACK_ATTEMPTS", 1)
+	cfg.CallbackAttempts = count("JARVIS_CALLBACK_ATTEMPTS", 1, 0)
 	cfg.CallbackBackoff = dur("JARVIS_CALLBACK_BACKOFF")
 	for _, p := range strings.Split(get("JARVIS_SSRF_ALLOW"), ",") {
 		if p = strings.TrimSpace(p); p != "" {

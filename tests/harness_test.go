@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,20 +177,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// requireServices returns the URL in name, or skips the test (fails it when
-// JARVIS_TEST_REQUIRE_SERVICES=1) when it is unset.
-func requireServices(t *testing.T, name string) string {
-	t.Helper()
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	if os.Getenv("JARVIS_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is not set and JARVIS_TEST_REQUIRE_SERVICES=1", name)
-	}
-	t.Skipf("%s is not set; set it to run this test", name)
-	return ""
 }
 
 // eventually polls cond until it holds, failing the test after 20 seconds.

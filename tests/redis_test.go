@@ -16,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/services/storage/storagetest"
 )
 
 // redisPrefix is a key prefix of the test's own, whose keys are deleted when it ends.
@@ -42,7 +44,7 @@ func redisPrefix(t *testing.T, url string) string {
 // are spread and however many arrive at once.
 func TestReplicasShareOneLimitInRedis(t *testing.T) {
 	t.Parallel()
-	url := requireServices(t, "JARVIS_TEST_REDIS_URL")
+	url := storagetest.RequireEnv(t, "JARVIS_TEST_REDIS_URL")
 	prefix := redisPrefix(t, url)
 	const limit, calls = 50, 200
 	settings := production(env{"JARVIS_REDIS_URL": url, "JARVIS_REDIS_PREFIX": prefix, "JARVIS_RATE_LIMITS": "integration=" + strconv.Itoa(limit)})

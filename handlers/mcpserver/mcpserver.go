@@ -218,12 +218,9 @@ func scalar(v any) string {
 func result(t *tool, rec *httptest.ResponseRecorder) *mcp.CallToolResult {
 	body := rec.Body.Bytes()
 	if rec.Code >= 400 {
+		// The detail names the fields at fault; it is written for the model to act on.
 		var p struct {
 			Detail string `json:"detail"`
-			Errors []struct {
-				Field   string `json:"field"`
-				Message string `json:"message"`
-			} `json:"errors"`
 		}
 		text := fmt.Sprintf("%s failed with status %d.", t.op.ID, rec.Code)
 		if json.Unmarshal(body, &p) == nil && p.Detail != "" {
