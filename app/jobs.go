@@ -63,7 +63,6 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []f
 		RescueAfter:         cfg.JobRescueAfter,
 		TTL:                 cfg.JobTTL,
 		MaintenanceInterval: cfg.MaintenanceInterval,
-		PollInterval:        50 * time.Millisecond,
 		RetryBackoff:        cfg.JobRetryBackoff,
 		CallbackAttempts:    cfg.CallbackAttempts,
 		CallbackBackoff:     cfg.CallbackBackoff,

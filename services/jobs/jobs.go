@@ -58,10 +58,14 @@ type Config struct {
 	RescueAfter         time.Duration // a job running this long with no process is picked up again
 	TTL                 time.Duration // finished jobs and their artifacts are kept this long
 	MaintenanceInterval time.Duration // how often expired jobs are reaped and orphans reconciled
-	PollInterval        time.Duration // how often workers look for new jobs
-	RetryBackoff        time.Duration // first retry delay of a failed attempt; doubles each attempt
-	CallbackAttempts    int
-	CallbackBackoff     time.Duration // first retry delay of a callback; doubles each attempt
+	// PollInterval is how often workers look for jobs that no notification announced; 0 picks
+	// by database: SQLite announces each insert (River polls a notification table), so a slow
+	// poll only backs that up, while on PostgreSQL (database/sql, no LISTEN) polling is how
+	// workers find new jobs at all.
+	PollInterval     time.Duration
+	RetryBackoff     time.Duration // first retry delay of a failed attempt; doubles each attempt
+	CallbackAttempts int
+	CallbackBackoff  time.Duration // first retry delay of a callback; doubles each attempt
 }
 
 // Links makes the signed download link of an artifact.
@@ -107,16 +111,27 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
 		guard: d.Guard, secret: d.Secret, log: d.Log, now: time.Now, waiters: map[string][]chan struct{}{},
 	}
+	drv := driver(d.DB)
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+		if drv.SupportsListener() {
+			cfg.PollInterval = time.Second
+		}
+	}
+	s.cfg = cfg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &actionWorker{s: s})
 	river.AddWorker(workers, &callbackWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
 
-	client, err := river.NewClient(driver(d.DB), &river.Config{
+	// Callback deliveries and maintenance wait seconds between attempts anyway; looking for them
+	// as often as for actions would only cost queries.
+	background := max(cfg.PollInterval, time.Second)
+	client, err := river.NewClient(drv, &river.Config{
 		Queues: map[string]river.QueueConfig{
 			queueActions:   {MaxWorkers: max(cfg.Workers, 1)},
-			queueCallbacks: {MaxWorkers: 4},
-			queueMaintain:  {MaxWorkers: 1},
+			queueCallbacks: {MaxWorkers: 4, FetchPollInterval: background},
+			queueMaintain:  {MaxWorkers: 1, FetchPollInterval: background},
 		},
 		ID:                   cfg.InstanceID,
 		Workers:              workers,
