@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/aidawg/jarvis/apispec"
@@ -20,30 +21,38 @@ const chatGPTBudget = 45 * time.Second
 // configValidator checks what LoadConfig accepts but deserves a word: settings that work
 // but will surprise, or that fit one use and not another.
 func configValidator(c Config) checks.Validator {
+	// Settings are read once, at start, so their verdict is reached once too.
+	verdict := checkSettings(c)
 	return checks.Validator{Name: "settings", Category: checks.Config, Run: func(context.Context) (checks.Outcome, error) {
-		var out checks.Outcome
-		check := func(name string, bad bool, severity checks.Severity, field, format string, args ...any) {
-			out.Checks++
-			if bad {
-				out.Issues = append(out.Issues, checks.Issue{Check: name, Category: checks.Config, Severity: severity,
-					Field: field, Message: fmt.Sprintf(format, args...)})
-			}
-		}
-		public, _ := url.Parse(c.PublicURL)
-		check("public-url", public == nil || public.Scheme != "https", checks.Warning, "JARVIS_PUBLIC_URL",
-			"JARVIS_PUBLIC_URL is %s; ChatGPT needs an https URL to import the schema.", c.PublicURL)
-		check("environment", c.Env == "development" && !ListenerIsLoopback(c.Addr), checks.Warning, "JARVIS_ENV",
-			"JARVIS_ENV is development but JARVIS_ADDR %s is reachable from other machines; use production there.", c.Addr)
-		remote, _ := url.Parse(c.AidawgURL)
-		check("aidawg-url", c.Env == "production" && remote != nil && remote.Scheme == "http" && !loopbackHost(remote.Hostname()),
-			checks.Warning, "JARVIS_AIDAWG_URL",
-			"JARVIS_AIDAWG_URL %s is plain http to another machine; calls to AI Dawg travel unencrypted. Use https.", c.AidawgURL)
-		check("aidawg-budget", c.AidawgBudget > chatGPTBudget, checks.Warning, "JARVIS_AIDAWG_BUDGET",
-			"JARVIS_AIDAWG_BUDGET is %s, longer than the %s ChatGPT waits for an action; it gives up before Jarvis does.", c.AidawgBudget, chatGPTBudget)
-		check("aidawg-fallback", c.AidawgURL != "" && c.AidawgFallback == "none", checks.Info, "JARVIS_AIDAWG_FALLBACK",
-			"JARVIS_AIDAWG_FALLBACK is none: while AI Dawg is down every action that needs it fails; embedded lets the embedded modules stand in.")
+		out := verdict
+		out.Issues = slices.Clone(verdict.Issues)
 		return out, nil
 	}}
+}
+
+func checkSettings(c Config) checks.Outcome {
+	var out checks.Outcome
+	check := func(name string, bad bool, severity checks.Severity, field, format string, args ...any) {
+		out.Checks++
+		if bad {
+			out.Issues = append(out.Issues, checks.Issue{Check: name, Category: checks.Config, Severity: severity,
+				Field: field, Message: fmt.Sprintf(format, args...)})
+		}
+	}
+	public, _ := url.Parse(c.PublicURL)
+	check("public-url", public == nil || public.Scheme != "https", checks.Warning, "JARVIS_PUBLIC_URL",
+		"JARVIS_PUBLIC_URL is %s; ChatGPT needs an https URL to import the schema.", c.PublicURL)
+	check("environment", c.Env == "development" && !ListenerIsLoopback(c.Addr), checks.Warning, "JARVIS_ENV",
+		"JARVIS_ENV is development but JARVIS_ADDR %s is reachable from other machines; use production there.", c.Addr)
+	remote, _ := url.Parse(c.AidawgURL)
+	check("aidawg-url", c.Env == "production" && remote != nil && remote.Scheme == "http" && !loopbackHost(remote.Hostname()),
+		checks.Warning, "JARVIS_AIDAWG_URL",
+		"JARVIS_AIDAWG_URL %s is plain http to another machine; calls to AI Dawg travel unencrypted. Use https.", c.AidawgURL)
+	check("aidawg-budget", c.AidawgBudget > chatGPTBudget, checks.Warning, "JARVIS_AIDAWG_BUDGET",
+		"JARVIS_AIDAWG_BUDGET is %s, longer than the %s ChatGPT waits for an action; it gives up before Jarvis does.", c.AidawgBudget, chatGPTBudget)
+	check("aidawg-fallback", c.AidawgURL != "" && c.AidawgFallback == "none", checks.Info, "JARVIS_AIDAWG_FALLBACK",
+		"JARVIS_AIDAWG_FALLBACK is none: while AI Dawg is down every action that needs it fails; embedded lets the embedded modules stand in.")
+	return out
 }
 
 func loopbackHost(host string) bool {

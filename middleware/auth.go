@@ -55,7 +55,7 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 					return err
 				}
 				if !d.Allowed {
-					writeLimitHeaders(c.Response().Header(), time.Now(), d)
+					writeLimitHeaders(c.Response().Header(), time.Now(), d, nil)
 					return &services.Error{Code: services.CodeRateLimited, RetryAfter: d.RetryAfter(time.Now()),
 						Detail: "Too many failed authentications came from this address. Check the credentials, then retry after retryAfter seconds."}
 				}
@@ -78,15 +78,13 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 					// The failure cannot be counted; under the deny policy that is a 503 too.
 					return lerr
 				}
-				writeLimitHeaders(c.Response().Header(), time.Now(), d)
+				writeLimitHeaders(c.Response().Header(), time.Now(), d, nil)
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge(cfg.ResourceMetadataURL, creds))
 				return se
 			}
-			ctx = services.WithPrincipal(ctx, p)
-			if hints := readHints(h); hints != (services.Hints{}) {
-				ctx = services.WithHints(ctx, hints)
-			}
-			c.SetRequest(req.WithContext(ctx))
+			call := call(c)
+			call.SetPrincipal(p)
+			call.SetHints(readHints(h))
 			return next(c)
 		}
 	}
@@ -148,10 +146,5 @@ func Authorize(spec *apispec.Spec) echo.MiddlewareFunc {
 
 // NoStore keeps answers meant for one caller out of shared caches.
 func NoStore() echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-			return next(c)
-		}
-	}
+	return fixedHeaders{echo.HeaderCacheControl: "no-store"}.middleware()
 }

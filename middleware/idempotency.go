@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/reqvalidate"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/idempotency"
 )
@@ -39,11 +39,11 @@ func Idempotency(spec *apispec.Spec, store *idempotency.Store) echo.MiddlewareFu
 			if !ok {
 				return next(c)
 			}
-			body, err := io.ReadAll(req.Body)
+			body, err := reqvalidate.ReadBody(req)
 			if err != nil {
 				return err
 			}
-			req.Body = io.NopCloser(bytes.NewReader(body))
+			req.Body = reqvalidate.NewBody(body)
 			ctx, owner := req.Context(), p.Owner()
 
 			stored, err := store.Begin(ctx, owner, key, req.Method+" "+c.Path(), idempotency.Fingerprint(body))

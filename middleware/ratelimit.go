@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,7 +30,7 @@ func RateLimit(spec *apispec.Spec, lim *ratelimit.Limiter) echo.MiddlewareFunc {
 				return err
 			}
 			now := time.Now()
-			writeLimitHeaders(c.Response().Header(), now, decisions(res)...)
+			writeLimitHeaders(c.Response().Header(), now, res.Limit, res.Quota)
 			if !res.Allowed() {
 				return refusal(res, now)
 			}
@@ -48,13 +47,6 @@ func RateLimit(spec *apispec.Spec, lim *ratelimit.Limiter) echo.MiddlewareFunc {
 			return nil
 		}
 	}
-}
-
-func decisions(res ratelimit.Result) []ratelimit.Decision {
-	if res.Quota == nil {
-		return []ratelimit.Decision{res.Limit}
-	}
-	return []ratelimit.Decision{res.Limit, *res.Quota}
 }
 
 func refusal(res ratelimit.Result, now time.Time) *services.Error {
@@ -82,26 +74,56 @@ func window(d time.Duration) string {
 	return d.String()
 }
 
-// writeLimitHeaders writes the X-RateLimit fields for the decision closest to refusing, and the
-// IETF RateLimit-Policy and RateLimit fields for all of them.
-func writeLimitHeaders(h http.Header, now time.Time, ds ...ratelimit.Decision) {
-	if len(ds) == 0 {
-		return
+// limitHeaders are the fields writeLimitHeaders sets, in the order it writes their values.
+var limitHeaders = [...]string{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Ratelimit-Policy", "Ratelimit"}
+
+// writeLimitHeaders writes the X-RateLimit fields for the decision closest to refusing (the
+// limit, or the quota when there is one), and the IETF RateLimit-Policy and RateLimit fields for
+// both. Every call answers with them, so the values are written into one string.
+func writeLimitHeaders(h http.Header, now time.Time, limit ratelimit.Decision, quota *ratelimit.Decision) {
+	ds := [2]ratelimit.Decision{limit}
+	n := 1
+	tightest := limit
+	if quota != nil {
+		ds[1], n = *quota, 2
+		if quota.Remaining < limit.Remaining || !quota.Allowed && limit.Allowed {
+			tightest = *quota
+		}
 	}
-	tightest := ds[0]
-	policies := make([]string, len(ds))
-	states := make([]string, len(ds))
-	for i, d := range ds {
-		if d.Remaining < tightest.Remaining || !d.Allowed && tightest.Allowed {
-			tightest = d
+	var ends [len(limitHeaders)]int
+	buf := make([]byte, 0, 160)
+	buf = strconv.AppendInt(buf, tightest.Rate.Limit, 10)
+	ends[0] = len(buf)
+	buf = strconv.AppendInt(buf, tightest.Remaining, 10)
+	ends[1] = len(buf)
+	buf = strconv.AppendInt(buf, tightest.Reset.Unix(), 10)
+	ends[2] = len(buf)
+	for i, d := range ds[:n] {
+		if i > 0 {
+			buf = append(buf, ", "...)
+		}
+		buf = append(append(buf, d.Class...), ";q="...)
+		buf = strconv.AppendInt(buf, d.Rate.Limit, 10)
+		buf = strconv.AppendInt(append(buf, ";w="...), int64(d.Rate.Period/time.Second), 10)
+	}
+	ends[3] = len(buf)
+	for i, d := range ds[:n] {
+		if i > 0 {
+			buf = append(buf, ", "...)
 		}
 		reset := max(int64(d.Reset.Sub(now).Round(time.Second)/time.Second), 0)
-		policies[i] = d.Class + ";q=" + strconv.FormatInt(d.Rate.Limit, 10) + ";w=" + strconv.FormatInt(int64(d.Rate.Period/time.Second), 10)
-		states[i] = d.Class + ";r=" + strconv.FormatInt(d.Remaining, 10) + ";t=" + strconv.FormatInt(reset, 10)
+		buf = append(append(buf, d.Class...), ";r="...)
+		buf = strconv.AppendInt(buf, d.Remaining, 10)
+		buf = strconv.AppendInt(append(buf, ";t="...), reset, 10)
 	}
-	h.Set("X-RateLimit-Limit", strconv.FormatInt(tightest.Rate.Limit, 10))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(tightest.Remaining, 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(tightest.Reset.Unix(), 10))
-	h.Set("RateLimit-Policy", strings.Join(policies, ", "))
-	h.Set("RateLimit", strings.Join(states, ", "))
+	ends[4] = len(buf)
+
+	all := string(buf)
+	values := make([]string, len(limitHeaders))
+	start := 0
+	for i, name := range limitHeaders {
+		values[i] = all[start:ends[i]]
+		h[name] = values[i : i+1 : i+1]
+		start = ends[i]
+	}
 }

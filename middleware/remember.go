@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/reqvalidate"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
@@ -49,14 +49,15 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 				return next(c)
 			}
 			owner := p.Owner()
-			ctx, note := services.WithActionNote(req.Context())
-			prefs, err := contexts.Preferences(ctx, owner)
+			note := call(c).Note()
+			req = c.Request()
+			prefs, err := contexts.Preferences(req.Context(), owner)
 			if err != nil {
 				log.Warn().Err(err).Msg("read preferences; going on without them")
 				prefs = usercontext.DefaultPreferences()
 			}
 
-			raw, err := io.ReadAll(req.Body)
+			raw, err := reqvalidate.ReadBody(req)
 			if err != nil {
 				return err
 			}
@@ -68,13 +69,12 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 					if filled, err := json.Marshal(body); err == nil {
 						raw = filled
 						note.SetDefaultsApplied(applied)
+						req.ContentLength = int64(len(raw))
+						req.Header.Set(echo.HeaderContentLength, strconv.Itoa(len(raw)))
 					}
 				}
 			}
-			req.Body = io.NopCloser(bytes.NewReader(raw))
-			req.ContentLength = int64(len(raw))
-			req.Header.Set(echo.HeaderContentLength, strconv.Itoa(len(raw)))
-			c.SetRequest(req.WithContext(ctx))
+			req.Body = reqvalidate.NewBody(raw)
 
 			cw := &captureWriter{ResponseWriter: c.Response().Writer, buffer: prefs.OutputFormat == "concise" && len(verbose[op.ID]) > 0}
 			c.Response().Writer = cw
@@ -98,7 +98,8 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 				if v, ok := vb.ValidatedValue().(map[string]any); ok {
 					body = v
 				}
-			} else if body == nil {
+			}
+			if body == nil {
 				_ = json.Unmarshal(raw, &body) // refused by validation: summarise what was sent
 			}
 			jobID, follow := note.Read()

@@ -14,8 +14,9 @@ import (
 // and setting it index the header maps directly.
 const HeaderRequestID = "X-Request-Id"
 
-// RequestID takes a well-formed incoming X-Request-ID or makes one, and puts it on the echo
-// context, the request's context.Context (strict handlers only see that) and the response.
+// RequestID takes a well-formed incoming X-Request-ID or makes one, starts the request's
+// services.Call with it on the request's context.Context (strict handlers only see that), and
+// sets it on the response.
 func RequestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -28,7 +29,8 @@ func RequestID() echo.MiddlewareFunc {
 			}
 			c.Response().Header()[HeaderRequestID] = []string{id}
 			req := c.Request()
-			c.SetRequest(req.WithContext(services.WithRequestID(req.Context(), id)))
+			ctx, _ := services.NewCall(req.Context(), id)
+			c.SetRequest(req.WithContext(ctx))
 			return next(c)
 		}
 	}
@@ -45,4 +47,15 @@ func wellFormedID(id string) bool {
 		}
 	}
 	return true
+}
+
+// call is the request's services.Call, started here for a chain that has no RequestID layer.
+func call(c echo.Context) *services.Call {
+	req := c.Request()
+	if call := services.CallFrom(req.Context()); call != nil {
+		return call
+	}
+	ctx, call := services.NewCall(req.Context(), "")
+	c.SetRequest(req.WithContext(ctx))
+	return call
 }

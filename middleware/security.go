@@ -11,16 +11,39 @@ import (
 // referrer, a CSP that lets a response load and run nothing (Jarvis serves no pages), and HSTS
 // when Jarvis is reached over https.
 func SecurityHeaders(hsts bool) echo.MiddlewareFunc {
+	set := fixedHeaders{
+		echo.HeaderXContentTypeOptions:     "nosniff",
+		echo.HeaderXFrameOptions:           "DENY",
+		echo.HeaderReferrerPolicy:          "no-referrer",
+		echo.HeaderContentSecurityPolicy:   "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+		"Cross-Origin-Opener-Policy":       "same-origin",
+		echo.HeaderStrictTransportSecurity: "max-age=31536000; includeSubDomains",
+	}
+	if !hsts {
+		delete(set, echo.HeaderStrictTransportSecurity)
+	}
+	return set.middleware()
+}
+
+// fixedHeaders are response fields with the same value on every answer. Their values are made
+// once and shared by all responses; each is a slice whose capacity is its length, so that a
+// later Add copies it rather than writing into the shared array.
+type fixedHeaders map[string]string
+
+func (f fixedHeaders) middleware() echo.MiddlewareFunc {
+	type field struct {
+		name  string
+		value []string
+	}
+	fields := make([]field, 0, len(f))
+	for name, v := range f {
+		fields = append(fields, field{http.CanonicalHeaderKey(name), []string{v}[:1:1]})
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			h.Set(echo.HeaderXContentTypeOptions, "nosniff")
-			h.Set(echo.HeaderXFrameOptions, "DENY")
-			h.Set(echo.HeaderReferrerPolicy, "no-referrer")
-			h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			if hsts {
-				h.Set(echo.HeaderStrictTransportSecurity, "max-age=31536000; includeSubDomains")
+			for _, f := range fields {
+				h[f.name] = f.value
 			}
 			return next(c)
 		}

@@ -44,14 +44,14 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	if b == nil {
 		return invalid(fields)
 	}
-	data, err := readBody(req)
+	data, err := ReadBody(req)
 	if err != nil {
 		return &services.Error{Code: services.CodeValidation, Err: err,
 			Detail: "The body could not be read. Send it again.",
 			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
 	}
 	var value any
-	var vb *validatedBody // set once the body is decoded
+	var vb *Body // set once the body is decoded
 	switch {
 	case len(data) == 0:
 		if b.required {
@@ -62,8 +62,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 		fields = append(fields, services.FieldError{Field: "",
 			Message: "header Content-Type has unexpected value " + strconv.Quote(req.Header.Get("Content-Type"))})
 	case b.schema != nil:
-		vb = &validatedBody{}
-		vb.Reset(data)
+		vb = NewBody(data)
 		if value, err = decodeJSON(&vb.Reader); err != nil {
 			return &services.Error{Code: services.CodeMalformedJSON, Err: err,
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
@@ -84,6 +83,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	switch {
 	case vb != nil:
 		vb.value = value
+		vb.data = data
 		vb.Reset(data)
 		req.Body = vb
 	case data != nil:
@@ -95,17 +95,39 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	return nil
 }
 
-// validatedBody is a request body that was read and validated: it reads as sent, and carries
-// the validated value as kin-openapi's KeepValidatedValue body does.
-type validatedBody struct {
+// Body is a request body held in memory. It reads as sent; once validated it also carries, as
+// kin-openapi's KeepValidatedValue body does, the value it was validated as. A layer that reads
+// the body before validation hands it on as a Body, so that validation takes the bytes instead
+// of reading them again.
+type Body struct {
 	bytes.Reader
+	data  []byte
 	value any
 }
 
-func (*validatedBody) Close() error { return nil }
+// NewBody is a body that reads data.
+func NewBody(data []byte) *Body {
+	b := &Body{data: data}
+	b.Reset(data)
+	return b
+}
 
-// ValidatedValue is the body as validated, with the schema's defaults filled in.
-func (b *validatedBody) ValidatedValue() any { return b.value }
+// Close does nothing: the body is in memory.
+func (*Body) Close() error { return nil }
+
+// ValidatedValue is the body as validated, with the schema's defaults filled in, or nil before
+// validation.
+func (b *Body) ValidatedValue() any { return b.value }
+
+// ReadBody reads the rest of req's body. A Body's bytes are returned as they are, not copied.
+func ReadBody(req *http.Request) ([]byte, error) {
+	if b, ok := req.Body.(*Body); ok {
+		rest := b.data[len(b.data)-b.Len():]
+		b.Reset(nil)
+		return rest, nil
+	}
+	return readBody(req)
+}
 
 func readBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {

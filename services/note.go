@@ -15,17 +15,11 @@ type ActionNote struct {
 	defaultsApplied []string
 }
 
-type noteKey struct{}
-
-// WithActionNote returns ctx carrying a new note.
-func WithActionNote(ctx context.Context) (context.Context, *ActionNote) {
-	n := &ActionNote{}
-	return context.WithValue(ctx, noteKey{}, n), n
-}
-
 func noteFrom(ctx context.Context) *ActionNote {
-	n, _ := ctx.Value(noteKey{}).(*ActionNote)
-	return n
+	if c := CallFrom(ctx); c != nil {
+		return &c.note
+	}
+	return nil
 }
 
 // NoteJob records the job an action started.

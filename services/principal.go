@@ -1,9 +1,6 @@
 package services
 
-import (
-	"context"
-	"slices"
-)
+import "slices"
 
 // Scopes a principal can hold.
 const (
@@ -59,19 +56,6 @@ type Owner struct {
 	User   string
 }
 
-type principalKey struct{}
-
-// WithPrincipal returns ctx carrying the caller.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// PrincipalFrom is the caller of the request ctx belongs to.
-func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
-}
-
 // DevelopmentPrincipal is the caller every request becomes under the development bypass.
 var DevelopmentPrincipal = Principal{
 	Tenant: "dev",
@@ -88,17 +72,4 @@ var AllScopes = []string{ScopeActionsRead, ScopeActionsWrite, ScopeJobs, ScopeAd
 type Hints struct {
 	ConversationID  string
 	EphemeralUserID string
-}
-
-type hintsKey struct{}
-
-// WithHints returns ctx carrying the caller's hints.
-func WithHints(ctx context.Context, h Hints) context.Context {
-	return context.WithValue(ctx, hintsKey{}, h)
-}
-
-// HintsFrom is the hints of the request ctx belongs to.
-func HintsFrom(ctx context.Context) Hints {
-	h, _ := ctx.Value(hintsKey{}).(Hints)
-	return h
 }

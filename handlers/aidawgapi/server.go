@@ -49,7 +49,7 @@ func Handler(rt *modules.Runtime, log zerolog.Logger, bodyLimit int64) http.Hand
 		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
 		ctx := r.Context()
 		if id := r.Header.Get("X-Request-ID"); id != "" && len(id) <= 64 {
-			ctx = services.WithRequestID(ctx, id)
+			ctx, _ = services.NewCall(ctx, id)
 		}
 		api.ServeHTTP(w, r.WithContext(ctx))
 	})
