@@ -30,6 +30,7 @@ type Config struct {
 	Addr              string
 	PublicURL         string // without the base path
 	LogLevel          string
+	LogFlushInterval  time.Duration
 	BodyLimit         string // such as 1M
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -106,6 +107,7 @@ var Settings = []Setting{
 	{"JARVIS_ADDR", "127.0.0.1:4000", "Address the server listens on."},
 	{"JARVIS_PUBLIC_URL", "", "URL callers reach Jarvis at, without the base path; the served schema's servers entry. Defaults to http:// plus JARVIS_ADDR."},
 	{"JARVIS_LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"JARVIS_LOG_FLUSH_INTERVAL", "100ms", "Longest time a log line below warn waits to be written with others (one write instead of one per request); warnings and errors are written at once. 0 writes each line as it comes."},
 	{"JARVIS_BODY_LIMIT", "1M", "Largest request body accepted, such as 512K or 2M."},
 	{"JARVIS_READ_HEADER_TIMEOUT", "5s", "Time allowed to read request headers."},
 	{"JARVIS_READ_TIMEOUT", "15s", "Time allowed to read a whole request."},
@@ -187,6 +189,14 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return d
 	}
+	durOrZero := func(name string) time.Duration {
+		raw := get(name)
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want 0 or a positive duration such as 100ms", name, raw))
+		}
+		return d
+	}
 	// count reads a whole number of at least lo and, when hi is above zero, at most hi.
 	count := func(name string, lo, hi int) int {
 		raw := get(name)
@@ -212,6 +222,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Env:               get("JARVIS_ENV"),
 		Addr:              get("JARVIS_ADDR"),
 		LogLevel:          get("JARVIS_LOG_LEVEL"),
+		LogFlushInterval:  durOrZero("JARVIS_LOG_FLUSH_INTERVAL"),
 		BodyLimit:         get("JARVIS_BODY_LIMIT"),
 		ReadHeaderTimeout: dur("JARVIS_READ_HEADER_TIMEOUT"),
 		ReadTimeout:       dur("JARVIS_READ_TIMEOUT"),

@@ -104,7 +104,7 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 			}
 			jobID, follow := note.Read()
 			e := usercontext.Entry{
-				At: start, OperationID: op.ID, Module: op.Module, Params: usercontext.Summarize(body),
+				At: start, OperationID: op.ID, Module: op.Module, Params: body,
 				Outcome: outcome(cw.status, cw.body.Bytes()), DurationMs: int(time.Since(start).Milliseconds()),
 				JobID: jobID, Follow: follow, ConversationID: truncate(req.Header.Get(HeaderConversationID), 200),
 			}

@@ -13,8 +13,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/rs/zerolog"
-
 	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/handlers"
@@ -111,7 +109,9 @@ func serve(logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, logOut)
+	app.TuneRuntime(os.LookupEnv)
+	log, logs := app.NewLogger(cfg, logOut)
+	defer logs.Close()
 
 	a, err := app.New(cfg, log)
 	if err != nil {
@@ -171,7 +171,10 @@ func aidawg(args []string, logOut, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, logOut).With().Str("role", "aidawg").Logger()
+	app.TuneRuntime(os.LookupEnv)
+	log, logs := app.NewLogger(cfg, logOut)
+	defer logs.Close()
+	log = log.With().Str("role", "aidawg").Logger()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -184,12 +187,4 @@ func aidawg(args []string, logOut, stderr io.Writer) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
-}
-
-func newLogger(cfg app.Config, out io.Writer) zerolog.Logger {
-	level, err := zerolog.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		level = zerolog.InfoLevel
-	}
-	return zerolog.New(out).Level(level).With().Timestamp().Str("service", "jarvis").Logger()
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -165,25 +166,60 @@ func Summarize(body map[string]any) map[string]any {
 	return out
 }
 
+// secretNames are parts of a field name that mark its value as a secret, in lower case.
+var secretNames = []string{"secret", "token", "password", "apikey", "api_key", "authorization", "credential"}
+
 func secretName(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"secret", "token", "password", "apikey", "api_key", "authorization", "credential"} {
-		if strings.Contains(k, s) {
+	for _, s := range secretNames {
+		if containsFold(k, s) {
 			return true
 		}
 	}
 	return false
 }
 
+// containsFold reports whether s contains the lower-case ASCII sub, in any case, without making a
+// lower-case copy of s.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLink reports whether s starts like an http or https URL, before parsing it as one.
+func isLink(s string) bool {
+	return hasPrefixFold(s, "http://") || hasPrefixFold(s, "https://")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func summarizeValue(v any, depth int) any {
 	switch x := v.(type) {
 	case string:
-		if u, err := url.Parse(x); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-			u.RawQuery, u.Fragment, u.User = "", "", nil
-			return u.String()
+		if isLink(x) {
+			if u, err := url.Parse(x); err == nil && u.Host != "" {
+				u.RawQuery, u.Fragment, u.User = "", "", nil
+				return u.String()
+			}
 		}
-		if r := []rune(x); len(r) > 200 {
-			return string(r[:200]) + "…"
+		if utf8.RuneCountInString(x) > 200 {
+			return string([]rune(x)[:200]) + "…"
 		}
 		return x
 	case []any:

@@ -23,10 +23,12 @@ const (
 
 // Entry is one recorded action.
 type Entry struct {
-	Seq            int64
-	At             time.Time
-	OperationID    string
-	Module         string
+	Seq         int64
+	At          time.Time
+	OperationID string
+	Module      string
+	// Params is the request's body; the history stores its Summarize, made when the entry is
+	// written, so that entries a busy batch does not keep are never summarised.
 	Params         map[string]any
 	Outcome        string // "ok" or the problem's code
 	DurationMs     int
@@ -171,7 +173,7 @@ func (s *Store) record(ctx context.Context, owner services.Owner, entries []Entr
 		}
 	}
 	for i, e := range kept {
-		params, err := json.Marshal(e.Params)
+		params, err := json.Marshal(Summarize(e.Params))
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package usercontext
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -239,4 +240,30 @@ func TestSummarize(t *testing.T) {
 	assert.Equal(t, []any{"c1", "c2"}, got["campaigns"])
 	assert.Equal(t, map[string]any{"start": "2026-12-01"}, got["schedule"])
 	assert.Equal(t, 30.0, got["duration"])
+
+	got = Summarize(map[string]any{
+		"sourceUrl":    "HTTPS://user:pw@cdn.example.com/a.wav#t=3",
+		"X-Auth-TOKEN": "x",
+		"note":         strings.Repeat("é", 250),
+		"plain":        "http:// is not a link",
+	})
+	assert.Equal(t, "https://cdn.example.com/a.wav", got["sourceUrl"], "scheme in any case, credentials and fragment dropped")
+	assert.NotContains(t, got, "X-Auth-TOKEN")
+	assert.Equal(t, strings.Repeat("é", 200)+"…", got["note"], "cut by characters, not bytes")
+	assert.Equal(t, "http:// is not a link", got["plain"])
+}
+
+// The history stores the summary of what was recorded, not the body itself.
+func TestTheHistoryStoresTheSummaryOfTheBody(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		store := NewStore(db, time.Hour)
+		ctx := context.Background()
+		e := entry("analyzeAudio", "music", "ok")
+		e.Params = map[string]any{"audioUrl": "https://cdn.example.com/t.mp3?sig=abc", "apiKey": "sk-live", "texts": []any{"a", "b", "c", "d"}}
+		require.NoError(t, store.record(ctx, alice, []Entry{e}))
+		c, err := store.Get(ctx, alice, "")
+		require.NoError(t, err)
+		require.Len(t, c.History, 1)
+		assert.Equal(t, map[string]any{"audioUrl": "https://cdn.example.com/t.mp3", "texts": map[string]any{"items": 4.0}}, c.History[0].Params)
+	})
 }

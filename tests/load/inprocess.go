@@ -9,8 +9,6 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/aidawg/jarvis/app"
 )
 
@@ -35,18 +33,19 @@ func serveInProcess(addr, dir string) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The access log goes where the real server's would, through a write per line.
+	// The access log goes where the real server's would, batched as the server batches it.
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return nil, err
 	}
-	level, err := zerolog.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		level = zerolog.InfoLevel
+	log, logs := app.NewLogger(cfg, devNull)
+	closeLogs := func() {
+		_ = logs.Close()
+		_ = devNull.Close()
 	}
-	a, err := app.New(cfg, zerolog.New(devNull).Level(level).With().Timestamp().Str("service", "jarvis").Logger())
+	a, err := app.New(cfg, log)
 	if err != nil {
-		devNull.Close()
+		closeLogs()
 		return nil, err
 	}
 	h := a.Handler()
@@ -63,7 +62,7 @@ func serveInProcess(addr, dir string) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		a.Close()
-		devNull.Close()
+		closeLogs()
 		return nil, err
 	}
 	go func() { _ = srv.Serve(ln) }()
@@ -72,7 +71,7 @@ func serveInProcess(addr, dir string) (stop func(), err error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		_ = a.Close()
-		_ = devNull.Close()
+		closeLogs()
 	}, nil
 }
 

@@ -1,19 +1,21 @@
 // Command load measures the whole Jarvis chain against a bare net/http handler in one run, on
 // loopback: it builds and starts the real server with the embedded default, starts a bare
 // handler answering a fixed JSON (this program again, in a process of its own), and drives each
-// at the highest rate it sustains (with wrk when it is installed, else vegeta), then both at half
-// the chain's rate (with vegeta, which paces). Where node and npm are installed it also starts
+// at the highest rate it sustains (with wrk when it is installed, else vegeta), taking turns over
+// a few rounds and counting each one's median round, then both at half the chain's rate (with
+// vegeta, which paces). Where node and npm are installed it also starts
 // the replaced Express stack (tools/express-baseline) and measures its highest rate the same way,
 // so that the chain is compared with it on this machine. It prints requests per second, p50 and
 // p99 of each, and the ratios. Every phase is bounded in time, and vegeta's in requests too; the
 // servers it started are stopped before it exits.
 //
-// Run it with make bench-load. Settings the server needs besides its address (such as keys once
-// authentication is enforced) are taken from the environment, and -header adds request headers.
+// Run it with make bench-load. The server's settings besides its address (a key of one's own,
+// other limits) are taken from the environment, and -header adds request headers.
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -46,6 +48,7 @@ const expressBaseline = 3000.0
 
 type options struct {
 	duration    time.Duration
+	rounds      int
 	maxRequests uint64
 	connections int
 	path        string
@@ -72,6 +75,7 @@ func main() {
 	}
 	var o options
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long each measured phase lasts")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of highest-rate phases, each server once a round in turn; the median round counts")
 	flag.Uint64Var(&o.maxRequests, "max-requests", 1_000_000, "most requests a vegeta phase sends")
 	flag.IntVar(&o.connections, "connections", 32, "concurrent connections, each with at most one request in flight")
 	flag.StringVar(&o.path, "path", "/integrations/chatgpt/actions/testing/validate", "operation to call")
@@ -262,30 +266,33 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("highest rates driven by %s, half rates by vegeta\n", o.generator)
 
-	bareMax, err := highest(bareAddr, expectBare)
-	if err != nil {
-		return fmt.Errorf("bare handler: %w", err)
-	}
-	var stopProfile func() error
-	if o.profile != "" {
-		if stopProfile, err = startProfile(o.profile); err != nil {
-			return err
+	// The servers take turns, round after round, so that a slow spell of the shared machine
+	// falls on all of them rather than on one; each one's median round is its figure.
+	rounds := make([][]result, len(servers))
+	for r := range max(o.rounds, 1) {
+		for i, srv := range servers {
+			var stopProfile func() error
+			if o.profile != "" && r == 0 && srv.addr == chainAddr {
+				if stopProfile, err = startProfile(o.profile); err != nil {
+					return err
+				}
+			}
+			res, err := highest(srv.addr, srv.expect)
+			if stopProfile != nil {
+				if perr := stopProfile(); perr != nil {
+					return perr
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", srv.name, err)
+			}
+			rounds[i] = append(rounds[i], res)
 		}
 	}
-	chainMax, err := highest(chainAddr, expectChain)
-	if stopProfile != nil {
-		if perr := stopProfile(); perr != nil {
-			return perr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("chain: %w", err)
-	}
+	bareMax, chainMax := median(rounds[0]), median(rounds[1])
 	var expressMax result
 	if expressAddr != "" {
-		if expressMax, err = highest(expressAddr, expectExpress); err != nil {
-			return fmt.Errorf("express stack: %w", err)
-		}
+		expressMax = median(rounds[2])
 	}
 	half := int(chainMax.rate / 2)
 	if o.halfRate > 0 {
@@ -325,6 +332,15 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("%-34s %10.0f %10s %10s %9d  %s\n", r.name, r.res.rate, ms(r.res.p50), ms(r.res.p99), r.res.requests, r.res.statuses)
 	}
 	fmt.Println()
+	fmt.Printf("highest rates are each server's median of %d rounds; every round, req/s:\n", len(rounds[0]))
+	for i, srv := range servers {
+		rates := make([]string, len(rounds[i]))
+		for j, res := range rounds[i] {
+			rates[j] = strconv.FormatFloat(res.rate, 'f', 0, 64)
+		}
+		fmt.Printf("  %-14s %s\n", srv.name, strings.Join(rates, "  "))
+	}
+	fmt.Println()
 	fmt.Printf("chain / bare requests per second: %.2f (target 0.5 or more)\n", chainMax.rate/bareMax.rate)
 	if expressAddr != "" {
 		fmt.Printf("chain / Express stack measured in this run: %.1fx (target 10x or more)\n", chainMax.rate/expressMax.rate)
@@ -337,9 +353,16 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  inside the chain (its own histogram, from request read to answer written): p50 at most %gms, p99 at most %gms\n",
 		1000*bucketQuantile(before, after, 0.50), 1000*bucketQuantile(before, after, 0.99))
 	if o.profile != "" {
-		fmt.Printf("CPU profile of the highest-rate phase (chain served in process): %s\n", o.profile)
+		fmt.Printf("CPU profile of the chain's first highest-rate phase (served in process): %s\n", o.profile)
 	}
 	return nil
+}
+
+// median is the result of the median rate.
+func median(rs []result) result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rate, b.rate) })
+	return sorted[len(sorted)/2]
 }
 
 type result struct {
