@@ -195,7 +195,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
 
-	api := e.Group(apispec.BasePath,
+	api := layeredRouter{group: e.Group(apispec.BasePath), layers: []echo.MiddlewareFunc{
 		middleware.NoStore(),
 		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
 			ResourceMetadataURL: access.metadataURL, Log: log}),
@@ -207,8 +207,9 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
 		middleware.Validate(validator),
-	)
+	}}
 	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
+	api.answerUnmatched()
 
 	// The MCP door: tool calls go back through e, so that they pass the same layers as HTTP
 	// calls. Its 401s always name the resource metadata, which MCP clients look for.
