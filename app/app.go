@@ -118,7 +118,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	})
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
 
 	router, err := newRouter(cfg, log)

@@ -298,7 +298,7 @@ func run(ctx context.Context, o options) error {
 	if o.halfRate > 0 {
 		half = o.halfRate
 	}
-	before, err := serverBuckets(chainAddr, o.operation)
+	before, err := readHistograms(chainAddr, o.operation)
 	if err != nil {
 		return fmt.Errorf("read the chain's metrics: %w", err)
 	}
@@ -306,7 +306,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("chain at half rate: %w", err)
 	}
-	after, err := serverBuckets(chainAddr, o.operation)
+	after, err := readHistograms(chainAddr, o.operation)
 	if err != nil {
 		return fmt.Errorf("read the chain's metrics: %w", err)
 	}
@@ -351,7 +351,12 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("chain p99 paced at %d req/s, %.2f of its highest rate: %s (target 2ms or less at 0.5; the bare handler's at that rate: %s)\n",
 		half, float64(half)/chainMax.rate, ms(chainHalf.p99), ms(bareHalf.p99))
 	fmt.Printf("  inside the chain (its own histogram, from request read to answer written): p50 at most %gms, p99 at most %gms\n",
-		1000*bucketQuantile(before, after, 0.50), 1000*bucketQuantile(before, after, 0.99))
+		1000*bucketQuantile(before.latency, after.latency, 0.50), 1000*bucketQuantile(before.latency, after.latency, 0.99))
+	// What a request waits for outside its own code: a core for its goroutine, and the
+	// collector's stop-the-world pauses. Go's histograms have coarse buckets, so these are bounds.
+	fmt.Printf("  and over that phase: goroutines made runnable waited for a core p50 at most %.3gms, p99 at most %.3gms; GC stop-the-world pauses p99 at most %.3gms\n",
+		1000*bucketQuantile(before.scheduling, after.scheduling, 0.50), 1000*bucketQuantile(before.scheduling, after.scheduling, 0.99),
+		1000*bucketQuantile(before.gcPauses, after.gcPauses, 0.99))
 	if o.profile != "" {
 		fmt.Printf("CPU profile of the chain's first highest-rate phase (served in process): %s\n", o.profile)
 	}

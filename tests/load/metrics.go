@@ -9,42 +9,57 @@ import (
 	"strings"
 )
 
-// serverBuckets reads the chain's own latency histogram of operation from /metrics: the
-// cumulative count at each upper bound, in seconds.
-func serverBuckets(addr, operation string) (map[float64]float64, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	prefix := `jarvis_http_request_duration_seconds_bucket{operation="` + operation + `",le="`
-	out := map[float64]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
-		}
-		le, count, ok := strings.Cut(line, `"} `)
-		if !ok {
-			continue
-		}
-		bound, err := strconv.ParseFloat(le, 64)
-		if err != nil {
-			continue // +Inf
-		}
-		n, err := strconv.ParseFloat(count, 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics line %q: %w", sc.Text(), err)
-		}
-		out[bound] = n
-	}
-	return out, sc.Err()
+// Histograms of the chain's /metrics the harness reads around the paced phase.
+type histograms struct {
+	latency    buckets // the operation's own latency, from request read to answer written
+	scheduling buckets // how long goroutines made runnable waited for a core
+	gcPauses   buckets // the collector's stop-the-world pauses
 }
 
-// bucketQuantile is the upper bound of the histogram bucket holding quantile q of the requests
-// counted between before and after, or 0 when none were.
-func bucketQuantile(before, after map[float64]float64, q float64) float64 {
+// buckets is a histogram's cumulative count at each upper bound, in seconds.
+type buckets map[float64]float64
+
+// readHistograms reads the chain's histograms for operation from its /metrics.
+func readHistograms(addr, operation string) (histograms, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return histograms{}, err
+	}
+	defer resp.Body.Close()
+	h := histograms{latency: buckets{}, scheduling: buckets{}, gcPauses: buckets{}}
+	series := map[string]buckets{
+		`jarvis_http_request_duration_seconds_bucket{operation="` + operation + `",le="`: h.latency,
+		`go_sched_latencies_seconds_bucket{le="`:                                         h.scheduling,
+		`go_sched_pauses_total_gc_seconds_bucket{le="`:                                   h.gcPauses,
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		for prefix, out := range series {
+			line, ok := strings.CutPrefix(sc.Text(), prefix)
+			if !ok {
+				continue
+			}
+			le, count, ok := strings.Cut(line, `"} `)
+			if !ok {
+				continue
+			}
+			bound, err := strconv.ParseFloat(le, 64)
+			if err != nil {
+				continue // +Inf
+			}
+			n, err := strconv.ParseFloat(count, 64)
+			if err != nil {
+				return histograms{}, fmt.Errorf("metrics line %q: %w", sc.Text(), err)
+			}
+			out[bound] = n
+		}
+	}
+	return h, sc.Err()
+}
+
+// bucketQuantile is the upper bound of the histogram bucket holding quantile q of what was
+// counted between before and after, or 0 when nothing was.
+func bucketQuantile(before, after buckets, q float64) float64 {
 	bounds := make([]float64, 0, len(after))
 	for b := range after {
 		bounds = append(bounds, b)
