@@ -353,10 +353,14 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  inside the chain (its own histogram, from request read to answer written): p50 at most %gms, p99 at most %gms\n",
 		1000*bucketQuantile(before.latency, after.latency, 0.50), 1000*bucketQuantile(before.latency, after.latency, 0.99))
 	// What a request waits for outside its own code: a core for its goroutine, and the
-	// collector's stop-the-world pauses. Go's histograms have coarse buckets, so these are bounds.
-	fmt.Printf("  and over that phase: goroutines made runnable waited for a core p50 at most %.3gms, p99 at most %.3gms; GC stop-the-world pauses p99 at most %.3gms\n",
-		1000*bucketQuantile(before.scheduling, after.scheduling, 0.50), 1000*bucketQuantile(before.scheduling, after.scheduling, 0.99),
-		1000*bucketQuantile(before.gcPauses, after.gcPauses, 0.99))
+	// collector's stop-the-world pauses. Go's histograms have coarse buckets (about 0.08, 0.9 and
+	// 10ms), so these are bounds and shares beyond a bound.
+	const ms1 = 0.001
+	wait, waitOver := bucketQuantile(before.scheduling, after.scheduling, 0.99), shareOver(before.scheduling, after.scheduling, ms1)
+	pause, pauses := bucketQuantile(before.gcPauses, after.gcPauses, 0.99), countOver(before.gcPauses, after.gcPauses, 0)
+	fmt.Printf("  and over that phase: goroutines made runnable waited for a core p99 at most %.3gms (%.2f%% of waits over %.2gms); %d GC stop-the-world pauses, p99 at most %.3gms (%d over %.2gms)\n",
+		1000*wait, 100*waitOver, 1000*bucketBelow(after.scheduling, ms1), int(pauses), 1000*pause,
+		int(countOver(before.gcPauses, after.gcPauses, ms1)), 1000*bucketBelow(after.gcPauses, ms1))
 	if o.profile != "" {
 		fmt.Printf("CPU profile of the chain's first highest-rate phase (served in process): %s\n", o.profile)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -43,9 +44,9 @@ func readHistograms(addr, operation string) (histograms, error) {
 			if !ok {
 				continue
 			}
-			bound, err := strconv.ParseFloat(le, 64)
+			bound, err := strconv.ParseFloat(le, 64) // +Inf included
 			if err != nil {
-				continue // +Inf
+				return histograms{}, fmt.Errorf("metrics line %q: %w", sc.Text(), err)
 			}
 			n, err := strconv.ParseFloat(count, 64)
 			if err != nil {
@@ -78,4 +79,35 @@ func bucketQuantile(before, after buckets, q float64) float64 {
 		}
 	}
 	return bounds[len(bounds)-1]
+}
+
+// bucketBelow is the largest bucket bound of h at most limit, the bound countOver and shareOver
+// count beyond.
+func bucketBelow(h buckets, limit float64) float64 {
+	best := 0.0
+	for b := range h {
+		if b <= limit && b > best {
+			best = b
+		}
+	}
+	return best
+}
+
+// countOver is how many of the values counted between before and after exceeded the largest
+// bucket bound at most limit; with a limit below every bound, how many were counted.
+func countOver(before, after buckets, limit float64) float64 {
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	if bound := bucketBelow(after, limit); bound > 0 {
+		return total - (after[bound] - before[bound])
+	}
+	return total
+}
+
+// shareOver is countOver as a share of everything counted between before and after.
+func shareOver(before, after buckets, limit float64) float64 {
+	total := countOver(before, after, 0)
+	if total == 0 {
+		return 0
+	}
+	return countOver(before, after, limit) / total
 }
