@@ -181,22 +181,19 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		return defaultOf(name)
 	}
 	var errs []error
-	dur := func(name string) time.Duration {
+	// duration reads a duration above zero or, where zero means off, of at least zero.
+	duration := func(name string, zeroMeansOff bool) time.Duration {
 		raw := get(name)
 		d, err := time.ParseDuration(raw)
-		if err != nil || d <= 0 {
+		switch {
+		case zeroMeansOff && (err != nil || d < 0):
+			errs = append(errs, fmt.Errorf("%s=%q: want 0 or a positive duration such as 100ms", name, raw))
+		case !zeroMeansOff && (err != nil || d <= 0):
 			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 30s", name, raw))
 		}
 		return d
 	}
-	durOrZero := func(name string) time.Duration {
-		raw := get(name)
-		d, err := time.ParseDuration(raw)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want 0 or a positive duration such as 100ms", name, raw))
-		}
-		return d
-	}
+	dur := func(name string) time.Duration { return duration(name, false) }
 	// count reads a whole number of at least lo and, when hi is above zero, at most hi.
 	count := func(name string, lo, hi int) int {
 		raw := get(name)
@@ -222,7 +219,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		Env:               get("JARVIS_ENV"),
 		Addr:              get("JARVIS_ADDR"),
 		LogLevel:          get("JARVIS_LOG_LEVEL"),
-		LogFlushInterval:  durOrZero("JARVIS_LOG_FLUSH_INTERVAL"),
+		LogFlushInterval:  duration("JARVIS_LOG_FLUSH_INTERVAL", true),
 		BodyLimit:         get("JARVIS_BODY_LIMIT"),
 		ReadHeaderTimeout: dur("JARVIS_READ_HEADER_TIMEOUT"),
 		ReadTimeout:       dur("JARVIS_READ_TIMEOUT"),

@@ -28,6 +28,17 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, 15*time.Second, cfg.ReadTimeout)
 	assert.Equal(t, 60*time.Second, cfg.WriteTimeout)
 	assert.Equal(t, 120*time.Second, cfg.IdleTimeout)
+	assert.Equal(t, 100*time.Millisecond, cfg.LogFlushInterval)
+}
+
+func TestLogFlushIntervalMayBeOffButNotNegative(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(map[string]string{"JARVIS_LOG_FLUSH_INTERVAL": "0"}))
+	require.NoError(t, err)
+	assert.Zero(t, cfg.LogFlushInterval)
+	_, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_LOG_FLUSH_INTERVAL": "-1s"}))
+	assert.ErrorContains(t, err, `JARVIS_LOG_FLUSH_INTERVAL="-1s": want 0 or a positive duration`)
+	_, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_READ_TIMEOUT": "0"}))
+	assert.ErrorContains(t, err, `JARVIS_READ_TIMEOUT="0": want a positive duration`)
 }
 
 func TestLoadConfigReportsEveryInvalidValue(t *testing.T) {
