@@ -83,7 +83,6 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	switch {
 	case vb != nil:
 		vb.value = value
-		vb.data = data
 		vb.Reset(data)
 		req.Body = vb
 	case data != nil:
