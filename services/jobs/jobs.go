@@ -107,10 +107,6 @@ type Deps struct {
 
 // New builds the job engine. Start begins working jobs; Stop ends it.
 func New(cfg Config, d Deps) (*Service, error) {
-	s := &Service{
-		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
-		guard: d.Guard, secret: d.Secret, log: d.Log, now: time.Now, waiters: map[string][]chan struct{}{},
-	}
 	drv := driver(d.DB)
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 50 * time.Millisecond
@@ -118,7 +114,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 			cfg.PollInterval = time.Second
 		}
 	}
-	s.cfg = cfg
+	s := &Service{
+		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
+		guard: d.Guard, secret: d.Secret, log: d.Log, now: time.Now, waiters: map[string][]chan struct{}{},
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &actionWorker{s: s})
 	river.AddWorker(workers, &callbackWorker{s: s})
