@@ -18,18 +18,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
 	"github.com/aidawg/jarvis/middleware"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ssrf"
-	"github.com/aidawg/jarvis/services/storage"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
 
@@ -41,7 +40,7 @@ type App struct {
 	cfg    Config
 	log    zerolog.Logger
 	echo   *echo.Echo
-	spec   *apispec.Spec
+	spec   *openapi.Spec
 	ready  []readinessCheck
 	closer []func() error
 }
@@ -53,7 +52,7 @@ type readinessCheck struct {
 
 // New builds the application from cfg. Close releases what it opened.
 func New(cfg Config, log zerolog.Logger) (*App, error) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile the contract's request rules: %w", err)
 	}
-	servedYAML, servedJSON, err := apispec.Served(cfg.PublicURL)
+	servedYAML, servedJSON, err := openapi.Served(cfg.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +73,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		}
 	}()
 
-	db, err := storage.Open(context.Background(), cfg.DatabaseURL, cfg.DataDir)
+	db, _, err := OpenDatabase(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
 	a.closer = append(a.closer, db.Close)
-	if _, err := Migrate(context.Background(), db); err != nil {
-		return nil, fmt.Errorf("migrate %s database: %w", db.Dialect, err)
-	}
 	a.ready = append(a.ready, readinessCheck{"database", db.PingContext})
 	access, err := a.openAccess(db)
 	if err != nil {
@@ -125,18 +121,16 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	registry := checks.New(probeTimeout)
-	registry.SetRequestCounter(metrics)
-	registry.AddProbe(checks.EmbeddedModulesProbe(router.Embedded(), router.Remote() == nil))
-	if remote := router.Remote(); remote != nil {
-		registry.AddProbe(checks.RemoteProbe(remote, !router.Fallback()))
-	}
-	registry.AddValidator(configValidator(cfg))
-	registry.AddValidator(checks.ModuleRules(router))
-	registry.AddProbe(databaseProbe(db))
-	registry.AddProbe(jobQueueProbe(engine.svc.Store(), 5*time.Minute))
-	registry.SetJobCounter(jobCounter{engine.svc.Store()})
-	registry.AddValidator(dataValidator(db))
+	registry := checks.ForJarvis(checks.Parts{
+		Router: router, DB: db, Jobs: engine.svc.Store(), Requests: metrics, Spec: spec,
+		Settings: cfg.checkedSettings(),
+		Available: func(op string) (bool, string) {
+			if server == nil {
+				return false, "the server is not assembled yet"
+			}
+			return server.Availability(op)
+		},
+	}, probeTimeout)
 
 	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
@@ -144,9 +138,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		AuthMethods: access.auth.Methods(),
 		Limits:      access.limiter,
 		Usage:       access.usage,
-		SyncWait:    cfg.SyncWait,
-	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts, Router: router, Checks: registry})
-	registry.AddValidator(apiValidator(spec, server))
+	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -156,8 +148,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	// A request for the base path itself is the integration info at base path + "/".
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Request().URL.Path == apispec.BasePath {
-				c.Request().URL.Path = apispec.BasePath + "/"
+			if c.Request().URL.Path == openapi.BasePath {
+				c.Request().URL.Path = openapi.BasePath + "/"
 			}
 			return next(c)
 		}
@@ -183,7 +175,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	serveDoc := func(body []byte, contentType string) echo.HandlerFunc {
 		return func(c echo.Context) error { return c.Blob(http.StatusOK, contentType, body) }
 	}
-	for _, prefix := range []string{"", apispec.BasePath} {
+	for _, prefix := range []string{"", openapi.BasePath} {
 		e.GET(prefix+"/openapi.yaml", serveDoc(servedYAML, "application/yaml"))
 		e.GET(prefix+"/openapi.json", serveDoc(servedJSON, echo.MIMEApplicationJSON))
 	}
@@ -195,7 +187,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
 
-	api := layeredRouter{group: e.Group(apispec.BasePath), layers: []echo.MiddlewareFunc{
+	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
 		middleware.NoStore(),
 		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
 			ResourceMetadataURL: access.metadataURL, Log: log}),
@@ -205,10 +197,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.RateLimit(spec, access.limiter),
 		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
-		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour)),
+		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour, cfg.WriteTimeout+10*time.Second)),
 		middleware.Validate(validator),
 	}}
-	jarvis.RegisterHandlers(api, jarvis.NewStrictHandler(server, nil))
+	jarvis.RegisterHandlers(api, server.Handler())
 	api.answerUnmatched()
 
 	// The MCP door: tool calls go back through e, so that they pass the same layers as HTTP

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/aidawg/jarvis/handlers"
 	"net"
 	"net/url"
 	"strconv"
@@ -14,14 +13,15 @@ import (
 	"time"
 
 	"github.com/labstack/gommon/bytes"
-
-	"github.com/aidawg/jarvis/services/ssrf"
-	"github.com/aidawg/jarvis/services/webhook"
 	"github.com/rs/zerolog"
 
+	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
+	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/webhook"
 )
 
 // Config is every setting, read once at start.
@@ -390,4 +390,12 @@ func (c Config) remoteOptions(log zerolog.Logger) modules.RemoteOptions {
 func (c Config) GPTSetup(available func(string) bool) handlers.GPTSetup {
 	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer,
 		Rates: c.RateLimits, Available: available}
+}
+
+// checkedSettings are the settings runValidation's config checks judge.
+func (c Config) checkedSettings() checks.Settings {
+	return checks.Settings{
+		Env: c.Env, Addr: c.Addr, ListenerLoopback: ListenerIsLoopback(c.Addr), PublicURL: c.PublicURL,
+		AidawgURL: c.AidawgURL, AidawgBudget: c.AidawgBudget, AidawgFallback: c.AidawgFallback,
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/modules"
 )
 
@@ -106,7 +107,7 @@ func TestConfigValidator(t *testing.T) {
 		t.Helper()
 		cfg, err := LoadConfig(lookupFrom(vars))
 		require.NoError(t, err)
-		out, err := configValidator(cfg).Run(context.Background())
+		out, err := checks.SettingsValidator(cfg.checkedSettings()).Run(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, 5, out.Checks)
 		got := map[string]string{}

@@ -1,15 +1,11 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -20,18 +16,6 @@ import (
 	"github.com/aidawg/jarvis/services/storage"
 	"github.com/aidawg/jarvis/services/webhook"
 )
-
-// Migrate brings the database's schema up to date: the application's tables and River's.
-func Migrate(ctx context.Context, db *storage.DB) ([]string, error) {
-	applied, err := db.Migrate(ctx)
-	if err != nil {
-		return applied, err
-	}
-	if err := jobs.Migrate(ctx, db); err != nil {
-		return applied, fmt.Errorf("job queue migrations: %w", err)
-	}
-	return applied, nil
-}
 
 // jobEngine is the job service and what it was built from.
 type jobEngine struct {
@@ -64,56 +48,19 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []f
 		TTL:                 cfg.JobTTL,
 		MaintenanceInterval: cfg.MaintenanceInterval,
 		RetryBackoff:        cfg.JobRetryBackoff,
+		InlineWait:          cfg.SyncWait,
 		CallbackAttempts:    cfg.CallbackAttempts,
 		CallbackBackoff:     cfg.CallbackBackoff,
 	}, jobs.Deps{
 		DB: db, Files: files, Links: links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
 		Runners: map[string]jobs.Runner{
-			"music-generation": musicRunner(generator),
+			jobs.TypeMusicGeneration: music.JobRunner(generator),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &jobEngine{svc: svc, files: files, links: links}, nil
-}
-
-// musicRunner renders a track with the embedded generator and keeps its audio as an artifact.
-func musicRunner(g music.Generator) jobs.Runner {
-	return func(ctx context.Context, j jobs.Job, p *jobs.Progress) (jobs.Outcome, error) {
-		var params music.GenerateParams
-		if err := json.Unmarshal(j.Params, &params); err != nil {
-			return jobs.Outcome{}, err
-		}
-		track, audio, err := g.Generate(ctx, params, func(pct int, msg string, remaining time.Duration) error {
-			return p.Report(ctx, pct, msg, remaining)
-		})
-		if err != nil {
-			return jobs.Outcome{}, err
-		}
-		return jobs.Outcome{
-			Result: track,
-			Artifacts: []jobs.NewArtifact{{
-				Name: slug(track.Title) + ".wav", ContentType: "audio/wav", Data: bytes.NewReader(audio),
-			}},
-		}, nil
-	}
-}
-
-func slug(title string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	if s := strings.Trim(b.String(), "-"); s != "" {
-		return s
-	}
-	return "track"
 }
 
 func artifactKey(cfg Config) ([]byte, error) {

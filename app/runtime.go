@@ -6,7 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/services/logbuffer"
+	"github.com/aidawg/jarvis/app/logbuffer"
 )
 
 // GCPercent is the garbage collector's setting a server runs with when GOGC is not set. Jarvis

@@ -34,19 +34,6 @@ type accessParts struct {
 	metadataURL string // "" without OAuth, so that the API's 401s point at it only when it helps
 }
 
-// OpenDatabase opens and migrates the configured database.
-func OpenDatabase(ctx context.Context, cfg Config) (*storage.DB, error) {
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := Migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
 func (a *App) openAccess(db *storage.DB) (*accessParts, error) {
 	cfg := a.cfg
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

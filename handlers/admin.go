@@ -19,9 +19,6 @@ type UsageReader interface {
 // GetUsage reads usage per caller, operation and day. The admin scope is checked before any
 // handler runs.
 func (s *Server) GetUsage(ctx context.Context, req jarvis.GetUsageRequestObject) (jarvis.GetUsageResponseObject, error) {
-	if s.opts.Usage == nil {
-		return notImplemented(ctx, "getUsage"), nil
-	}
 	to := time.Now().UTC()
 	if req.Params.To != nil {
 		to = req.Params.To.Time
@@ -31,7 +28,7 @@ func (s *Server) GetUsage(ctx context.Context, req jarvis.GetUsageRequestObject)
 		from = req.Params.From.Time
 	}
 	if from.After(to) {
-		return problem(ctx, &services.Error{Code: services.CodeValidation,
+		return problemOf(ctx, &services.Error{Code: services.CodeValidation,
 			Detail: "from is after to. Give from on or before to, such as from=2026-11-01&to=2026-11-07.",
 			Fields: []services.FieldError{{Field: "query:from", Message: "is after to"}}}), nil
 	}
@@ -51,7 +48,7 @@ func (s *Server) GetUsage(ctx context.Context, req jarvis.GetUsageRequestObject)
 	rows, next, err := s.opts.Usage.Query(ctx, f)
 	if err != nil {
 		if se, ok := services.AsError(err); ok {
-			return problem(ctx, se), nil
+			return problemOf(ctx, se), nil
 		}
 		return nil, err
 	}

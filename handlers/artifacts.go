@@ -2,14 +2,12 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"mime"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/jobs"
 )
@@ -30,25 +28,17 @@ func DownloadArtifact(links ArtifactChecker, records ArtifactRecords, files arti
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		q := c.QueryParams()
+		// Each failure is a service error with its own detail: a bad or expired link, a file
+		// deleted with its job.
 		if err := links.Check(id, q.Get("expires"), q.Get("sig"), time.Now()); err != nil {
-			detail := "This download link is not valid. Call getJobStatus for the job to get a fresh link."
-			if errors.Is(err, artifacts.ErrExpired) {
-				detail = "This download link has expired. Call getJobStatus for the job to get a fresh link."
-			}
-			return services.Errorf(services.CodeForbidden, "%s", detail)
+			return err
 		}
 		ctx := c.Request().Context()
 		a, err := records.Artifact(ctx, id)
-		if errors.Is(err, jobs.ErrNotFound) {
-			return services.Errorf(services.CodeNotFound, "This file no longer exists: finished jobs and their files are deleted after the retention period.")
-		}
 		if err != nil {
 			return err
 		}
 		f, err := files.Open(ctx, id)
-		if errors.Is(err, artifacts.ErrNotFound) {
-			return services.Errorf(services.CodeNotFound, "This file no longer exists: finished jobs and their files are deleted after the retention period.")
-		}
 		if err != nil {
 			return err
 		}

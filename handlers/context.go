@@ -2,15 +2,10 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/usercontext"
@@ -25,12 +20,9 @@ type ContextService interface {
 }
 
 func (s *Server) GetUserContext(ctx context.Context, req jarvis.GetUserContextRequestObject) (jarvis.GetUserContextResponseObject, error) {
-	if s.contexts == nil {
-		return notImplemented(ctx, "getUserContext"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	conv := ""
 	if req.Params.OpenaiConversationId != nil {
@@ -89,12 +81,9 @@ func (s *Server) GetUserContext(ctx context.Context, req jarvis.GetUserContextRe
 }
 
 func (s *Server) UpdatePreferences(ctx context.Context, req jarvis.UpdatePreferencesRequestObject) (jarvis.UpdatePreferencesResponseObject, error) {
-	if s.contexts == nil {
-		return notImplemented(ctx, "updatePreferences"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	p := usercontext.DefaultPreferences()
 	b := req.Body
@@ -126,7 +115,7 @@ func (s *Server) UpdatePreferences(ctx context.Context, req jarvis.UpdatePrefere
 		p.DefaultParams = append(p.DefaultParams, usercontext.DefaultParams{OperationID: op, Params: d.Params})
 	}
 	if len(fields) > 0 {
-		return problem(ctx, &services.Error{Code: services.CodeUnprocessable, Fields: fields,
+		return problemOf(ctx, &services.Error{Code: services.CodeUnprocessable, Fields: fields,
 			Detail: "Some default params cannot apply: " + fields[0].Field + " " + fields[0].Message + ". Defaults may only fill optional request fields, with values the operation accepts."}), nil
 	}
 	if err := s.contexts.SetPreferences(ctx, o, p); err != nil {
@@ -135,15 +124,13 @@ func (s *Server) UpdatePreferences(ctx context.Context, req jarvis.UpdatePrefere
 	return jarvis.UpdatePreferences200JSONResponse(apiPreferences(p)), nil
 }
 
-// checkDefaults checks each default against the operation's request schema: it must name an
-// optional field and hold a value that field accepts.
+// checkDefaults checks each default against the operation's request schema, compiled once at
+// start: it must name an optional field and hold a value that field accepts.
 func (s *Server) checkDefaults(operationID string, params map[string]any, at string) []services.FieldError {
-	op, ok := s.spec.ByID(operationID)
-	if !ok || op.Op.RequestBody == nil {
+	op, ok := s.deps.Requests.ByID(operationID)
+	if !ok || !op.HasBody() {
 		return []services.FieldError{{Field: at, Message: "belongs to an operation without a request body"}}
 	}
-	schema := op.Op.RequestBody.Value.Content.Get("application/json").Schema.Value
-	opts := append(apispec.SchemaValidationOptions(), openapi3.EnableJSONSchema2020())
 	keys := make([]string, 0, len(params))
 	for k := range params {
 		keys = append(keys, k)
@@ -151,32 +138,23 @@ func (s *Server) checkDefaults(operationID string, params map[string]any, at str
 	sort.Strings(keys)
 	var out []services.FieldError
 	for _, k := range keys {
-		prop, ok := schema.Properties[k]
+		known, required := op.BodyField(k)
 		switch {
-		case !ok:
+		case !known:
 			out = append(out, services.FieldError{Field: at + "/" + k, Message: "is not a field of " + operationID})
-		case slices.Contains(schema.Required, k):
+		case required:
 			out = append(out, services.FieldError{Field: at + "/" + k, Message: "is required by " + operationID + ", so a default never applies"})
-		default:
-			// Round-trip so that numbers are as the wire has them.
-			raw, _ := json.Marshal(params[k])
-			var v any
-			_ = json.Unmarshal(raw, &v)
-			if err := prop.Value.VisitJSON(v, opts...); err != nil {
-				out = append(out, services.FieldError{Field: at + "/" + k, Message: "is not a value " + operationID + " accepts for " + k})
-			}
+		case op.CheckBodyField(k, params[k]) != nil:
+			out = append(out, services.FieldError{Field: at + "/" + k, Message: "is not a value " + operationID + " accepts for " + k})
 		}
 	}
 	return out
 }
 
 func (s *Server) DeleteUserContext(ctx context.Context, _ jarvis.DeleteUserContextRequestObject) (jarvis.DeleteUserContextResponseObject, error) {
-	if s.contexts == nil {
-		return notImplemented(ctx, "deleteUserContext"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	if err := s.contexts.Erase(ctx, o); err != nil {
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -47,7 +47,7 @@ type GPTSetup struct {
 }
 
 // NewGPTConfig builds the GPT builder settings from the contract and the deployment.
-func NewGPTConfig(spec *apispec.Spec, setup GPTSetup) GPTConfig {
+func NewGPTConfig(spec *openapi.Spec, setup GPTSetup) GPTConfig {
 	base := strings.TrimRight(setup.PublicURL, "/")
 	cfg := GPTConfig{
 		Name:             "AI Dawg Studio",

@@ -3,21 +3,21 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aidawg/jarvis/gen/jarvis"
+	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/jobs"
+	"github.com/aidawg/jarvis/services/music"
 )
 
 // JobService runs long actions and answers for their jobs.
 type JobService interface {
 	Has(typ string) bool
-	Create(ctx context.Context, owner services.Owner, typ string, params any, callbackURL string) (jobs.Job, error)
-	Wait(ctx context.Context, owner services.Owner, id string, d time.Duration) (jobs.Job, error)
+	RunLong(ctx context.Context, owner services.Owner, typ string, params any, callbackURL string) (jobs.Job, error)
 	Get(ctx context.Context, owner services.Owner, id string) (jobs.Job, error)
 	List(ctx context.Context, owner services.Owner, f jobs.Filter) (jobs.Page, error)
 	Stats(ctx context.Context, owner services.Owner) (jobs.Stats, error)
@@ -29,13 +29,6 @@ type ArtifactLinks interface {
 	URL(id string, now time.Time) (string, time.Time)
 }
 
-// Job types, as the contract names them.
-const (
-	JobMusicGeneration = "music-generation"
-	JobForecast        = "forecast"
-	JobWorkflowRun     = "workflow-run"
-)
-
 func owner(ctx context.Context) (services.Owner, *services.Error) {
 	p, ok := services.PrincipalFrom(ctx)
 	if !ok {
@@ -44,36 +37,26 @@ func owner(ctx context.Context) (services.Owner, *services.Error) {
 	return p.Owner(), nil
 }
 
-func jobNotFound(id string) *services.Error {
-	return services.Errorf(services.CodeNotFound,
-		"There is no job %q among yours. Use the id a long action answered, or call listJobs to find it.", id)
-}
-
 func (s *Server) GetJobStatus(ctx context.Context, req jarvis.GetJobStatusRequestObject) (jarvis.GetJobStatusResponseObject, error) {
-	if s.jobs == nil {
-		return notImplemented(ctx, "getJobStatus"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	j, err := s.jobs.Get(ctx, o, req.JobId)
-	if errors.Is(err, jobs.ErrNotFound) {
-		return problem(ctx, jobNotFound(req.JobId)), nil
+	if err != nil {
+		return failed(ctx, err)
 	}
+	out, err := s.apiJob(j)
 	if err != nil {
 		return nil, err
 	}
-	return jarvis.GetJobStatus200JSONResponse(s.apiJob(j)), nil
+	return jarvis.GetJobStatus200JSONResponse(out), nil
 }
 
 func (s *Server) ListJobs(ctx context.Context, req jarvis.ListJobsRequestObject) (jarvis.ListJobsResponseObject, error) {
-	if s.jobs == nil {
-		return notImplemented(ctx, "listJobs"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	f := jobs.Filter{Limit: 20}
 	p := req.Params
@@ -90,15 +73,16 @@ func (s *Server) ListJobs(ctx context.Context, req jarvis.ListJobsRequestObject)
 		f.Limit = *p.Limit
 	}
 	page, err := s.jobs.List(ctx, o, f)
-	if se, ok := services.AsError(err); ok {
-		return problem(ctx, se), nil
-	}
 	if err != nil {
-		return nil, err
+		return failed(ctx, err)
 	}
 	out := jarvis.JobList{Jobs: make([]jarvis.Job, 0, len(page.Jobs))}
 	for _, j := range page.Jobs {
-		out.Jobs = append(out.Jobs, s.apiJob(j))
+		aj, err := s.apiJob(j)
+		if err != nil {
+			return nil, err
+		}
+		out.Jobs = append(out.Jobs, aj)
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
@@ -107,16 +91,13 @@ func (s *Server) ListJobs(ctx context.Context, req jarvis.ListJobsRequestObject)
 }
 
 func (s *Server) GetJobStats(ctx context.Context, _ jarvis.GetJobStatsRequestObject) (jarvis.GetJobStatsResponseObject, error) {
-	if s.jobs == nil {
-		return notImplemented(ctx, "getJobStats"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	st, err := s.jobs.Stats(ctx, o)
 	if err != nil {
-		return nil, err
+		return failed(ctx, err)
 	}
 	out := jarvis.JobStats{
 		Total: st.Total,
@@ -126,7 +107,7 @@ func (s *Server) GetJobStats(ctx context.Context, _ jarvis.GetJobStatsRequestObj
 		},
 		ByType: []jarvis.JobTypeCount{},
 	}
-	for _, typ := range []string{JobMusicGeneration, JobForecast, JobWorkflowRun} {
+	for _, typ := range jobs.Types {
 		if n := st.ByType[typ]; n > 0 {
 			out.ByType = append(out.ByType, jarvis.JobTypeCount{Type: jarvis.JobType(typ), Count: n})
 		}
@@ -139,81 +120,52 @@ func (s *Server) GetJobStats(ctx context.Context, _ jarvis.GetJobStatsRequestObj
 }
 
 func (s *Server) CancelJob(ctx context.Context, req jarvis.CancelJobRequestObject) (jarvis.CancelJobResponseObject, error) {
-	if s.jobs == nil {
-		return notImplemented(ctx, "cancelJob"), nil
-	}
 	o, perr := owner(ctx)
 	if perr != nil {
-		return problem(ctx, perr), nil
+		return problemOf(ctx, perr), nil
 	}
 	j, err := s.jobs.Cancel(ctx, o, req.JobId)
-	switch {
-	case errors.Is(err, jobs.ErrNotFound):
-		return problem(ctx, jobNotFound(req.JobId)), nil
-	case errors.Is(err, jobs.ErrFinished):
-		return problem(ctx, services.Errorf(services.CodeConflict,
-			"Job %s already %s, so it cannot be cancelled. Call getJobStatus for its outcome.", j.ID, j.Status)), nil
-	case err != nil:
+	if err != nil {
+		return failed(ctx, err)
+	}
+	out, err := s.apiJob(j)
+	if err != nil {
 		return nil, err
 	}
-	return jarvis.CancelJob200JSONResponse(s.apiJob(j)), nil
+	return jarvis.CancelJob200JSONResponse(out), nil
 }
 
-// startLong creates a job for a long action and waits up to the configured time for it. It
-// returns the finished job, or the unfinished one to answer 202 with.
-func (s *Server) startLong(ctx context.Context, typ string, params any, callbackURL *string) (jobs.Job, *services.Error, error) {
+// runLong runs a long action as a job of typ for the caller and waits for it as the jobs
+// service does; an unfinished job is answered 202 by the caller.
+func (s *Server) runLong(ctx context.Context, typ string, params any, callbackURL *string) (jobs.Job, error) {
 	o, perr := owner(ctx)
 	if perr != nil {
-		return jobs.Job{}, perr, nil
+		return jobs.Job{}, perr
 	}
 	cb := ""
 	if callbackURL != nil {
 		cb = *callbackURL
 	}
-	j, err := s.jobs.Create(ctx, o, typ, params, cb)
-	if se, ok := services.AsError(err); ok {
-		return jobs.Job{}, se, nil
-	}
-	if err != nil {
-		return jobs.Job{}, nil, err
-	}
-	done, err := s.jobs.Wait(ctx, o, j.ID, s.opts.SyncWait)
-	if err != nil {
-		if ctx.Err() != nil {
-			// The caller went away; the job carries on and can be read later.
-			return j, nil, nil
-		}
-		return jobs.Job{}, nil, err
-	}
-	switch done.Status {
-	case jobs.Failed:
-		p := done.Problem
-		if p == nil {
-			p = &jobs.Problem{Code: services.CodeInternal, Detail: InternalDetail}
-		}
-		return done, &services.Error{Code: p.Code, Detail: p.Detail + fmt.Sprintf(" (job %s)", done.ID)}, nil
-	case jobs.Cancelled:
-		return done, services.Errorf(services.CodeConflict, "Job %s was cancelled before it finished.", done.ID), nil
-	}
-	return done, nil, nil
+	return s.jobs.RunLong(ctx, o, typ, params, cb)
 }
 
 // accepted is the 202 body for a job still running after the wait.
-func (s *Server) accepted(j jobs.Job, what string) jarvis.JobAccepted {
+func (s *Server) accepted(j jobs.Job, what string) (jarvis.JobAccepted, error) {
 	poll := 5
 	if j.ETASeconds != nil {
 		poll = min(max(*j.ETASeconds, 2), 30)
 	}
+	aj, err := s.apiJob(j)
 	return jarvis.JobAccepted{
-		Job:              s.apiJob(j),
+		Job:              aj,
 		PollAfterSeconds: poll,
 		Message: fmt.Sprintf("%s is still in progress. Tell the user, then call getJobStatus with jobId %s in about %d seconds to get the result.",
 			what, j.ID, poll),
-	}
+	}, err
 }
 
 // apiJob renders a job as the contract's Job, with fresh download links for its artifacts.
-func (s *Server) apiJob(j jobs.Job) jarvis.Job {
+func (s *Server) apiJob(j jobs.Job) (jarvis.Job, error) {
 	out := jarvis.Job{
 		Id:         j.ID,
 		Type:       jarvis.JobType(j.Type),
@@ -233,13 +185,17 @@ func (s *Server) apiJob(j jobs.Job) jarvis.Job {
 		out.EstimatedSecondsRemaining = &eta
 	}
 	if j.Problem != nil {
-		p := NewProblem("", "", &services.Error{Code: j.Problem.Code, Detail: j.Problem.Detail})
+		p := problem.New("", "", &services.Error{Code: j.Problem.Code, Detail: j.Problem.Detail})
 		out.Problem = &p
 	}
 	if j.Status == jobs.Completed && len(j.Result) > 0 {
-		out.Result = s.jobResult(j, out.Artifacts)
+		r, err := s.jobResult(j, out.Artifacts)
+		if err != nil {
+			return out, err
+		}
+		out.Result = r
 	}
-	return out
+	return out, nil
 }
 
 func (s *Server) artifactLinks(arts []jobs.Artifact) []jarvis.ArtifactLink {
@@ -253,40 +209,45 @@ func (s *Server) artifactLinks(arts []jobs.Artifact) []jarvis.ArtifactLink {
 	return out
 }
 
-// jobResult decodes a stored result into the field of JobResult for the job's type. The
-// stored JSON is the module's result, whose fields the contract's schema names alike.
-func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) *jarvis.JobResult {
-	var r jarvis.JobResult
+// jobResult maps a completed job's stored result onto the contract's JobResult for its type,
+// through the service's own result type, so that a field renamed on either side fails to
+// compile or fails TestJobResultCarriesEveryField rather than vanishing from answers. Types whose
+// runner this server lacks have no result to map.
+func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.JobResult, error) {
 	switch j.Type {
-	case JobMusicGeneration:
-		var t jarvis.Track
-		if json.Unmarshal(j.Result, &t) != nil {
-			return nil
+	case jobs.TypeMusicGeneration:
+		var t music.Track
+		if err := json.Unmarshal(j.Result, &t); err != nil {
+			return nil, fmt.Errorf("job %s: stored track: %w", j.ID, err)
 		}
-		if t.Sections == nil {
-			t.Sections = []jarvis.Section{}
-		}
+		track := apiTrack(t)
 		for i := range links {
 			if strings.HasPrefix(links[i].ContentType, "audio/") {
-				t.Audio = &links[i]
+				track.Audio = &links[i]
 				break
 			}
 		}
-		r.Track = &t
-	case JobForecast:
-		var f jarvis.Forecast
-		if json.Unmarshal(j.Result, &f) != nil {
-			return nil
-		}
-		r.Forecast = &f
-	case JobWorkflowRun:
-		var run jarvis.WorkflowRun
-		if json.Unmarshal(j.Result, &run) != nil {
-			return nil
-		}
-		r.Run = &run
-	default:
-		return nil
+		return &jarvis.JobResult{Track: &track}, nil
 	}
-	return &r
+	return nil, nil
+}
+
+// apiTrack is the contract's Track for a generated track, without its audio link.
+func apiTrack(t music.Track) jarvis.Track {
+	out := jarvis.Track{
+		Id: t.ID, Title: t.Title, Prompt: t.Prompt, DurationSeconds: t.DurationSeconds,
+		Tempo: t.Tempo, Key: t.Key, Seed: int(t.Seed), Sections: make([]jarvis.Section, len(t.Sections)),
+	}
+	if t.Genre != "" {
+		g := t.Genre
+		out.Genre = &g
+	}
+	if t.Mood != "" {
+		m := t.Mood
+		out.Mood = &m
+	}
+	for i, sec := range t.Sections {
+		out.Sections[i] = jarvis.Section{Name: sec.Name, StartSeconds: sec.StartSeconds, EndSeconds: sec.EndSeconds}
+	}
+	return out
 }

@@ -4,20 +4,23 @@ package handlers
 import (
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/labstack/echo/v4"
+
 	"github.com/aidawg/jarvis/gen/jarvis"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
+	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/checks"
+	"github.com/aidawg/jarvis/services/jobs"
 	"github.com/aidawg/jarvis/services/modules"
 )
 
 // Options are what the handlers need to know about the deployment.
 type Options struct {
 	Version     string
-	PublicURL   string        // scheme and host callers reach Jarvis at, without the base path
-	AuthMethods []string      // as the contract's IntegrationInfo names them
-	SyncWait    time.Duration // how long a long action waits for its job before answering 202
+	PublicURL   string   // scheme and host callers reach Jarvis at, without the base path
+	AuthMethods []string // as the contract's IntegrationInfo names them
 	Limits      LimitReporter
 	Usage       UsageReader // nil leaves getUsage unavailable
 }
@@ -27,13 +30,14 @@ type Deps struct {
 	Jobs     JobService
 	Links    ArtifactLinks
 	Contexts ContextService
-	Router   *modules.Router  // the AI Dawg modules, remote or embedded
-	Checks   *checks.Registry // health probes and validators
+	Router   *modules.Router        // the AI Dawg modules, remote or embedded
+	Checks   *checks.Registry       // health probes and validators
+	Requests *reqvalidate.Validator // the contract's request rules, compiled once
 }
 
 // Server implements jarvis.StrictServerInterface.
 type Server struct {
-	spec      *apispec.Spec
+	spec      *openapi.Spec
 	opts      Options
 	deps      Deps
 	jobs      JobService
@@ -45,34 +49,52 @@ type Server struct {
 var _ jarvis.StrictServerInterface = (*Server)(nil)
 
 // operationNeeds lists the operations whose handlers go to the AI Dawg modules, with the
-// commands each needs; an operation neither here nor served by Jarvis's own services answers
-// 501. A handler that starts using the router adds its operation and commands here, so that
-// getIntegrationInfo stays true.
+// commands each needs. A handler that starts using the router adds its operation and commands
+// here, so that getIntegrationInfo stays true.
 var operationNeeds = map[string][]modules.Ref{
-	"getIntegrationInfo": nil,
-	"runHealthChecks":    nil,
-	"runValidation":      {modules.CmdRunValidation.Ref},
+	"runValidation": {modules.CmdRunValidation.Ref},
 }
 
-// NewServer builds the handlers.
-func NewServer(spec *apispec.Spec, opts Options, deps Deps) *Server {
+// NewServer builds the handlers. An operation whose dependencies are missing from deps answers
+// 501, as does one that needs an AI Dawg command no backend carries out; Handler enforces it
+// before any handler runs.
+func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	s := &Server{spec: spec, opts: opts, deps: deps, jobs: deps.Jobs, links: deps.Links, contexts: deps.Contexts,
-		available: map[string]bool{}}
-	if opts.Usage != nil {
-		s.available["getUsage"] = true
-	}
-	if deps.Jobs != nil {
-		for _, id := range []string{"getJobStatus", "listJobs", "getJobStats", "cancelJob"} {
-			s.available[id] = true
-		}
-		s.available["generateMusic"] = deps.Jobs.Has(JobMusicGeneration)
-	}
-	if deps.Contexts != nil {
-		for _, id := range []string{"getUserContext", "updatePreferences", "deleteUserContext"} {
-			s.available[id] = true
+		available: map[string]bool{"getIntegrationInfo": true}}
+	set := func(ok bool, ids ...string) {
+		for _, id := range ids {
+			s.available[id] = ok
 		}
 	}
+	set(opts.Usage != nil, "getUsage")
+	set(deps.Jobs != nil && deps.Links != nil, "getJobStatus", "listJobs", "getJobStats", "cancelJob")
+	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeMusicGeneration), "generateMusic")
+	set(deps.Contexts != nil, "getUserContext", "deleteUserContext")
+	set(deps.Contexts != nil && deps.Requests != nil, "updatePreferences")
+	set(deps.Checks != nil, "runHealthChecks")
+	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	return s
+}
+
+// Handler is the contract's routes over s. An operation s does not carry out answers 501
+// with the reason, so no handler runs without what it needs.
+func (s *Server) Handler() jarvis.ServerInterface {
+	return jarvis.NewStrictHandler(s, []jarvis.StrictMiddlewareFunc{s.requireAvailable})
+}
+
+// requireAvailable is given the generated handler's name of the operation, which is its
+// operationId with the first letter upper-cased.
+func (s *Server) requireAvailable(next jarvis.StrictHandlerFunc, handlerName string) jarvis.StrictHandlerFunc {
+	operationID := strings.ToLower(handlerName[:1]) + handlerName[1:]
+	return func(c echo.Context, req any) (any, error) {
+		if ok, why := s.Availability(operationID); !ok {
+			ctx := c.Request().Context()
+			return problemOf(ctx, services.Errorf(services.CodeNotImplemented,
+				"%s is not available on this server: %s. Call getIntegrationInfo to see which operations are available.",
+				operationID, why)), nil
+		}
+		return next(c, req)
+	}
 }
 
 // Available reports whether the server carries out the operation rather than answering 501.
@@ -85,11 +107,12 @@ func (s *Server) Available(operationID string) bool {
 // handler is not built, or an AI Dawg command it needs is carried out neither by the
 // embedded modules nor by a configured remote backend.
 func (s *Server) Availability(operationID string) (bool, string) {
-	if s.available[operationID] {
-		return true, ""
+	built, known := s.available[operationID]
+	if known && !built {
+		return false, "a service it needs is not configured on this server"
 	}
-	needs, built := operationNeeds[operationID]
-	if !built {
+	needs, routed := operationNeeds[operationID]
+	if !known && !routed {
 		return false, "its handler is not built on this server yet"
 	}
 	var missing []string

@@ -65,7 +65,7 @@ func (s *Server) RunValidation(ctx context.Context, req jarvis.RunValidationRequ
 				"AI Dawg refused the params Jarvis sent for %s: AI Dawg and Jarvis disagree on its contract. Retry later; if it persists, report the requestId.",
 				modules.CmdRunValidation.Ref)}
 		}
-		return problem(ctx, se), nil
+		return problemOf(ctx, se), nil
 	}
 
 	report := jarvis.ValidationReport{

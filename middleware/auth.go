@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/auth"
 	"github.com/aidawg/jarvis/services/ratelimit"
@@ -122,7 +122,7 @@ func hint(v string) string {
 }
 
 // Authorize answers 403 when the caller lacks the scope the operation needs.
-func Authorize(spec *apispec.Spec) echo.MiddlewareFunc {
+func Authorize(spec *openapi.Spec) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op, ok := spec.ByRoute(c.Request().Method, c.Path())

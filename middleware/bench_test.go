@@ -17,8 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/middleware"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/auth"
 	"github.com/aidawg/jarvis/services/keys"
@@ -32,7 +32,7 @@ import (
 //
 //	JARVIS_TEST_REDIS_URL=redis://127.0.0.1:6379/0 go test -run '^$' -bench AuthAndRateLimit -benchmem ./middleware/
 func BenchmarkAuthAndRateLimit(b *testing.B) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkAuthAndRateLimit(b *testing.B) {
 	run := func(b *testing.B, e *echo.Echo, h http.Header) {
 		b.ReportAllocs()
 		for b.Loop() {
-			req := httptest.NewRequest(http.MethodGet, apispec.BasePath+"/", nil)
+			req := httptest.NewRequest(http.MethodGet, openapi.BasePath+"/", nil)
 			for k, v := range h {
 				req.Header[k] = v
 			}
@@ -104,7 +104,7 @@ func BenchmarkAuthAndRateLimit(b *testing.B) {
 func benchEcho(mw []echo.MiddlewareFunc) *echo.Echo {
 	e := echo.New()
 	e.HTTPErrorHandler = middleware.ErrorHandler(zerolog.Nop())
-	e.Group(apispec.BasePath, mw...).GET("/", func(c echo.Context) error {
+	e.Group(openapi.BasePath, mw...).GET("/", func(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, []byte(`{"ok":true}`))
 	})
 	return e

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/handlers"
+	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -16,17 +16,20 @@ import (
 // and answered with a generic 500 that reveals nothing internal.
 func ErrorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
 		req := c.Request()
 		requestID := services.RequestID(req.Context())
+		if c.Response().Committed {
+			// The answer is on its way; the error can no longer change it, but must be seen.
+			log.Error().Err(err).Str("requestId", requestID).Str("method", req.Method).
+				Str("path", req.URL.Path).Int("status", c.Response().Status).Msg("error after the answer was sent")
+			return
+		}
 		se := toServiceError(err, c)
 		if se.Code == services.CodeInternal {
 			log.Error().Err(err).Str("requestId", requestID).Str("method", req.Method).
 				Str("path", req.URL.Path).Msg("request failed")
 		}
-		p := handlers.NewProblem(requestID, req.URL.Path, se)
+		p := problem.New(requestID, req.URL.Path, se)
 		if p.Status == http.StatusMethodNotAllowed {
 			if allow := c.Response().Header().Get(echo.HeaderAllow); allow == "" {
 				c.Response().Header().Set(echo.HeaderAllow, "GET, POST")
@@ -37,14 +40,14 @@ func ErrorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 			c.Response().WriteHeader(p.Status)
 			return
 		}
-		if werr := handlers.WriteProblem(c.Response(), p); werr != nil {
+		if werr := problem.Write(c.Response(), p); werr != nil {
 			log.Warn().Err(werr).Str("requestId", requestID).Msg("write problem")
 		}
 	}
 }
 
 func toServiceError(err error, c echo.Context) *services.Error {
-	if se, ok := services.AsError(err); ok {
+	if se, ok := services.AsError(err); ok && problem.Known(se.Code) {
 		return se
 	}
 	var he *echo.HTTPError
@@ -55,7 +58,7 @@ func toServiceError(err error, c echo.Context) *services.Error {
 		return fromHTTPStatus(he, c)
 	}
 	return &services.Error{Code: services.CodeInternal, Err: err,
-		Detail: handlers.InternalDetail}
+		Detail: problem.InternalDetail}
 }
 
 func fromHTTPStatus(he *echo.HTTPError, c echo.Context) *services.Error {
@@ -65,17 +68,17 @@ func fromHTTPStatus(he *echo.HTTPError, c echo.Context) *services.Error {
 		return services.Errorf(services.CodeNotFound,
 			"There is no operation at %s %s. The operations are listed at /openapi.yaml under the base path /integrations/chatgpt.", req.Method, req.URL.Path)
 	case http.StatusMethodNotAllowed:
-		return services.Errorf(services.CodeMethodNotAllowed,
+		return services.Errorf(problem.CodeMethodNotAllowed,
 			"%s is not allowed on %s. Use the method the contract gives for this path.", req.Method, req.URL.Path)
 	case http.StatusRequestEntityTooLarge:
-		return services.Errorf(services.CodePayloadTooLarge,
+		return services.Errorf(problem.CodePayloadTooLarge,
 			"The body is larger than this server accepts. Send less data, for example fewer texts or data points.")
 	case http.StatusUnsupportedMediaType:
-		return services.Errorf(services.CodeUnsupportedMediaType,
+		return services.Errorf(problem.CodeUnsupportedMediaType,
 			"Send the body as JSON with Content-Type: application/json.")
 	case http.StatusBadRequest:
 		// Validation has already passed, so this is a body that could not be bound.
-		return &services.Error{Code: services.CodeMalformedJSON, Err: he,
+		return &services.Error{Code: problem.CodeMalformedJSON, Err: he,
 			Detail: "The body could not be read as the contract's JSON. Send a JSON object as the contract describes."}
 	case http.StatusUnauthorized:
 		return services.Errorf(services.CodeUnauthorized, "Authenticate with a bearer token or an API key.")
@@ -87,5 +90,5 @@ func fromHTTPStatus(he *echo.HTTPError, c echo.Context) *services.Error {
 		return services.Errorf(services.CodeUnavailable, "Jarvis is not ready to serve this request; retry shortly.")
 	}
 	return &services.Error{Code: services.CodeInternal, Err: he,
-		Detail: handlers.InternalDetail}
+		Detail: problem.InternalDetail}
 }

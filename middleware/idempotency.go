@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/aidawg/jarvis/apispec"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/idempotency"
 )
@@ -21,7 +21,7 @@ const HeaderIdempotencyKey = "Idempotency-Key"
 // Idempotency-Key, body and caller, on the operations whose contract takes the header. The same
 // key with another body is refused (422); a repeat while the first is still being handled
 // gets 409. Only a success spends a key, so a refused request can be corrected and retried.
-func Idempotency(spec *apispec.Spec, store *idempotency.Store) echo.MiddlewareFunc {
+func Idempotency(spec *openapi.Spec, store *idempotency.Store) echo.MiddlewareFunc {
 	takesKey := map[string]bool{}
 	for _, o := range spec.Operations {
 		if o.Op.Parameters.GetByInAndName("header", HeaderIdempotencyKey) != nil {

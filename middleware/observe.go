@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -48,11 +48,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // Observe writes one access-log line and records metrics per request. An error from the
 // chain is handed to the central error handler first, so that the logged status is the one
 // the caller got; a panic is logged as 500 and passed on to the recover layer.
-func Observe(log zerolog.Logger, m *Metrics, spec *apispec.Spec) echo.MiddlewareFunc {
+func Observe(log zerolog.Logger, m *Metrics, spec *openapi.Spec) echo.MiddlewareFunc {
 	// Only the contract's operations become label values, so that arbitrary paths cannot
 	// grow the metric series. Each operation's series are looked up once, not per request.
 	other := &operationMetrics{name: "other", m: m}
-	byOperation := make(map[*apispec.Operation]*operationMetrics, len(spec.Operations))
+	byOperation := make(map[*openapi.Operation]*operationMetrics, len(spec.Operations))
 	for _, op := range spec.Operations {
 		byOperation[op] = &operationMetrics{name: op.ID, m: m}
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/ratelimit"
 )
@@ -16,7 +16,7 @@ import (
 // RateLimit counts each call against the caller's limit for the operation's class, and for
 // long actions against the caller's daily quota, and writes the limit headers. A refused call
 // is a 429 problem with Retry-After. Quota taken by a call that fails is given back.
-func RateLimit(spec *apispec.Spec, lim *ratelimit.Limiter) echo.MiddlewareFunc {
+func RateLimit(spec *openapi.Spec, lim *ratelimit.Limiter) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op, ok := spec.ByRoute(c.Request().Method, c.Path())

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/aidawg/jarvis/apispec"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
@@ -23,14 +22,14 @@ import (
 // Contexts is what Remember needs of the user-context service.
 type Contexts interface {
 	Preferences(ctx context.Context, owner services.Owner) (usercontext.Preferences, error)
-	Record(owner services.Owner, e usercontext.Entry) error
+	Remember(owner services.Owner, a usercontext.Action) error
 }
 
 // Remember makes every action personal and remembered: before the action, the caller's
 // default params fill the optional fields the request left out (so validation and the handler
 // see them); after it, concise callers get the answer without its verbose parts, and the
 // action is queued for the caller's history without waiting for the database.
-func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.MiddlewareFunc {
+func Remember(spec *openapi.Spec, contexts Contexts, log zerolog.Logger) echo.MiddlewareFunc {
 	verbose := map[string][][]string{}
 	for _, o := range spec.Operations {
 		if strings.HasPrefix(o.Path, "/actions/") {
@@ -64,8 +63,8 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 			// The body is parsed here only to fill defaults; the history's summary is taken from
 			// the value validation decoded, so a valid request is parsed once.
 			var body map[string]any
-			if defaults := prefs.Defaults(op.ID); len(defaults) > 0 && json.Unmarshal(raw, &body) == nil {
-				if applied := applyDefaults(body, defaults); len(applied) > 0 {
+			if prefs.HasDefaults(op.ID) && json.Unmarshal(raw, &body) == nil {
+				if applied := prefs.FillDefaults(op.ID, body); len(applied) > 0 {
 					if filled, err := json.Marshal(body); err == nil {
 						raw = filled
 						note.SetDefaultsApplied(applied)
@@ -103,12 +102,12 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 				_ = json.Unmarshal(raw, &body) // refused by validation: summarise what was sent
 			}
 			jobID, follow := note.Read()
-			e := usercontext.Entry{
+			a := usercontext.Action{
 				At: start, OperationID: op.ID, Module: op.Module, Params: body,
-				Outcome: outcome(cw.status, cw.body.Bytes()), DurationMs: int(time.Since(start).Milliseconds()),
-				JobID: jobID, Follow: follow, ConversationID: truncate(req.Header.Get(HeaderConversationID), 200),
+				Status: cw.status, ProblemCode: problemCode(cw.status, cw.body.Bytes()), Duration: time.Since(start),
+				JobID: jobID, Follow: follow, ConversationID: req.Header.Get(HeaderConversationID),
 			}
-			if err := contexts.Record(owner, e); err != nil {
+			if err := contexts.Remember(owner, a); err != nil {
 				log.Warn().Err(err).Str("operation", op.ID).Msg("record action")
 			}
 			return nil
@@ -116,37 +115,16 @@ func Remember(spec *apispec.Spec, contexts Contexts, log zerolog.Logger) echo.Mi
 	}
 }
 
-// applyDefaults fills the fields of body that the request left out and returns their names.
-func applyDefaults(body, defaults map[string]any) []string {
-	var applied []string
-	for k, v := range defaults {
-		if _, given := body[k]; !given {
-			body[k] = v
-			applied = append(applied, k)
-		}
-	}
-	sort.Strings(applied)
-	return applied
-}
-
-func outcome(status int, body []byte) string {
+// problemCode is the code of the problem a failed answer carries, if it carries one.
+func problemCode(status int, body []byte) string {
 	if status < 400 {
-		return "ok"
+		return ""
 	}
 	var p struct {
 		Code string `json:"code"`
 	}
-	if json.Unmarshal(body, &p) == nil && p.Code != "" {
-		return p.Code
-	}
-	return "http_" + strconv.Itoa(status)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	_ = json.Unmarshal(body, &p)
+	return p.Code
 }
 
 // captureWriter keeps the status and, for problems, the body; when buffering, it holds the

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/storage/storagetest"
 	"github.com/aidawg/jarvis/services/usercontext"
@@ -26,7 +26,7 @@ func TestDropPaths(t *testing.T) {
 }
 
 func TestVerbosePathsComeFromTheContract(t *testing.T) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(t, err)
 	metrics, _ := spec.ByID("getMarketingMetrics")
 	assert.Equal(t, [][]string{{"metrics", "series"}}, verbosePaths(metrics.Op))
@@ -36,18 +36,10 @@ func TestVerbosePathsComeFromTheContract(t *testing.T) {
 	assert.Empty(t, verbosePaths(health.Op))
 }
 
-func TestApplyDefaults(t *testing.T) {
-	body := map[string]any{"prompt": "x", "genre": "rock"}
-	applied := applyDefaults(body, map[string]any{"genre": "ambient", "duration": 60.0, "mood": "calm"})
-	assert.Equal(t, []string{"duration", "mood"}, applied)
-	assert.Equal(t, "rock", body["genre"], "the request wins")
-	assert.Equal(t, 60.0, body["duration"])
-}
-
 // BenchmarkRemember measures what remembering adds to an action: reading the caller's
 // preferences (cached) and queuing the history entry, against the same chain without it.
 func BenchmarkRemember(b *testing.B) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,7 +57,7 @@ func BenchmarkRemember(b *testing.B) {
 				return next(c)
 			}
 		}
-		g := e.Group(apispec.BasePath, append([]echo.MiddlewareFunc{setPrincipal}, mw...)...)
+		g := e.Group(openapi.BasePath, append([]echo.MiddlewareFunc{setPrincipal}, mw...)...)
 		g.POST("/actions/engagement/sentiment", func(c echo.Context) error {
 			return c.JSONBlob(http.StatusOK, []byte(`{"sentiment":{"overall":{"score":0.2}}}`))
 		})
@@ -75,7 +67,7 @@ func BenchmarkRemember(b *testing.B) {
 	run := func(b *testing.B, e *echo.Echo) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			req := httptest.NewRequest(http.MethodPost, apispec.BasePath+"/actions/engagement/sentiment", strings.NewReader(body))
+			req := httptest.NewRequest(http.MethodPost, openapi.BasePath+"/actions/engagement/sentiment", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)

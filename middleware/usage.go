@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -17,7 +17,7 @@ type UsageRecorder interface {
 
 // Meter records every authenticated call of an operation of the contract, with whether it
 // failed (a status of 400 or more) and how long it took.
-func Meter(spec *apispec.Spec, rec UsageRecorder) echo.MiddlewareFunc {
+func Meter(spec *openapi.Spec, rec UsageRecorder) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op, ok := spec.ByRoute(c.Request().Method, c.Path())

@@ -7,27 +7,26 @@ import (
 	"fmt"
 )
 
-// Code is a stable, machine-readable error code. handlers maps each code to an HTTP status.
+// Code is a stable, machine-readable error code. The problem package holds the one table that
+// maps each code to an HTTP status; the codes of the transport itself (a body that is not JSON,
+// a method the path does not take) are declared there, not here.
 type Code string
 
+// The codes a service's error carries.
 const (
-	CodeValidation           Code = "validation_failed"
-	CodeMalformedJSON        Code = "malformed_json"
-	CodeUnauthorized         Code = "unauthorized"
-	CodeForbidden            Code = "forbidden"
-	CodeNotFound             Code = "not_found"
-	CodeMethodNotAllowed     Code = "method_not_allowed"
-	CodeConflict             Code = "conflict"
-	CodePayloadTooLarge      Code = "payload_too_large"
-	CodeUnsupportedMediaType Code = "unsupported_media_type"
-	CodeUnprocessable        Code = "unprocessable"
-	CodeRateLimited          Code = "rate_limited"
-	CodeQuotaExceeded        Code = "quota_exceeded"
-	CodeInternal             Code = "internal"
-	CodeNotImplemented       Code = "not_implemented"
-	CodeBadGateway           Code = "bad_gateway"
-	CodeUnavailable          Code = "unavailable"
-	CodeTimeout              Code = "timeout"
+	CodeValidation     Code = "validation_failed" // the request breaks a rule of the contract
+	CodeUnauthorized   Code = "unauthorized"
+	CodeForbidden      Code = "forbidden"
+	CodeNotFound       Code = "not_found"
+	CodeConflict       Code = "conflict"
+	CodeUnprocessable  Code = "unprocessable" // well-formed, but cannot be carried out as asked
+	CodeRateLimited    Code = "rate_limited"
+	CodeQuotaExceeded  Code = "quota_exceeded"
+	CodeInternal       Code = "internal"
+	CodeNotImplemented Code = "not_implemented"
+	CodeBadGateway     Code = "bad_gateway" // AI Dawg answered wrongly
+	CodeUnavailable    Code = "unavailable"
+	CodeTimeout        Code = "timeout"
 )
 
 // FieldError names one field of a request that is wrong.

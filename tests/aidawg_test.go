@@ -15,7 +15,7 @@ import (
 
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/gen/client"
-	"github.com/aidawg/jarvis/internal/standin"
+	"github.com/aidawg/jarvis/handlers/aidawgapi/standin"
 )
 
 // startStandIn serves the embedded modules Jarvis ships, behind the fault injector.

@@ -86,13 +86,13 @@ func TestContextRemembersActionsAndRecommends(t *testing.T) {
 		bad, err := s.Client.ListJobsWithResponse(ctx, nil)
 		require.NoError(t, err)
 		require.NotNil(t, bad.JSON200, "job reads are not actions and are not recorded")
-		_, err = s.Client.AnalyzeMusicWithResponse(ctx, client.AnalyzeMusicRequest{}, withConv)
+		_, err = s.Client.GenerateMusicWithResponse(ctx, nil, client.GenerateMusicRequest{Prompt: ""}, withConv)
 		require.NoError(t, err)
 
 		c := readContext(t, s, conv, func(c client.UserContext) bool { return c.Statistics.TotalActions == 2 })
 		require.Len(t, c.RecentActions, 2)
 		failed, made := c.RecentActions[0], c.RecentActions[1]
-		assert.Equal(t, "analyzeMusic", failed.OperationId)
+		assert.Equal(t, "generateMusic", failed.OperationId)
 		assert.Equal(t, "validation_failed", failed.Outcome)
 		assert.Equal(t, "generateMusic", made.OperationId)
 		assert.Equal(t, "music", made.Module)
@@ -125,7 +125,7 @@ func TestContextRemembersActionsAndRecommends(t *testing.T) {
 			data[kv.Key] = kv.Value
 		}
 		assert.Equal(t, *made.JobId, data["lastJobId"])
-		assert.Equal(t, "analyzeMusic", data["lastOperation"])
+		assert.Equal(t, "generateMusic", data["lastOperation"])
 
 		info, err := s.Client.GetIntegrationInfoWithResponse(ctx)
 		require.NoError(t, err)

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/openapi"
 )
 
@@ -44,9 +43,9 @@ var wantOperations = map[string]string{
 	"getUsage":            "GET /admin/usage",
 }
 
-func loadSpec(t *testing.T) *apispec.Spec {
+func loadSpec(t *testing.T) *openapi.Spec {
 	t.Helper()
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(t, err)
 	return spec
 }
@@ -151,7 +150,7 @@ func TestContractDeclaresErrors(t *testing.T) {
 // own schema, so the documentation never shows a call that would be refused.
 func TestContractExamplesAreValid(t *testing.T) {
 	spec := loadSpec(t)
-	opts := append(apispec.SchemaValidationOptions(), openapi3.EnableJSONSchema2020())
+	opts := append(openapi.SchemaValidationOptions(), openapi3.EnableJSONSchema2020())
 	check := func(t *testing.T, where string, mt *openapi3.MediaType) {
 		t.Helper()
 		if !assert.NotNil(t, mt, "%s has no JSON content", where) {

@@ -19,9 +19,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/gen/client"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 // server is one running Jarvis.
@@ -85,9 +85,9 @@ func startServer(t *testing.T, settings env) *server {
 	})
 
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: newContractCheck(t, base)}
-	c, err := client.NewClientWithResponses(base+apispec.BasePath, client.WithHTTPClient(httpClient))
+	c, err := client.NewClientWithResponses(base+openapi.BasePath, client.WithHTTPClient(httpClient))
 	require.NoError(t, err)
-	return &server{URL: base, API: base + apispec.BasePath, Client: c, HTTP: httpClient, Logs: logs,
+	return &server{URL: base, API: base + openapi.BasePath, Client: c, HTTP: httpClient, Logs: logs,
 		DatabaseURL: vars["JARVIS_DATABASE_URL"]}
 }
 
@@ -108,11 +108,11 @@ var (
 
 func newContractCheck(t *testing.T, base string) *contractCheck {
 	t.Helper()
-	checkDocOnce.Do(func() { checkDoc, checkDocErr = apispec.LoadDoc() })
+	checkDocOnce.Do(func() { checkDoc, checkDocErr = openapi.LoadDoc() })
 	require.NoError(t, checkDocErr)
 	// Each server has its own address; route against a shallow copy naming it.
 	doc := *checkDoc
-	doc.Servers = openapi3.Servers{{URL: base + apispec.BasePath}}
+	doc.Servers = openapi3.Servers{{URL: base + openapi.BasePath}}
 	router, err := gorillamux.NewRouter(&doc)
 	require.NoError(t, err)
 	return &contractCheck{t: t, router: router, next: http.DefaultTransport}
@@ -152,7 +152,7 @@ func (cc *contractCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 		Options: &openapi3filter.Options{
 			IncludeResponseStatus:   true,
 			MultiError:              true,
-			SchemaValidationOptions: apispec.SchemaValidationOptions(),
+			SchemaValidationOptions: openapi.SchemaValidationOptions(),
 		},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/gen/client"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services/storage/storagetest"
 )
 
@@ -95,9 +95,9 @@ func startProcess(t *testing.T, settings env) *process {
 		time.Sleep(50 * time.Millisecond)
 	}
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: newContractCheck(t, base)}
-	c, err := client.NewClientWithResponses(base+apispec.BasePath, client.WithHTTPClient(httpClient))
+	c, err := client.NewClientWithResponses(base+openapi.BasePath, client.WithHTTPClient(httpClient))
 	require.NoError(t, err)
-	p.server = &server{URL: base, API: base + apispec.BasePath, Client: c, HTTP: httpClient, Logs: logs}
+	p.server = &server{URL: base, API: base + openapi.BasePath, Client: c, HTTP: httpClient, Logs: logs}
 	return p
 }
 

@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v3"
-
-	"github.com/aidawg/jarvis/gen/client"
 )
 
 type problemBody struct {
@@ -170,27 +168,6 @@ func TestBadRequestsAnswerProblems(t *testing.T) {
 			assert.Equal(t, tc.code, p.Code)
 		})
 	}
-}
-
-// Each exactly-one-of rule the schema cannot say is checked before any work is done.
-func TestAudioSourceIsExactlyOne(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, nil)
-	ctx := context.Background()
-	url := "https://cdn.example.com/a.mp3"
-
-	resp, err := s.Client.AnalyzeMusicWithResponse(ctx, client.AnalyzeMusicRequest{})
-	require.NoError(t, err)
-	require.NotNil(t, resp.ApplicationproblemJSON400, "status %d", resp.StatusCode())
-	assert.Equal(t, "validation_failed", resp.ApplicationproblemJSON400.Code)
-
-	both, err := s.Client.ValidateMusicWithResponse(ctx, client.ValidateMusicRequest{
-		AudioUrl:         &url,
-		OpenaiFileIdRefs: []client.OpenAIFileRef{{Id: "file-1", DownloadLink: url}},
-	})
-	require.NoError(t, err)
-	require.NotNil(t, both.ApplicationproblemJSON400, "status %d", both.StatusCode())
-	assert.Len(t, both.ApplicationproblemJSON400.Errors, 2)
 }
 
 func TestIntegrationInfoListsTheLiveContract(t *testing.T) {

@@ -35,7 +35,8 @@ func openDB(ctx context.Context, lookup func(string) (string, bool)) (*storage.D
 	if err != nil {
 		return nil, err
 	}
-	return app.OpenDatabase(ctx, cfg)
+	db, _, err := app.OpenDatabase(ctx, cfg)
+	return db, err
 }
 
 // keysCommand manages API keys: create shows the whole key once, list and revoke name keys by id.

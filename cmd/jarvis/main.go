@@ -13,10 +13,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/handlers"
-	"github.com/aidawg/jarvis/services/storage"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 const usage = `usage: jarvis <command>
@@ -59,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		spec, err := apispec.Load()
+		spec, err := openapi.Load()
 		if err != nil {
 			return err
 		}
@@ -74,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		yamlDoc, jsonDoc, err := apispec.Served(cfg.PublicURL)
+		yamlDoc, jsonDoc, err := openapi.Served(cfg.PublicURL)
 		if err != nil {
 			return err
 		}
@@ -140,18 +139,14 @@ func migrate(out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	applied, err := app.Migrate(ctx, db)
+	db, applied, err := app.OpenDatabase(ctx, cfg)
 	for _, name := range applied {
 		fmt.Fprintf(out, "applied %s\n", name)
 	}
 	if err != nil {
 		return err
 	}
+	defer db.Close()
 	fmt.Fprintf(out, "%s database %s is up to date\n", db.Dialect, db.Location)
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -37,7 +37,7 @@ var headerArgs = map[string]string{"Idempotency-Key": "idempotencyKey"}
 
 // tool is one operation offered as a tool.
 type tool struct {
-	op          *apispec.Operation
+	op          *openapi.Operation
 	def         *mcp.Tool
 	pathParams  []string
 	queryParams []string
@@ -61,7 +61,7 @@ getUserContext suggests next steps from what the user did before.`
 
 // New builds the tools from the contract. api serves the contract's operations under the base
 // path; each tool call is sent to it.
-func New(spec *apispec.Spec, api http.Handler, version string) (*Server, error) {
+func New(spec *openapi.Spec, api http.Handler, version string) (*Server, error) {
 	s := &Server{api: api, version: version, byScopes: map[string]*mcp.Server{}}
 	inliner := newInliner(spec.Doc)
 	for _, op := range spec.Operations {
@@ -166,7 +166,7 @@ func (t *tool) request(ctx context.Context, args map[string]any) (*http.Request,
 			delete(args, arg)
 		}
 	}
-	target := apispec.BasePath + path
+	target := openapi.BasePath + path
 	if len(q) > 0 {
 		target += "?" + q.Encode()
 	}
@@ -247,7 +247,7 @@ func errorResult(text string) *mcp.CallToolResult {
 
 // buildTool describes an operation as a tool: its parameters and body fields merged into one
 // object schema, every $ref inlined, and its 2xx answer as the output schema.
-func buildTool(op *apispec.Operation, in *inliner) (*tool, error) {
+func buildTool(op *openapi.Operation, in *inliner) (*tool, error) {
 	t := &tool{op: op, headers: map[string]string{}}
 	props := map[string]any{}
 	var required []string

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aidawg/jarvis/services"
 )
 
 // Store keeps artifact bytes by id.
@@ -34,7 +36,8 @@ type File interface {
 }
 
 // ErrNotFound means no artifact has that id.
-var ErrNotFound = errors.New("artifact not found")
+var ErrNotFound = &services.Error{Code: services.CodeNotFound,
+	Detail: "This file no longer exists: finished jobs and their files are deleted after the retention period."}
 
 // Files stores artifacts as files in a directory.
 type Files struct{ dir string }
@@ -145,8 +148,10 @@ func (s *Signer) URL(id string, now time.Time) (string, time.Time) {
 
 // ErrBadSignature and ErrExpired are why a link is refused.
 var (
-	ErrBadSignature = errors.New("the link's signature does not match")
-	ErrExpired      = errors.New("the link has expired")
+	ErrBadSignature = &services.Error{Code: services.CodeForbidden,
+		Detail: "This download link is not valid. Call getJobStatus for the job to get a fresh link."}
+	ErrExpired = &services.Error{Code: services.CodeForbidden,
+		Detail: "This download link has expired. Call getJobStatus for the job to get a fresh link."}
 )
 
 // Check verifies a link's expires and sig for id.

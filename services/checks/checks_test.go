@@ -19,9 +19,9 @@ type counter struct{ total, errors uint64 }
 
 func (c counter) RequestTotals() (uint64, uint64) { return c.total, c.errors }
 
-type jobs struct{}
+type fakeJobs struct{}
 
-func (jobs) JobCounts(context.Context) (JobCounts, error) {
+func (fakeJobs) JobCounts(context.Context) (JobCounts, error) {
 	return JobCounts{Running: 2, Completed: 5}, nil
 }
 
@@ -89,7 +89,7 @@ func TestHealthScopesTimeoutsAndMetrics(t *testing.T) {
 	assert.Equal(t, "remote", rep.Checks[0].Name)
 	assert.Equal(t, Healthy, rep.Status)
 
-	r.SetJobCounter(jobs{})
+	r.SetJobCounter(fakeJobs{})
 	rep = r.Health(context.Background(), ScopeDependencies, true)
 	require.NotNil(t, rep.Jobs)
 	assert.Equal(t, 2, rep.Jobs.Running)

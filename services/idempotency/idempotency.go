@@ -17,14 +17,17 @@ import (
 
 // Store keeps keys per owner for a retention period.
 type Store struct {
-	db  *storage.DB
-	ttl time.Duration
-	now func() time.Time
+	db    *storage.DB
+	ttl   time.Duration
+	lease time.Duration
+	now   func() time.Time
 }
 
-// NewStore keeps keys for ttl.
-func NewStore(db *storage.DB, ttl time.Duration) *Store {
-	return &Store{db: db, ttl: ttl, now: time.Now}
+// NewStore keeps answered keys for ttl. A key claimed by a request that has not answered within
+// lease is taken to have lost its request (a crash, an answer that could not be stored) and
+// may be claimed again, so that a retry is not refused for the whole retention period.
+func NewStore(db *storage.DB, ttl, lease time.Duration) *Store {
+	return &Store{db: db, ttl: ttl, lease: lease, now: time.Now}
 }
 
 // Response is a stored answer.
@@ -66,8 +69,10 @@ func (s *Store) Begin(ctx context.Context, owner services.Owner, key, operation,
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(time.UnixMilli(created)) > s.ttl {
-		// Expired: the key starts afresh. The condition on created_at lets one claimant win.
+	age := now.Sub(time.UnixMilli(created))
+	if age > s.ttl || (status == 0 && age > s.lease) {
+		// Expired, or its request lost: the key starts afresh. The condition on created_at lets
+		// one claimant win.
 		res, err := s.db.ExecContext(ctx, `UPDATE idempotency_keys SET operation = $1, body_hash = $2, status = 0,
 			response = NULL, created_at = $3 WHERE tenant = $4 AND owner = $5 AND key = $6 AND created_at = $7`,
 			operation, fingerprint, now.UnixMilli(), owner.Tenant, owner.User, key, created)

@@ -64,6 +64,7 @@ type Config struct {
 	// workers find new jobs at all.
 	PollInterval     time.Duration
 	RetryBackoff     time.Duration // first retry delay of a failed attempt; doubles each attempt
+	InlineWait       time.Duration // how long RunLong waits for a job before returning it unfinished
 	CallbackAttempts int
 	CallbackBackoff  time.Duration // first retry delay of a callback; doubles each attempt
 }
@@ -259,7 +260,7 @@ func (s *Service) Wait(ctx context.Context, owner services.Owner, id string, d t
 	poll := time.NewTicker(max(s.cfg.PollInterval*2, 100*time.Millisecond))
 	defer poll.Stop()
 	for {
-		j, err := s.store.Get(ctx, owner, id)
+		j, err := s.Get(ctx, owner, id)
 		if err != nil || j.Status.Finished() {
 			return j, err
 		}
@@ -267,16 +268,20 @@ func (s *Service) Wait(ctx context.Context, owner services.Owner, id string, d t
 		case <-done:
 		case <-poll.C:
 		case <-deadline.C:
-			return s.store.Get(ctx, owner, id)
+			return s.Get(ctx, owner, id)
 		case <-ctx.Done():
 			return j, ctx.Err()
 		}
 	}
 }
 
-// Get returns the owner's job.
+// Get returns the owner's job; another owner's id is not found.
 func (s *Service) Get(ctx context.Context, owner services.Owner, id string) (Job, error) {
-	return s.store.Get(ctx, owner, id)
+	j, err := s.store.Get(ctx, owner, id)
+	if errors.Is(err, ErrNotFound) {
+		return Job{}, notFound(id)
+	}
+	return j, err
 }
 
 // List pages through the owner's jobs.
@@ -293,7 +298,12 @@ func (s *Service) Stats(ctx context.Context, owner services.Owner) (Stats, error
 // request the next time it reports progress.
 func (s *Service) Cancel(ctx context.Context, owner services.Owner, id string) (Job, error) {
 	j, err := s.store.requestCancel(ctx, owner, id)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Job{}, notFound(id)
+	case errors.Is(err, ErrFinished):
+		return j, alreadyFinished(j)
+	case err != nil:
 		return j, err
 	}
 	if j.Status == Queued {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/storage"
 )
 
@@ -428,7 +429,7 @@ func (s *Store) Artifact(ctx context.Context, id string) (Artifact, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT id, job_id, name, content_type, size_bytes, created_at FROM artifacts
 		WHERE id = $1`, id).Scan(&a.ID, &a.JobID, &a.Name, &a.ContentType, &a.SizeBytes, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, ErrNotFound
+		return a, artifacts.ErrNotFound
 	}
 	a.CreatedAt = time.UnixMilli(created).UTC()
 	return a, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aidawg/jarvis/internal/standin"
+	"github.com/aidawg/jarvis/handlers/aidawgapi/standin"
 	"github.com/aidawg/jarvis/services/modules"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aidawg/jarvis/gen/aidawg"
-	"github.com/aidawg/jarvis/internal/standin"
+	"github.com/aidawg/jarvis/handlers/aidawgapi/standin"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/modules"
 )

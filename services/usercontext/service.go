@@ -34,9 +34,6 @@ func NewService(store *Store, recorder *Recorder, available func(string) bool, i
 	return &Service{store: store, recorder: recorder, available: available, idleTTL: idleTTL, cache: map[services.Owner]cachedPrefs{}}
 }
 
-// Record queues an entry; it never waits for the database.
-func (s *Service) Record(owner services.Owner, e Entry) error { return s.recorder.Record(owner, e) }
-
 // Get reads the user's context and the recommendations it leads to.
 func (s *Service) Get(ctx context.Context, owner services.Owner, conversationID string) (Context, []Recommendation, error) {
 	c, err := s.store.Get(ctx, owner, conversationID)

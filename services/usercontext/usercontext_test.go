@@ -103,8 +103,8 @@ func TestEraseAndOwnership(t *testing.T) {
 		ctx := context.Background()
 		e := entry("generateMusic", "music", "ok")
 		e.ConversationID = "conv-1"
-		require.NoError(t, svc.Record(alice, e))
-		require.NoError(t, svc.Record(bob, entry("detectChurn", "engagement", "ok")))
+		require.NoError(t, r.Record(alice, e))
+		require.NoError(t, r.Record(bob, entry("detectChurn", "engagement", "ok")))
 		require.NoError(t, svc.SetPreferences(ctx, alice, Preferences{FavouriteModules: []string{"music"}, OutputFormat: "concise"}))
 		// Erase waits behind the queued entries, so they are written first and erased with the rest.
 		require.NoError(t, svc.Erase(ctx, alice))

@@ -1,6 +1,6 @@
-// Package apispec loads the public contract once and answers questions about it: the served
-// copies of the document, and which operation a route is.
-package apispec
+// The public contract, loaded once: the served copies of the document, and which operation a
+// route is.
+package openapi
 
 import (
 	"bytes"
@@ -14,8 +14,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	yaml "go.yaml.in/yaml/v3"
-
-	"github.com/aidawg/jarvis/openapi"
 )
 
 // BasePath is where the operations are mounted, kept from the system Jarvis replaced so that
@@ -50,7 +48,7 @@ type route struct{ method, echoPath string }
 // LoadDoc parses the contract as written. oapi-codegen's embedded copy is not used because
 // it renames the operationIds, which callers and tools name operations by.
 func LoadDoc() (*openapi3.T, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(openapi.JarvisYAML)
+	doc, err := openapi3.NewLoader().LoadFromData(JarvisYAML)
 	if err != nil {
 		return nil, fmt.Errorf("load contract: %w", err)
 	}
@@ -163,7 +161,7 @@ func Served(publicURL string) (yamlDoc, jsonDoc []byte, err error) {
 	serverURL := strings.TrimRight(publicURL, "/") + BasePath
 
 	var root yaml.Node
-	if err := yaml.Unmarshal(openapi.JarvisYAML, &root); err != nil {
+	if err := yaml.Unmarshal(JarvisYAML, &root); err != nil {
 		return nil, nil, fmt.Errorf("parse contract: %w", err)
 	}
 	if err := setServerURL(&root, serverURL); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
 )
 
@@ -64,7 +65,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	case b.schema != nil:
 		vb = NewBody(data)
 		if value, err = decodeJSON(&vb.Reader); err != nil {
-			return &services.Error{Code: services.CodeMalformedJSON, Err: err,
+			return &services.Error{Code: problem.CodeMalformedJSON, Err: err,
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
 		}

@@ -1,4 +1,4 @@
-package apispec_test
+package openapi_test
 
 import (
 	"testing"
@@ -6,13 +6,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/ratelimit"
 )
 
 func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(t, err)
 	want := map[string][2]string{
 		"generateMusic":       {services.ScopeActionsWrite, "music.generate"},
@@ -51,5 +51,5 @@ func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
 		}
 	}
 	// The scope names agree with the services'.
-	assert.Equal(t, services.AllScopes, []string{apispec.ScopeActionsRead, apispec.ScopeActionsWrite, apispec.ScopeJobs, apispec.ScopeAdmin})
+	assert.Equal(t, services.AllScopes, []string{openapi.ScopeActionsRead, openapi.ScopeActionsWrite, openapi.ScopeJobs, openapi.ScopeAdmin})
 }

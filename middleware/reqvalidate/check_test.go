@@ -12,14 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/problem"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
 )
 
 func newValidator(t *testing.T) *reqvalidate.Validator {
 	t.Helper()
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(t, err)
 	v, err := reqvalidate.New(spec)
 	require.NoError(t, err)
@@ -33,9 +34,9 @@ func (p pathParams) Param(name string) string { return p[name] }
 // check sends a request to the operation at method and contract path.
 func check(t *testing.T, v *reqvalidate.Validator, method, path, target, body string, params pathParams) (*http.Request, error) {
 	t.Helper()
-	op, ok := v.Operation(method, apispec.EchoPath(path))
+	op, ok := v.Operation(method, openapi.EchoPath(path))
 	require.True(t, ok, "%s %s", method, path)
-	req := httptest.NewRequest(method, apispec.BasePath+target, strings.NewReader(body))
+	req := httptest.NewRequest(method, openapi.BasePath+target, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -111,7 +112,7 @@ func TestEveryFailingFieldIsNamed(t *testing.T) {
 	assert.Equal(t, []string{"query:cursor", "query:limit", "query:status"}, sortedKeys(fields))
 	assert.Equal(t, "is not a valid integer", fields["query:limit"])
 
-	op, ok := v.Operation(http.MethodPost, apispec.EchoPath("/actions/music/generate"))
+	op, ok := v.Operation(http.MethodPost, openapi.EchoPath("/actions/music/generate"))
 	require.True(t, ok)
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"prompt":"x"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -128,7 +129,7 @@ func TestBodiesThatAreNotJSONObjects(t *testing.T) {
 	_, err := check(t, v, http.MethodPost, "/actions/music/generate", "/actions/music/generate", `{"prompt": `, nil)
 	se, ok := services.AsError(err)
 	require.True(t, ok)
-	assert.Equal(t, services.CodeMalformedJSON, se.Code)
+	assert.Equal(t, problem.CodeMalformedJSON, se.Code)
 
 	_, err = check(t, v, http.MethodPost, "/actions/music/generate", "/actions/music/generate", ``, nil)
 	assert.Equal(t, map[string]string{"": "is required but missing"}, fieldsOf(t, err))
@@ -140,7 +141,7 @@ func TestBodiesThatAreNotJSONObjects(t *testing.T) {
 func TestABodyThatCannotBeReadKeepsItsError(t *testing.T) {
 	t.Parallel()
 	v := newValidator(t)
-	op, ok := v.Operation(http.MethodPost, apispec.EchoPath("/actions/testing/validate"))
+	op, ok := v.Operation(http.MethodPost, openapi.EchoPath("/actions/testing/validate"))
 	require.True(t, ok)
 	tooLarge := errors.New("too large")
 	req := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader(`{"valid`), failingReader{tooLarge}))
@@ -156,11 +157,11 @@ func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 func TestRoutesOfTheContract(t *testing.T) {
 	t.Parallel()
 	v := newValidator(t)
-	assert.True(t, v.HasPath(apispec.BasePath+"/jobs/job_1/cancel"))
-	assert.True(t, v.HasPath(apispec.BasePath+"/"))
-	assert.False(t, v.HasPath(apispec.BasePath+"/jobs//cancel"))
-	assert.False(t, v.HasPath(apispec.BasePath+"/jobs/a/b"))
-	_, ok := v.Operation(http.MethodGet, apispec.EchoPath("/actions/music/generate"))
+	assert.True(t, v.HasPath(openapi.BasePath+"/jobs/job_1/cancel"))
+	assert.True(t, v.HasPath(openapi.BasePath+"/"))
+	assert.False(t, v.HasPath(openapi.BasePath+"/jobs//cancel"))
+	assert.False(t, v.HasPath(openapi.BasePath+"/jobs/a/b"))
+	_, ok := v.Operation(http.MethodGet, openapi.EchoPath("/actions/music/generate"))
 	assert.False(t, ok)
 }
 
@@ -200,8 +201,8 @@ paths:
 			require.NoError(t, err)
 			require.NoError(t, doc.Validate(t.Context()))
 			op := doc.Paths.Value("/x").Post
-			spec := &apispec.Spec{Doc: doc, Operations: []*apispec.Operation{{
-				ID: "x", Method: http.MethodPost, Path: "/x", EchoPath: apispec.EchoPath("/x"), Op: op}}}
+			spec := &openapi.Spec{Doc: doc, Operations: []*openapi.Operation{{
+				ID: "x", Method: http.MethodPost, Path: "/x", EchoPath: openapi.EchoPath("/x"), Op: op}}}
 			_, err = reqvalidate.New(spec)
 			assert.Error(t, err)
 		})

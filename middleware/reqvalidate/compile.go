@@ -10,6 +10,7 @@
 package reqvalidate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +22,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/aidawg/jarvis/apispec"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 // Validator holds the compiled request rules of every operation of the contract.
 type Validator struct {
 	ops   map[route]*Operation
+	byID  map[string]*Operation
 	paths [][]string // the Echo paths of the contract by segment, to tell a wrong method from a wrong path
 }
 
@@ -60,6 +62,11 @@ type body struct {
 	schema   *jsonschema.Schema
 	defaults *defaults
 	kin30    bool // kin-openapi checks this schema with its OpenAPI 3.0 visitor; see kinmode.go
+	// fields are the body's top-level fields, each compiled alone, for checking a value meant
+	// for one field (a user's default params) without a whole request.
+	fields        map[string]*jsonschema.Schema
+	fieldRequired map[string]bool
+	fieldSlots    []fieldSlot
 }
 
 // contractURL names the JSON Schema document compiled from the contract; nothing is fetched.
@@ -67,7 +74,7 @@ const contractURL = "urn:jarvis:contract"
 
 // New compiles the request rules of every operation of spec. It fails on a construct it does
 // not check the way kin-openapi does, so that no rule of the contract goes unenforced.
-func New(spec *apispec.Spec) (*Validator, error) {
+func New(spec *openapi.Spec) (*Validator, error) {
 	doc := spec.Doc
 	defs := map[string]any{}
 	if doc.Components != nil {
@@ -96,7 +103,7 @@ func New(spec *apispec.Spec) (*Validator, error) {
 	}
 
 	formats := map[string]bool{}
-	val := &Validator{ops: map[route]*Operation{}}
+	val := &Validator{ops: map[route]*Operation{}, byID: map[string]*Operation{}}
 	for _, o := range spec.Operations {
 		op := &Operation{ID: o.ID}
 		params, err := operationParameters(doc.Paths.Value(o.Path), o.Op)
@@ -125,10 +132,25 @@ func New(spec *apispec.Spec) (*Validator, error) {
 				if err := addDef(o.ID+" body", schema, &b.schema); err != nil {
 					return nil, fmt.Errorf("%s: request body: %w", o.ID, err)
 				}
+				b.fields, b.fieldRequired = map[string]*jsonschema.Schema{}, map[string]bool{}
+				for _, name := range schema.Required {
+					b.fieldRequired[name] = true
+				}
+				for name, prop := range schema.Properties {
+					if prop == nil || prop.Value == nil {
+						continue
+					}
+					into := new(*jsonschema.Schema)
+					if err := addDef(o.ID+" body field "+name, prop.Value, into); err != nil {
+						return nil, fmt.Errorf("%s: request body field %s: %w", o.ID, name, err)
+					}
+					b.fieldSlots = append(b.fieldSlots, fieldSlot{name, into})
+				}
 			}
 			op.body = b
 		}
 		val.ops[route{o.Method, o.EchoPath}] = op
+		val.byID[o.ID] = op
 		val.paths = append(val.paths, strings.Split(o.EchoPath, "/"))
 	}
 
@@ -146,7 +168,55 @@ func New(spec *apispec.Spec) (*Validator, error) {
 		}
 		*p.into = s
 	}
+	for _, op := range val.ops {
+		if op.body == nil {
+			continue
+		}
+		for _, f := range op.body.fieldSlots {
+			op.body.fields[f.name] = *f.schema
+		}
+		op.body.fieldSlots = nil
+	}
 	return val, nil
+}
+
+// fieldSlot is where a body field's schema lands once compiled.
+type fieldSlot struct {
+	name   string
+	schema **jsonschema.Schema
+}
+
+// ByID finds an operation by its operationId.
+func (v *Validator) ByID(id string) (*Operation, bool) {
+	op, ok := v.byID[id]
+	return op, ok
+}
+
+// BodyField reports whether name is a top-level field of the operation's body, and whether
+// the body requires it.
+func (op *Operation) BodyField(name string) (known, required bool) {
+	if op.body == nil {
+		return false, false
+	}
+	_, known = op.body.fields[name]
+	return known, op.body.fieldRequired[name]
+}
+
+// CheckBodyField checks a value meant for the body's top-level field name against that field's
+// schema, with numbers as the wire would carry them.
+func (op *Operation) CheckBodyField(name string, value any) error {
+	if op.body == nil || op.body.fields[name] == nil {
+		return fmt.Errorf("%s is not a field of %s's body", name, op.ID)
+	}
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	v, err := decodeJSON(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	return op.body.fields[name].Validate(v)
 }
 
 // Operation finds the operation routed at method and Echo path.
@@ -352,7 +422,7 @@ func walkSchemas(s *openapi3.Schema, seen map[*openapi3.Schema]bool, fn func(*op
 // registerFormats makes each format the contract names check what kin-openapi checks for it:
 // the contract's own string formats first, then kin-openapi's, and anything else passes.
 func registerFormats(c *jsonschema.Compiler, names map[string]bool) {
-	own := apispec.StringFormats()
+	own := openapi.StringFormats()
 	for name := range names {
 		c.RegisterFormat(&jsonschema.Format{Name: name, Validate: formatCheck(name, own[name])})
 	}

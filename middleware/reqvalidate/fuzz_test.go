@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/middleware"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 var (
@@ -34,16 +34,16 @@ func FuzzVerdictsMatchKinOpenAPI(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string, campaigns bool) {
 		fuzzOnce.Do(func() {
-			spec, err := apispec.Load()
+			spec, err := openapi.Load()
 			require.NoError(t, err)
 			v, err := reqvalidate.New(spec)
 			require.NoError(t, err)
 			fuzzOurs = newStack(t, spec, middleware.Validate(v))
 			fuzzK = newStack(t, spec, kinValidate(t))
 		})
-		path := apispec.BasePath + "/actions/music/generate"
+		path := openapi.BasePath + "/actions/music/generate"
 		if campaigns {
-			path = apispec.BasePath + "/actions/marketing/campaigns"
+			path = openapi.BasePath + "/actions/marketing/campaigns"
 		}
 		rq := request{name: "fuzz", method: http.MethodPost, target: path, body: body, contentType: "application/json", header: http.Header{}}
 		want, got := fuzzK.do(t, rq), fuzzOurs.do(t, rq)

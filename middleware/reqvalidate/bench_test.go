@@ -13,8 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 // The same requests validated by kin-openapi as echo-middleware runs it (route with gorillamux,
@@ -38,7 +38,7 @@ type benchBody struct{ bytes.Reader }
 func (*benchBody) Close() error { return nil }
 
 func newBenchRequest(b *testing.B, method, path, query string) *http.Request {
-	req, err := http.NewRequest(method, "http://127.0.0.1:4000"+apispec.BasePath+path, nil)
+	req, err := http.NewRequest(method, "http://127.0.0.1:4000"+openapi.BasePath+path, nil)
 	require.NoError(b, err)
 	req.URL.RawQuery = query
 	req.Header.Set("Content-Type", "application/json")
@@ -46,18 +46,18 @@ func newBenchRequest(b *testing.B, method, path, query string) *http.Request {
 }
 
 func BenchmarkValidate(b *testing.B) {
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(b, err)
 	v, err := reqvalidate.New(spec)
 	require.NoError(b, err)
-	doc, err := apispec.LoadDoc()
+	doc, err := openapi.LoadDoc()
 	require.NoError(b, err)
-	doc.Servers = openapi3.Servers{{URL: apispec.BasePath}}
+	doc.Servers = openapi3.Servers{{URL: openapi.BasePath}}
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(b, err)
 	kinOptions := &openapi3filter.Options{
 		MultiError:              true,
-		SchemaValidationOptions: apispec.SchemaValidationOptions(),
+		SchemaValidationOptions: openapi.SchemaValidationOptions(),
 		KeepValidatedValue:      true,
 		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
 	}
@@ -96,7 +96,7 @@ func BenchmarkValidate(b *testing.B) {
 		})
 		b.Run(rq.name+"/compiled", func(b *testing.B) {
 			req := newBenchRequest(b, rq.method, rq.path, rq.query)
-			echoPath := apispec.EchoPath(rq.path)
+			echoPath := openapi.EchoPath(rq.path)
 			b.ReportAllocs()
 			for b.Loop() {
 				reset(req)

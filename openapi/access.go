@@ -1,4 +1,4 @@
-package apispec
+package openapi
 
 import (
 	"net/http"

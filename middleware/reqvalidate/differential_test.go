@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aidawg/jarvis/apispec"
 	"github.com/aidawg/jarvis/middleware"
-	"github.com/aidawg/jarvis/reqvalidate"
+	"github.com/aidawg/jarvis/middleware/reqvalidate"
+	"github.com/aidawg/jarvis/openapi"
 )
 
 // Every operation's example and a corpus of mutations generated from the contract's schemas go
@@ -34,7 +34,7 @@ import (
 // every value kin-openapi's does.
 func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 	t.Parallel()
-	spec, err := apispec.Load()
+	spec, err := openapi.Load()
 	require.NoError(t, err)
 	ours := newStack(t, spec, func() echo.MiddlewareFunc {
 		v, err := reqvalidate.New(spec)
@@ -95,13 +95,13 @@ func assertHolds(t *testing.T, want, got any, what string) {
 // kinValidate is the validation the contract was enforced with before Validate: content type,
 // then echo-middleware with kin-openapi.
 func kinValidate(t *testing.T) echo.MiddlewareFunc {
-	doc, err := apispec.LoadDoc()
+	doc, err := openapi.LoadDoc()
 	require.NoError(t, err)
-	doc.Servers = openapi3.Servers{{URL: apispec.BasePath}}
+	doc.Servers = openapi3.Servers{{URL: openapi.BasePath}}
 	mw := oapimw.OapiRequestValidatorWithOptions(doc, &oapimw.Options{
 		Options: openapi3filter.Options{
 			MultiError:              true,
-			SchemaValidationOptions: apispec.SchemaValidationOptions(),
+			SchemaValidationOptions: openapi.SchemaValidationOptions(),
 			KeepValidatedValue:      true,
 			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
 		},
@@ -132,20 +132,20 @@ type outcome struct {
 }
 
 // newStack is Echo with the API's routes under validate, each answering what it received.
-func newStack(t *testing.T, spec *apispec.Spec, validate echo.MiddlewareFunc) *stack {
+func newStack(t *testing.T, spec *openapi.Spec, validate echo.MiddlewareFunc) *stack {
 	e := echo.New()
 	e.HTTPErrorHandler = middleware.ErrorHandler(zerolog.Nop())
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Request().URL.Path == apispec.BasePath {
-				c.Request().URL.Path = apispec.BasePath + "/"
+			if c.Request().URL.Path == openapi.BasePath {
+				c.Request().URL.Path = openapi.BasePath + "/"
 			}
 			return next(c)
 		}
 	})
-	api := e.Group(apispec.BasePath, validate)
+	api := e.Group(openapi.BasePath, validate)
 	for _, op := range spec.Operations {
-		api.Add(op.Method, strings.TrimPrefix(op.EchoPath, apispec.BasePath), func(c echo.Context) error {
+		api.Add(op.Method, strings.TrimPrefix(op.EchoPath, openapi.BasePath), func(c echo.Context) error {
 			var value any
 			if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
 				value = vb.ValidatedValue()
@@ -196,11 +196,11 @@ func (r request) String() string {
 // generateCorpus makes the requests: for each operation its example, a minimal and a full
 // valid request generated from its schemas, and the mutations of each; then routes that are not
 // operations.
-func generateCorpus(t *testing.T, spec *apispec.Spec) []request {
+func generateCorpus(t *testing.T, spec *openapi.Spec) []request {
 	var out []request
 	for _, op := range spec.Operations {
 		g := &generator{op: op}
-		target := strings.NewReplacer("{jobId}", "job_1").Replace(apispec.BasePath + op.Path)
+		target := strings.NewReplacer("{jobId}", "job_1").Replace(openapi.BasePath + op.Path)
 		base := request{method: op.Method, target: target, header: http.Header{}}
 		if rb := op.Op.RequestBody; rb != nil {
 			mt := rb.Value.Content.Get("application/json")
@@ -237,7 +237,7 @@ func generateCorpus(t *testing.T, spec *apispec.Spec) []request {
 	for _, path := range []string{"", "/", "/nope", "/actions", "/actions/music", "/actions/music/generate/", "/jobs/", "/jobs//cancel",
 		"/jobs/a/b", "/jobs/a%2Fb", "/jobs/a%2Fb/cancel", "/JOBS", "/jobs-stats/", "/jobs/x/cancel/"} {
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
-			out = append(out, request{name: "route", method: m, target: apispec.BasePath + path, header: http.Header{}})
+			out = append(out, request{name: "route", method: m, target: openapi.BasePath + path, header: http.Header{}})
 		}
 	}
 	return out
@@ -253,7 +253,7 @@ func (r request) withBody(name string, body any) request {
 }
 
 // paramRequests sends each parameter missing and with valid, invalid and edge values.
-func paramRequests(op *apispec.Operation, base request) []request {
+func paramRequests(op *openapi.Operation, base request) []request {
 	var out []request
 	var exampleBody any
 	if rb := op.Op.RequestBody; rb != nil {
@@ -297,7 +297,7 @@ func paramRequests(op *apispec.Operation, base request) []request {
 				r.header = http.Header{http.CanonicalHeaderKey(p.Name): {raw}}
 				out = append(out, r)
 			case openapi3.ParameterInPath:
-				r.target = strings.Replace(apispec.BasePath+op.Path, "{"+p.Name+"}", v, 1)
+				r.target = strings.Replace(openapi.BasePath+op.Path, "{"+p.Name+"}", v, 1)
 				out = append(out, r)
 			}
 		}
@@ -324,7 +324,7 @@ func paramRequests(op *apispec.Operation, base request) []request {
 	return out
 }
 
-func queryNames(op *apispec.Operation) []string {
+func queryNames(op *openapi.Operation) []string {
 	var names []string
 	for _, ref := range op.Op.Parameters {
 		if ref.Value.In == openapi3.ParameterInQuery {
@@ -335,7 +335,7 @@ func queryNames(op *apispec.Operation) []string {
 }
 
 type generator struct {
-	op *apispec.Operation
+	op *openapi.Operation
 }
 
 // valid makes a value its schema accepts: with every property when full, else the required
