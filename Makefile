@@ -36,9 +36,12 @@ $(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
 	npm ci --prefix tools/redocly --no-audit --no-fund --loglevel=error
 	touch $@
 
-## lint: go vet, and the contracts against Redocly's recommended rules
+## lint: go vet, staticcheck's default checks, no dead code (functions nothing calls, tests included), and the contracts against Redocly's recommended rules
 lint: $(REDOCLY)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@dead="$$($(GO) tool deadcode -test ./... | grep -v '^gen/' || true)"; \
+		if [ -n "$$dead" ]; then echo "dead code:"; echo "$$dead"; exit 1; fi
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1 \
 		$(REDOCLY) lint --config openapi/redocly.yaml openapi/jarvis.yaml openapi/aidawg.yaml
 

@@ -77,15 +77,6 @@ func New(spec *openapi.Spec, api http.Handler, version string) (*Server, error) 
 	return s, nil
 }
 
-// Tools lists the names of every tool, whatever the caller's scopes.
-func (s *Server) Tools() []string {
-	out := make([]string, len(s.tools))
-	for i, t := range s.tools {
-		out[i] = t.op.ID
-	}
-	return out
-}
-
 // Handler is the streamable HTTP endpoint. It is stateless, so that any replica can answer any
 // call. The request must already carry the caller's principal. protectLocalhost keeps the SDK's
 // DNS-rebinding check, which a server reached through a reverse proxy must turn off.

@@ -58,15 +58,6 @@ func Known(code services.Code) bool {
 	return ok
 }
 
-// Of finds the service error in err's chain; anything else is an internal error, whose cause is
-// kept for the log and never shown.
-func Of(err error) *services.Error {
-	if se, ok := services.AsError(err); ok && Known(se.Code) {
-		return se
-	}
-	return &services.Error{Code: services.CodeInternal, Detail: InternalDetail, Err: err}
-}
-
 // New renders a service error as the contract's problem body.
 func New(requestID, instance string, e *services.Error) jarvis.Problem {
 	ci, ok := codes[e.Code]

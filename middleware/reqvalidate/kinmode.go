@@ -261,9 +261,7 @@ func float64Literal(n json.Number) (string, bool) {
 }
 
 func isPlainInteger(s string) bool {
-	if strings.HasPrefix(s, "-") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "-")
 	if s == "" {
 		return false
 	}

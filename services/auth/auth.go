@@ -102,17 +102,7 @@ func (a *Authenticator) Methods() []string {
 		m = append(m, "development")
 	}
 	return m
-}
 
-// Development reports whether requests without credentials are the development principal.
-func (a *Authenticator) Development() bool { return a.cfg.Development }
-
-// OAuthIssuer is the configured authorization server, or "".
-func (a *Authenticator) OAuthIssuer() string {
-	if a.cfg.OAuth == nil {
-		return ""
-	}
-	return a.cfg.OAuth.Issuer
 }
 
 func unauthorized(detail string) *services.Error {

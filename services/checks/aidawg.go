@@ -81,7 +81,7 @@ func RemoteProbe(remote *modules.Remote, critical bool) Probe {
 // on whichever backend the router picks.
 func ModuleRules(router *modules.Router) Validator {
 	return Validator{Name: "aidawg-business-rules", Category: BusinessRules, Run: func(ctx context.Context) (Outcome, error) {
-		res, servedBy, err := router.RunValidation(ctx, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeBusinessRules})
+		res, servedBy, err := modules.Call(ctx, router, modules.CmdRunValidation, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeBusinessRules})
 		if err != nil {
 			return Outcome{}, err
 		}

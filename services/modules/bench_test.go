@@ -30,7 +30,7 @@ func BenchmarkRouter(b *testing.B) {
 		r := newRouter(b, rt, modules.RemoteOptions{}, false)
 		b.ReportAllocs()
 		for b.Loop() {
-			out, _, err := r.AnalyzeSentiment(ctx, sentiment)
+			out, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 			if err != nil || out.Sentiment.Overall.SampleSize != 1 {
 				b.Fatal(err)
 			}
@@ -41,7 +41,7 @@ func BenchmarkRouter(b *testing.B) {
 		r := newRouter(b, newRuntime(b), fastOptions(s.URL), false)
 		b.ReportAllocs()
 		for b.Loop() {
-			out, _, err := r.AnalyzeSentiment(ctx, sentiment)
+			out, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 			if err != nil || out.Sentiment.Overall.SampleSize != 1 {
 				b.Fatal(err)
 			}

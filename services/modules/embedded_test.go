@@ -107,7 +107,7 @@ func TestTestingModule(t *testing.T) {
 	r := newRouter(t, rt, modules.RemoteOptions{}, false)
 	ctx := context.Background()
 
-	h, _, err := r.RunHealthChecks(ctx, aidawg.RunHealthChecksParams{})
+	h, _, err := modules.Call(ctx, r, modules.CmdRunHealthChecks, aidawg.RunHealthChecksParams{})
 	require.NoError(t, err)
 	byName := map[string]aidawg.HealthCheck{}
 	for _, c := range h.Health.Checks {
@@ -121,24 +121,24 @@ func TestTestingModule(t *testing.T) {
 	assert.NotContains(t, byName, "module:music", "a module with nothing registered is not checked")
 
 	infra := aidawg.HealthScopeInfrastructure
-	h, _, err = r.RunHealthChecks(ctx, aidawg.RunHealthChecksParams{Scope: &infra})
+	h, _, err = modules.Call(ctx, r, modules.CmdRunHealthChecks, aidawg.RunHealthChecksParams{Scope: &infra})
 	require.NoError(t, err)
 	assert.Empty(t, h.Health.Checks)
 
-	v, _, err := r.RunValidation(ctx, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeBusinessRules})
+	v, _, err := modules.Call(ctx, r, modules.CmdRunValidation, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeBusinessRules})
 	require.NoError(t, err)
 	assert.False(t, v.Validation.Valid, "a critical issue makes it invalid")
 	assert.Equal(t, 2, v.Validation.ChecksRun)
 	require.Len(t, v.Validation.Issues, 2)
 
 	critical := aidawg.RunValidationParamsSeverityCritical
-	v, _, err = r.RunValidation(ctx, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeAll, Severity: &critical})
+	v, _, err = modules.Call(ctx, r, modules.CmdRunValidation, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeAll, Severity: &critical})
 	require.NoError(t, err)
 	assert.False(t, v.Validation.Valid)
 	require.Len(t, v.Validation.Issues, 1)
 	assert.Equal(t, "marketing/budgets-positive", v.Validation.Issues[0].Check)
 
-	v, _, err = r.RunValidation(ctx, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeApi})
+	v, _, err = modules.Call(ctx, r, modules.CmdRunValidation, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeApi})
 	require.NoError(t, err)
 	assert.True(t, v.Validation.Valid)
 	assert.Equal(t, 25, v.Validation.ChecksRun, "one check per command of the contract")

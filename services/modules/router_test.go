@@ -52,7 +52,7 @@ func TestRemoteRetriesOnlyWhatMaySucceed(t *testing.T) {
 			s.Always(tc.fault)
 			r := newRouter(t, newRuntime(t, &engagement{}), fastOptions(s.URL), false)
 
-			_, _, err := r.AnalyzeSentiment(context.Background(), sentiment)
+			_, _, err := modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, sentiment)
 			se := serviceError(t, err)
 			assert.Equal(t, tc.wantCode, se.Code, se.Detail)
 			assert.Equal(t, tc.wantAttempts, s.Executes(), "attempts")
@@ -73,7 +73,7 @@ func TestRemoteFailureDetails(t *testing.T) {
 	ctx := context.Background()
 
 	s.Next(standin.Fault{Kind: standin.Failure, Code: "INVALID_PARAMS"})
-	_, _, err := r.AnalyzeSentiment(ctx, sentiment)
+	_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	se := serviceError(t, err)
 	assert.Contains(t, se.Detail, "the prompt is empty", "the backend's own words reach the caller")
 	require.Len(t, se.Fields, 1)
@@ -82,7 +82,7 @@ func TestRemoteFailureDetails(t *testing.T) {
 	s.Next(standin.Fault{Kind: standin.Status, Status: 503, RetryAfter: "7"})
 	o := fastOptions(s.URL)
 	o.MaxAttempts = 1
-	_, _, err = newRouter(t, newRuntime(t), o, false).AnalyzeSentiment(ctx, sentiment)
+	_, _, err = modules.Call(ctx, newRouter(t, newRuntime(t), o, false), modules.CmdAnalyzeSentiment, sentiment)
 	se = serviceError(t, err)
 	assert.Equal(t, services.CodeUnavailable, se.Code)
 	assert.Equal(t, 7, se.RetryAfter, "the backend's Retry-After is passed on")
@@ -95,7 +95,7 @@ func TestRemoteInvalidParams(t *testing.T) {
 	t.Parallel()
 	s := standin.Start(t, newRuntime(t, &engagement{}))
 	r := newRouter(t, newRuntime(t), fastOptions(s.URL), false)
-	_, _, err := r.AnalyzeSentiment(context.Background(), aidawg.AnalyzeSentimentParams{Texts: []string{""}})
+	_, _, err := modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, aidawg.AnalyzeSentimentParams{Texts: []string{""}})
 	se := serviceError(t, err)
 	assert.Equal(t, services.CodeUnprocessable, se.Code)
 	assert.Equal(t, 1, s.Executes())
@@ -108,7 +108,7 @@ func TestRemoteSucceedsAfterTransientFailures(t *testing.T) {
 	s := standin.Start(t, newRuntime(t, &engagement{}))
 	s.Next(standin.Fault{Kind: standin.Status, Status: 503}, standin.Fault{Kind: standin.Drop})
 	r := newRouter(t, newRuntime(t), fastOptions(s.URL), false)
-	out, servedBy, err := r.AnalyzeSentiment(context.Background(), sentiment)
+	out, servedBy, err := modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByRemote, servedBy)
 	assert.Equal(t, 3, s.Executes())
@@ -140,7 +140,7 @@ func TestSideEffectsAreNotRepeated(t *testing.T) {
 			s.Always(tc.fault)
 			local := &engagement{}
 			r := newRouter(t, newRuntime(t, local), fastOptions(s.URL), true)
-			_, servedBy, err := r.SendEngagement(context.Background(), params)
+			_, servedBy, err := modules.Call(context.Background(), r, modules.CmdSendEngagement, params)
 			assert.Equal(t, tc.wantAttempts, s.Executes(), "attempts")
 			if tc.wantFallback {
 				require.NoError(t, err)
@@ -158,10 +158,10 @@ func TestRefusedConnection(t *testing.T) {
 	t.Parallel()
 	local := &engagement{}
 	url := standin.ClosedURL(t)
-	_, _, err := newRouter(t, newRuntime(t, local), fastOptions(url), false).AnalyzeSentiment(context.Background(), sentiment)
+	_, _, err := modules.Call(context.Background(), newRouter(t, newRuntime(t, local), fastOptions(url), false), modules.CmdAnalyzeSentiment, sentiment)
 	assert.Equal(t, services.CodeUnavailable, serviceError(t, err).Code)
 
-	out, servedBy, err := newRouter(t, newRuntime(t, local), fastOptions(url), true).AnalyzeSentiment(context.Background(), sentiment)
+	out, servedBy, err := modules.Call(context.Background(), newRouter(t, newRuntime(t, local), fastOptions(url), true), modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByEmbedded, servedBy)
 	assert.Equal(t, 1, out.Sentiment.Overall.SampleSize)
@@ -174,14 +174,14 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 	s.Next(standin.Fault{Kind: standin.Status, Status: 429, RetryAfter: "1"})
 	start := time.Now()
-	_, _, err := r.AnalyzeSentiment(context.Background(), sentiment)
+	_, _, err := modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.Executes())
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the retry waited for Retry-After")
 
 	// A wait longer than the budget left is not taken: the caller learns when to come back.
 	s.Next(standin.Fault{Kind: standin.Status, Status: 429, RetryAfter: "60"})
-	_, _, err = r.AnalyzeSentiment(context.Background(), sentiment)
+	_, _, err = modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, sentiment)
 	se := serviceError(t, err)
 	assert.Equal(t, 3, s.Executes(), "one attempt, no retry")
 	assert.Equal(t, services.CodeUnavailable, se.Code)
@@ -199,7 +199,7 @@ func TestCallStaysWithinBudget(t *testing.T) {
 	r := newRouter(t, newRuntime(t), o, false)
 
 	start := time.Now()
-	_, _, err := r.AnalyzeSentiment(context.Background(), sentiment)
+	_, _, err := modules.Call(context.Background(), r, modules.CmdAnalyzeSentiment, sentiment)
 	took := time.Since(start)
 	assert.Equal(t, services.CodeTimeout, serviceError(t, err).Code)
 	assert.Less(t, took, 3*time.Second, "the budget bounds the call")
@@ -208,7 +208,7 @@ func TestCallStaysWithinBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, _, err = newRouter(t, newRuntime(t), fastOptions(s.URL), false).AnalyzeSentiment(ctx, sentiment)
+	_, _, err = modules.Call(ctx, newRouter(t, newRuntime(t), fastOptions(s.URL), false), modules.CmdAnalyzeSentiment, sentiment)
 	assert.Equal(t, services.CodeTimeout, serviceError(t, err).Code)
 	assert.Less(t, time.Since(start), 3*time.Second, "the caller's deadline bounds the call")
 }
@@ -227,13 +227,13 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	s.Always(standin.Fault{Kind: standin.Status, Status: 503, RetryAfter: "0"})
 	for range 3 {
-		_, _, err := r.AnalyzeSentiment(ctx, sentiment)
+		_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 		require.Error(t, err)
 	}
 	require.Equal(t, 3, s.Executes())
 	assert.Equal(t, "open", remote.Circuits()["engagement"])
 
-	_, _, err = r.AnalyzeSentiment(ctx, sentiment)
+	_, _, err = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	se := serviceError(t, err)
 	assert.Equal(t, 3, s.Executes(), "an open circuit fails fast, without calling")
 	assert.Equal(t, services.CodeUnavailable, se.Code)
@@ -242,7 +242,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	// Circuits are per module: testing is still called.
 	s.Reset()
-	_, servedBy, err := r.RunValidation(ctx, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeApi})
+	_, servedBy, err := modules.Call(ctx, r, modules.CmdRunValidation, aidawg.RunValidationParams{ValidationType: aidawg.ValidationTypeApi})
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByRemote, servedBy)
 	assert.Equal(t, 4, s.Executes())
@@ -251,19 +251,19 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	s.Always(standin.Fault{Kind: standin.Status, Status: 503, RetryAfter: "0"})
 	eventually(t, 5*time.Second, func() bool {
 		before := s.Executes()
-		_, _, _ = r.AnalyzeSentiment(ctx, sentiment)
+		_, _, _ = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 		return s.Executes() > before
 	})
 	assert.Equal(t, "open", remote.Circuits()["engagement"])
 	executes := s.Executes()
-	_, _, err = r.AnalyzeSentiment(ctx, sentiment)
+	_, _, err = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	require.Error(t, err)
 	assert.Equal(t, executes, s.Executes(), "open again after the failed probe")
 
 	// Once the backend is back, the next probe closes the circuit.
 	s.Reset()
 	eventually(t, 5*time.Second, func() bool {
-		_, _, err := r.AnalyzeSentiment(ctx, sentiment)
+		_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 		return err == nil
 	})
 	assert.Equal(t, "closed", remote.Circuits()["engagement"])
@@ -280,7 +280,7 @@ func TestFallbackServesAndSaysSo(t *testing.T) {
 	r := newRouter(t, newRuntime(t, local), o, true)
 	ctx := context.Background()
 
-	out, servedBy, err := r.AnalyzeSentiment(ctx, sentiment)
+	out, servedBy, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByEmbedded, servedBy)
 	assert.Equal(t, 1, out.Sentiment.Overall.SampleSize)
@@ -288,20 +288,20 @@ func TestFallbackServesAndSaysSo(t *testing.T) {
 	assert.EqualValues(t, 1, local.analyses.Load())
 
 	// The circuit is open now: the embedded module answers without the remote being called.
-	_, servedBy, err = r.AnalyzeSentiment(ctx, sentiment)
+	_, servedBy, err = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByEmbedded, servedBy)
 	assert.Equal(t, 3, s.Executes())
 
 	// A command the embedded modules do not carry out has nothing to fall back on.
-	_, _, err = r.GenerateMusic(ctx, aidawg.GenerateMusicParams{Prompt: "lo-fi"})
+	_, _, err = modules.Call(ctx, r, modules.CmdGenerateMusic, aidawg.GenerateMusicParams{Prompt: "lo-fi"})
 	assert.Equal(t, services.CodeUnavailable, serviceError(t, err).Code)
 
 	// A handled failure of the remote is an answer, not an outage: no fallback.
 	s.Reset()
 	s.Next(standin.Fault{Kind: standin.Failure, Code: "EXECUTION_FAILED"})
 	r = newRouter(t, newRuntime(t, local), o, true)
-	_, _, err = r.AnalyzeSentiment(ctx, sentiment)
+	_, _, err = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	assert.Equal(t, services.CodeBadGateway, serviceError(t, err).Code)
 }
 
@@ -311,7 +311,7 @@ func TestInProcess(t *testing.T) {
 	ctx := context.Background()
 	assert.Nil(t, r.Remote())
 
-	out, servedBy, err := r.AnalyzeSentiment(ctx, sentiment)
+	out, servedBy, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 	require.NoError(t, err)
 	assert.Equal(t, modules.ServedByEmbedded, servedBy)
 	assert.Equal(t, 1, out.Sentiment.Overall.SampleSize)
@@ -323,23 +323,23 @@ func TestInProcess(t *testing.T) {
 		fields []string
 	}{
 		{"params off the contract", func() error {
-			_, _, err := r.AnalyzeSentiment(ctx, aidawg.AnalyzeSentimentParams{Texts: []string{""}})
+			_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, aidawg.AnalyzeSentimentParams{Texts: []string{""}})
 			return err
 		}, services.CodeUnprocessable, []string{"/texts/0"}},
 		{"refused by the module", func() error {
-			_, _, err := r.AnalyzeSentiment(ctx, aidawg.AnalyzeSentimentParams{Texts: []string{"refuse"}})
+			_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, aidawg.AnalyzeSentimentParams{Texts: []string{"refuse"}})
 			return err
 		}, services.CodeUnprocessable, []string{"/texts/0"}},
 		{"module error", func() error {
-			_, _, err := r.AnalyzeSentiment(ctx, aidawg.AnalyzeSentimentParams{Texts: []string{"fail"}})
+			_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, aidawg.AnalyzeSentimentParams{Texts: []string{"fail"}})
 			return err
 		}, services.CodeBadGateway, nil},
 		{"module panic", func() error {
-			_, _, err := r.AnalyzeSentiment(ctx, aidawg.AnalyzeSentimentParams{Texts: []string{"panic"}})
+			_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, aidawg.AnalyzeSentimentParams{Texts: []string{"panic"}})
 			return err
 		}, services.CodeBadGateway, nil},
 		{"not carried out", func() error {
-			_, _, err := r.GenerateMusic(ctx, aidawg.GenerateMusicParams{Prompt: "lo-fi"})
+			_, _, err := modules.Call(ctx, r, modules.CmdGenerateMusic, aidawg.GenerateMusicParams{Prompt: "lo-fi"})
 			return err
 		}, services.CodeNotImplemented, nil},
 	}

@@ -59,7 +59,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		}
 		return openSQLite(ctx, path)
 	}
-	return nil, fmt.Errorf("database URL must start with postgres://, postgresql:// or sqlite:")
+	return nil, errors.New("the database URL must start with postgres://, postgresql:// or sqlite")
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
