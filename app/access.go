@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/auth"
 	"github.com/aidawg/jarvis/services/ratelimit"
 )
@@ -75,7 +74,7 @@ func (c *Config) loadAccess(get func(string) string) []error {
 		errs = append(errs, fmt.Errorf("JARVIS_REDIS_URL: want a redis:// or rediss:// URL"))
 	}
 	c.RedisPrefix = get("JARVIS_REDIS_PREFIX")
-	overrides, err := services.ParseRates(get("JARVIS_RATE_LIMITS"))
+	overrides, err := ratelimit.ParseRates(get("JARVIS_RATE_LIMITS"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("JARVIS_RATE_LIMITS: %w", err))
 	}
@@ -84,7 +83,7 @@ func (c *Config) loadAccess(get func(string) string) []error {
 	if !slices.Contains(ratelimit.Policies, c.RateLimitOnStoreError) {
 		errs = append(errs, fmt.Errorf("JARVIS_RATELIMIT_ON_STORE_ERROR=%q: want memory, allow or deny", c.RateLimitOnStoreError))
 	}
-	if c.AuthFailureLimit, err = services.ParseRate(get("JARVIS_AUTH_FAILURE_LIMIT")); err != nil || c.AuthFailureLimit.Limit < 1 {
+	if c.AuthFailureLimit, err = ratelimit.ParseRate(get("JARVIS_AUTH_FAILURE_LIMIT")); err != nil || c.AuthFailureLimit.Limit < 1 {
 		errs = append(errs, fmt.Errorf("JARVIS_AUTH_FAILURE_LIMIT=%q: want failures per window of at least 1, such as 30/10m", get("JARVIS_AUTH_FAILURE_LIMIT")))
 	}
 	if c.DailyQuota, err = strconv.ParseInt(get("JARVIS_DAILY_QUOTA"), 10, 64); err != nil || c.DailyQuota < 0 {

@@ -19,7 +19,6 @@ import (
 
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/openapi"
-	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/auth"
 	"github.com/aidawg/jarvis/services/keys"
 	"github.com/aidawg/jarvis/services/ratelimit"
@@ -52,7 +51,7 @@ func BenchmarkAuthAndRateLimit(b *testing.B) {
 	issuerURL, token := benchIssuer(b)
 	authn := auth.New(auth.Config{KeyCacheTTL: time.Minute, OAuth: &auth.OAuthConfig{
 		Issuer: issuerURL, Audience: "jarvis", Algorithms: []string{"RS256"}}}, keys.NewStore(db))
-	unlimited, err := services.ParseRates("*=1000000000")
+	unlimited, err := ratelimit.ParseRates("*=1000000000")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,7 +62,10 @@ func TestRecordsBelongToTheirUser(t *testing.T) {
 			require.NotNil(t, resp.JSON200)
 			return *resp.JSON200
 		}
-		eventually(t, "alice's action to be recorded", func() bool { return aliceContext().Statistics.TotalActions == 1 })
+		require.Eventually(t, func() bool {
+			resp, err := s.Client.GetUserContextWithResponse(ctx, nil, as(alice))
+			return err == nil && resp.JSON200 != nil && resp.JSON200.Statistics.TotalActions == 1
+		}, 20*time.Second, 20*time.Millisecond, "alice's action to be recorded")
 		theirs, err := s.Client.GetUserContextWithResponse(ctx, nil, as(bob))
 		require.NoError(t, err)
 		require.NotNil(t, theirs.JSON200)

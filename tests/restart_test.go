@@ -27,6 +27,23 @@ var (
 	binaryErr  error
 )
 
+// skipIfShort skips a test that runs jarvis as a process of its own under go test -short.
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs jarvis as a separate process; make test runs it")
+	}
+}
+
+// TestMain removes the binary the restart tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	os.Exit(code)
+}
+
 // jarvisBinary builds cmd/jarvis once per test run.
 func jarvisBinary(t *testing.T) string {
 	t.Helper()
@@ -112,6 +129,7 @@ func (p *process) kill() {
 // A job whose process dies mid-run is picked up again by the restarted server and finishes;
 // one that has no attempts left is failed with the reason.
 func TestJobSurvivesARestart(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
@@ -174,6 +192,7 @@ func TestJobSurvivesARestart(t *testing.T) {
 
 // SIGTERM lets the request in flight finish before the process exits.
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	p := startProcess(t, env{
 		"JARVIS_DATA_DIR":             t.TempDir(),
@@ -212,6 +231,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 
 // Actions still queued for the history when SIGTERM arrives are written before the exit.
 func TestRecordingSurvivesGracefulShutdown(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	settings := env{"JARVIS_DATA_DIR": t.TempDir()}
 	p := startProcess(t, settings)

@@ -16,6 +16,7 @@ import (
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/keys"
+	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/storage"
 	metering "github.com/aidawg/jarvis/services/usage"
 )
@@ -59,7 +60,7 @@ func keysCommand(args []string, lookup func(string) (string, bool), stdout, stde
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		rates, err := services.ParseRates(*limits)
+		rates, err := ratelimit.ParseRates(*limits)
 		if err != nil {
 			return fmt.Errorf("--limits: %w", err)
 		}
@@ -110,7 +111,7 @@ func keysCommand(args []string, lookup func(string) (string, bool), stdout, stde
 			}
 			out := make([]keyJSON, 0, len(list))
 			for _, k := range list {
-				out = append(out, keyJSON{k.ID, k.Name, k.Tenant, k.User, k.Scopes, services.FormatRates(k.Limits), k.DailyQuota, k.CreatedAt, k.RevokedAt})
+				out = append(out, keyJSON{k.ID, k.Name, k.Tenant, k.User, k.Scopes, ratelimit.FormatRates(k.Limits), k.DailyQuota, k.CreatedAt, k.RevokedAt})
 			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
@@ -124,7 +125,7 @@ func keysCommand(args []string, lookup func(string) (string, bool), stdout, stde
 				revoked = k.RevokedAt.Format(time.RFC3339)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%d\t%s\t%s\n", k.ID, dash(k.Name), k.Tenant, k.User,
-				strings.Join(k.Scopes, " "), dash(services.FormatRates(k.Limits)), k.DailyQuota, k.CreatedAt.Format(time.RFC3339), revoked)
+				strings.Join(k.Scopes, " "), dash(ratelimit.FormatRates(k.Limits)), k.DailyQuota, k.CreatedAt.Format(time.RFC3339), revoked)
 		}
 		return tw.Flush()
 	case "revoke":

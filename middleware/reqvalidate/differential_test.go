@@ -45,6 +45,14 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 
 	corpus := generateCorpus(t, spec)
 	require.Greater(t, len(corpus), 1000, "the corpus is too small to mean much")
+	if testing.Short() {
+		// Every tenth request still reaches every operation; make test runs the whole corpus.
+		short := corpus[:0:0]
+		for i := 0; i < len(corpus); i += 10 {
+			short = append(short, corpus[i])
+		}
+		corpus = short
+	}
 
 	accepted, rejected := 0, 0
 	for _, rq := range corpus {
@@ -62,8 +70,8 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 		assertHolds(t, want.value, got.value, rq.String())
 	}
 	t.Logf("%d requests: %d accepted, %d rejected by both", len(corpus), accepted, rejected)
-	assert.Greater(t, accepted, 100)
-	assert.Greater(t, rejected, 500)
+	assert.Greater(t, accepted, len(corpus)/8)
+	assert.Greater(t, rejected, len(corpus)/2)
 }
 
 // assertHolds checks that got has every member of want with the same value; got may hold

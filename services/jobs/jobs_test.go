@@ -70,18 +70,6 @@ func newEngine(t testing.TB, db *storage.DB, runners map[string]jobs.Runner) *en
 	return &engine{Service: svc, db: db, files: files, secret: secret}
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func waitFinished(t *testing.T, e *engine, owner services.Owner, id string) jobs.Job {
 	t.Helper()
 	j, err := e.Wait(context.Background(), owner, id, 20*time.Second)
@@ -176,10 +164,10 @@ func TestWaitReturnsUnfinishedJobAfterTheWait(t *testing.T) {
 		got, err := e.Wait(ctx, alice, j.ID, 50*time.Millisecond)
 		require.NoError(t, err)
 		assert.Equal(t, jobs.Running, got.Status)
-		eventually(t, "progress reported by the work", func() bool {
+		require.Eventually(t, func() bool {
 			got, err = e.Get(ctx, alice, j.ID)
 			return err == nil && got.Progress > 0
-		})
+		}, 20*time.Second, 20*time.Millisecond, "progress reported by the work")
 		assert.NotNil(t, got.ETASeconds)
 		close(b.release)
 		assert.Equal(t, jobs.Completed, waitFinished(t, e, alice, j.ID).Status)
@@ -340,10 +328,10 @@ func TestConcurrentCreatesLoseNothing(t *testing.T) {
 		for err := range errs {
 			require.NoError(t, err)
 		}
-		eventually(t, "every job to complete", func() bool {
+		require.Eventually(t, func() bool {
 			st, err := e.Stats(ctx, alice)
 			return err == nil && st.ByStatus[jobs.Completed] == n
-		})
+		}, 20*time.Second, 20*time.Millisecond, "every job to complete")
 		seen := map[string]bool{}
 		for _, id := range ids {
 			require.False(t, seen[id])
@@ -381,10 +369,10 @@ func TestFailuresAndRetries(t *testing.T) {
 
 		f, err := e.Create(ctx, alice, "flaky", nil, "")
 		require.NoError(t, err)
-		eventually(t, "the third attempt to succeed", func() bool {
+		require.Eventually(t, func() bool {
 			j, err = e.Get(ctx, alice, f.ID)
 			return err == nil && j.Status == jobs.Completed
-		})
+		}, 20*time.Second, 20*time.Millisecond, "the third attempt to succeed")
 		assert.Equal(t, 3, j.Attempts)
 	})
 }
@@ -420,10 +408,10 @@ func TestCallbacksAreSignedAndRetried(t *testing.T) {
 
 		var status string
 		var attempts int
-		eventually(t, "the delivery to succeed", func() bool {
+		require.Eventually(t, func() bool {
 			err := db.QueryRowContext(ctx, `SELECT status, attempts FROM webhook_deliveries WHERE job_id = $1`, j.ID).Scan(&status, &attempts)
 			return err == nil && status == "delivered"
-		})
+		}, 20*time.Second, 20*time.Millisecond, "the delivery to succeed")
 		assert.Equal(t, 3, attempts)
 		var recorded int
 		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_attempts a JOIN webhook_deliveries d

@@ -225,11 +225,11 @@ func (s *Store) List(ctx context.Context, owner services.Owner, f Filter) (Page,
 	return page, nil
 }
 
-func encodeCursor(c cursor) string { return services.EncodeCursor(c) }
+func encodeCursor(c cursor) string { return storage.EncodeCursor(c) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
-	if err := services.DecodeCursor(s, &c); err != nil {
+	if err := storage.DecodeCursor(s, &c); err != nil {
 		return c, err
 	}
 	if c.ID == "" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/storage"
 )
 
@@ -157,7 +158,7 @@ func (s *Store) Create(ctx context.Context, n NewKey) (Key, string, error) {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys
 		(id, name, tenant, user_id, scopes, limits, daily_quota, secret_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		k.ID, k.Name, k.Tenant, k.User, strings.Join(k.Scopes, " "), services.FormatRates(k.Limits),
+		k.ID, k.Name, k.Tenant, k.User, strings.Join(k.Scopes, " "), ratelimit.FormatRates(k.Limits),
 		k.DailyQuota, hex.EncodeToString(k.secretHash), k.CreatedAt.UnixMilli())
 	if err != nil {
 		return Key{}, "", fmt.Errorf("store key: %w", err)
@@ -222,7 +223,7 @@ func scan(r scanner) (Key, error) {
 	}
 	k.Scopes = strings.Fields(scopes)
 	var err error
-	if k.Limits, err = services.ParseRates(limits); err != nil {
+	if k.Limits, err = ratelimit.ParseRates(limits); err != nil {
 		return Key{}, fmt.Errorf("key %s has unreadable limits: %w", k.ID, err)
 	}
 	if k.secretHash, err = hex.DecodeString(hash); err != nil {

@@ -249,11 +249,11 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	// After the cooldown one probe goes through; a failing probe opens the circuit again.
 	s.Always(standin.Fault{Kind: standin.Status, Status: 503, RetryAfter: "0"})
-	eventually(t, 5*time.Second, func() bool {
+	require.Eventually(t, func() bool {
 		before := s.Executes()
 		_, _, _ = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 		return s.Executes() > before
-	})
+	}, 5*time.Second, 20*time.Millisecond)
 	assert.Equal(t, "open", remote.Circuits()["engagement"])
 	executes := s.Executes()
 	_, _, err = modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
@@ -262,10 +262,10 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 	// Once the backend is back, the next probe closes the circuit.
 	s.Reset()
-	eventually(t, 5*time.Second, func() bool {
+	require.Eventually(t, func() bool {
 		_, _, err := modules.Call(ctx, r, modules.CmdAnalyzeSentiment, sentiment)
 		return err == nil
-	})
+	}, 5*time.Second, 20*time.Millisecond)
 	assert.Equal(t, "closed", remote.Circuits()["engagement"])
 }
 
@@ -357,15 +357,4 @@ func TestInProcess(t *testing.T) {
 	}
 	assert.True(t, r.Serves(modules.CmdAnalyzeSentiment.Ref))
 	assert.False(t, r.Serves(modules.CmdGenerateMusic.Ref))
-}
-
-func eventually(t *testing.T, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -293,7 +293,6 @@ func (l *Limiter) Status(ctx context.Context, p services.Principal, classes []st
 	return out, nil
 }
 
-
 // AuthAllowed looks at the failed authentications from addr: once they reach the limit, the
 // address may not try again until the window ends. An address that has not failed here within
 // the window is not looked up.

@@ -18,7 +18,7 @@ import (
 var caller = services.Principal{Tenant: "t", User: "u", KeyID: "abcdefgh2345", Method: services.MethodAPIKey}
 
 func rates(s string) map[string]services.Rate {
-	o, err := services.ParseRates(s)
+	o, err := ParseRates(s)
 	if err != nil {
 		panic(err)
 	}

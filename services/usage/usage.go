@@ -247,11 +247,11 @@ func (m *Meter) Query(ctx context.Context, f Filter) ([]Row, string, error) {
 	return out, next, nil
 }
 
-func encodeCursor(c cursor) string { return services.EncodeCursor(c) }
+func encodeCursor(c cursor) string { return storage.EncodeCursor(c) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
-	if err := services.DecodeCursor(s, &c); err != nil {
+	if err := storage.DecodeCursor(s, &c); err != nil {
 		return c, err
 	}
 	if _, err := time.Parse(DayLayout, c.Day); err != nil || c.Subject == "" || c.Operation == "" {

@@ -1,4 +1,4 @@
-package services
+package storage
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package services
+package ratelimit
 
 import (
 	"fmt"
@@ -6,41 +6,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aidawg/jarvis/services"
 )
-
-// Rate is how many calls a window allows.
-type Rate struct {
-	Limit  int64
-	Period time.Duration
-}
-
-func (r Rate) String() string {
-	if r.Period == time.Hour {
-		return strconv.FormatInt(r.Limit, 10)
-	}
-	return strconv.FormatInt(r.Limit, 10) + "/" + formatPeriod(r.Period)
-}
-
-func formatPeriod(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	case d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return d.String()
-}
 
 // ParseRate reads "N" (N calls an hour) or "N/period", where period is a Go duration such as
 // 10m or 1h, or a number of days such as 1d.
-func ParseRate(s string) (Rate, error) {
+func ParseRate(s string) (services.Rate, error) {
 	s = strings.TrimSpace(s)
 	limitText, periodText, hasPeriod := strings.Cut(s, "/")
 	limit, err := strconv.ParseInt(strings.TrimSpace(limitText), 10, 64)
 	if err != nil || limit < 0 {
-		return Rate{}, fmt.Errorf("%q: want a count of calls such as 100, or calls per period such as 20/10m", s)
+		return services.Rate{}, fmt.Errorf("%q: want a count of calls such as 100, or calls per period such as 20/10m", s)
 	}
 	period := time.Hour
 	if hasPeriod {
@@ -48,26 +25,26 @@ func ParseRate(s string) (Rate, error) {
 		if days, ok := strings.CutSuffix(p, "d"); ok {
 			n, err := strconv.Atoi(days)
 			if err != nil || n <= 0 {
-				return Rate{}, fmt.Errorf("%q: the period %q is not a number of days such as 1d", s, p)
+				return services.Rate{}, fmt.Errorf("%q: the period %q is not a number of days such as 1d", s, p)
 			}
 			period = time.Duration(n) * 24 * time.Hour
 		} else {
 			period, err = time.ParseDuration(p)
 			if err != nil {
-				return Rate{}, fmt.Errorf("%q: the period %q is not a duration such as 10m or 1h", s, p)
+				return services.Rate{}, fmt.Errorf("%q: the period %q is not a duration such as 10m or 1h", s, p)
 			}
 		}
 		if period < time.Second {
-			return Rate{}, fmt.Errorf("%q: the period must be at least 1s", s)
+			return services.Rate{}, fmt.Errorf("%q: the period must be at least 1s", s)
 		}
 	}
-	return Rate{Limit: limit, Period: period}, nil
+	return services.Rate{Limit: limit, Period: period}, nil
 }
 
 // ParseRates reads comma-separated class=rate pairs, such as "music.generate=20,*=500". The
 // class * stands for every class not named.
-func ParseRates(s string) (map[string]Rate, error) {
-	out := map[string]Rate{}
+func ParseRates(s string) (map[string]services.Rate, error) {
+	out := map[string]services.Rate{}
 	if strings.TrimSpace(s) == "" {
 		return out, nil
 	}
@@ -87,7 +64,7 @@ func ParseRates(s string) (map[string]Rate, error) {
 }
 
 // FormatRates is the inverse of ParseRates, in class order.
-func FormatRates(rates map[string]Rate) string {
+func FormatRates(rates map[string]services.Rate) string {
 	classes := make([]string, 0, len(rates))
 	for c := range rates {
 		classes = append(classes, c)

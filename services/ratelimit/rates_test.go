@@ -1,4 +1,4 @@
-package services
+package ratelimit
 
 import (
 	"testing"
@@ -6,15 +6,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/services"
 )
 
 func TestParseRate(t *testing.T) {
-	good := map[string]Rate{
-		"10":      {10, time.Hour},
-		"0":       {0, time.Hour},
-		"20/10m":  {20, 10 * time.Minute},
-		" 5 / 1s": {5, time.Second},
-		"100/1d":  {100, 24 * time.Hour},
+	good := map[string]services.Rate{
+		"10":      {Limit: 10, Period: time.Hour},
+		"0":       {Limit: 0, Period: time.Hour},
+		"20/10m":  {Limit: 20, Period: 10 * time.Minute},
+		" 5 / 1s": {Limit: 5, Period: time.Second},
+		"100/1d":  {Limit: 100, Period: 24 * time.Hour},
 	}
 	for in, want := range good {
 		got, err := ParseRate(in)
@@ -30,7 +32,7 @@ func TestParseRate(t *testing.T) {
 func TestParseRatesRoundTrips(t *testing.T) {
 	r, err := ParseRates("music.generate=20, *=5/1m ,jobs.read=2000/1d")
 	require.NoError(t, err)
-	assert.Equal(t, map[string]Rate{"music.generate": {20, time.Hour}, "*": {5, time.Minute}, "jobs.read": {2000, 24 * time.Hour}}, r)
+	assert.Equal(t, map[string]services.Rate{"music.generate": {Limit: 20, Period: time.Hour}, "*": {Limit: 5, Period: time.Minute}, "jobs.read": {Limit: 2000, Period: 24 * time.Hour}}, r)
 	again, err := ParseRates(FormatRates(r))
 	require.NoError(t, err)
 	assert.Equal(t, r, again)
