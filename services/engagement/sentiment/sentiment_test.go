@@ -54,12 +54,12 @@ func TestGroupLabel(t *testing.T) {
 func TestAnalyzeSummary(t *testing.T) {
 	a := NewAnalyzer()
 	texts := []Text{
-		{Source: "youtube", Body: "The book was good."},                 // 0.4404
-		{Source: "youtube", Body: "Today SUX!"},                          // -0.5461
-		{Source: "youtube", Body: "Not bad at all"},                      // 0.431
-		{Source: "email", Body: "The book was only kind of good."},       // 0.3832
-		{Source: "", Body: "I listened on Tuesday."},                     // 0, source "unknown"
-		{Source: "email", Body: "   "},                                  // blank: skipped
+		{Source: "youtube", Body: "The book was good."},            // 0.4404
+		{Source: "youtube", Body: "Today SUX!"},                    // -0.5461
+		{Source: "youtube", Body: "Not bad at all"},                // 0.431
+		{Source: "email", Body: "The book was only kind of good."}, // 0.3832
+		{Source: "", Body: "I listened on Tuesday."},               // 0, source "unknown"
+		{Source: "email", Body: "   "},                             // blank: skipped
 	}
 	s, err := a.Analyze(texts)
 	require.NoError(t, err)
