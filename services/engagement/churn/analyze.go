@@ -170,7 +170,8 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 	rep.Model, rep.Factors = model, model.Factors()
 
 	// Current listeners, scored at AsOf.
-	var curIdx []int
+	curIdx := make([]int, 0, len(listeners))
+	rep.Scores = make([]ListenerScore, 0, len(listeners))
 	for i := range listeners {
 		l := &listeners[i]
 		if civilDay(l.FirstSeen) >= asOfDay || (l.ChurnedAt != nil && civilDay(*l.ChurnedAt) < asOfDay) {
@@ -273,6 +274,8 @@ func TrainingSet(listeners []Listener, asOf time.Time, horizonDays int) (x [][]f
 func trainingSet(listeners []Listener, asOf time.Time, horizonDays int) (x [][]float64, y []bool, idx []int, fs []Features) {
 	obs := asOf.AddDate(0, 0, -horizonDays)
 	asOfDay, obsDay := civilDay(asOf), civilDay(obs)
+	n := len(listeners)
+	x, y, idx, fs = make([][]float64, 0, n), make([]bool, 0, n), make([]int, 0, n), make([]Features, 0, n)
 	for i := range listeners {
 		l := &listeners[i]
 		if !l.labelled() || civilDay(l.FirstSeen) >= obsDay {

@@ -13,7 +13,8 @@
 // the listener churned in [ObservationDate, AsOf). Listeners who churned
 // before ObservationDate are left out of training (they were already gone).
 // The fitted model then scores current listeners with features at AsOf,
-// which estimates churn within the next HorizonDays.
+// which estimates churn within the next HorizonDays. A ChurnedAt on or
+// after AsOf is beyond the analysis and counts as not (yet) churned.
 package churn
 
 import (
@@ -89,8 +90,13 @@ func (f Features) vector() []float64 {
 // civilDay numbers calendar dates, in t's own location, so that a date
 // stored as local midnight is not moved to another day by UTC conversion.
 func civilDay(t time.Time) int64 {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	_, offset := t.Zone()
+	s := t.Unix() + int64(offset)
+	day := s / 86400
+	if s%86400 < 0 {
+		day-- // floor, for dates before 1970
+	}
+	return day
 }
 
 // ComputeFeatures computes a listener's features from activity on days

@@ -86,3 +86,10 @@ func TestCivilDayUsesTheDatesOwnCalendar(t *testing.T) {
 	l := Listener{FirstSeen: daysAgo(10), Activity: []Day{{Date: time.Date(2026, 5, 31, 0, 30, 0, 0, berlin), Sessions: 1}}}
 	assert.Equal(t, 1.0, ComputeFeatures(l, cut).RecencyDays)
 }
+
+func TestCivilDay(t *testing.T) {
+	assert.Equal(t, int64(0), civilDay(time.Date(1970, 1, 1, 23, 59, 0, 0, time.UTC)))
+	assert.Equal(t, int64(-1), civilDay(time.Date(1969, 12, 31, 0, 0, 1, 0, time.UTC)))
+	tokyo := time.FixedZone("JST", 9*3600)
+	assert.Equal(t, civilDay(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)), civilDay(time.Date(2026, 6, 1, 1, 0, 0, 0, tokyo)))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/optimize"
@@ -94,11 +95,6 @@ func sigmoid(z float64) float64 {
 	return e / (1 + e)
 }
 
-// softplus is log(1 + e^z), computed without overflow.
-func softplus(z float64) float64 {
-	return math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))
-}
-
 // ErrOneClass is returned when labels are all one class.
 var ErrOneClass = errors.New("churn: labels must include both churned and retained listeners")
 
@@ -176,43 +172,47 @@ func Fit(x [][]float64, y []bool, lambda float64) (m Model, err error) {
 		}
 	}
 	inv := 1 / float64(n)
+	// L-BFGS asks for the value and the gradient at the same points, so one
+	// pass computes both (one exp per row) and is reused while x is unchanged.
+	var lastX []float64
+	var lastF float64
+	lastG := make([]float64, d+1)
+	eval := func(theta []float64) {
+		if lastX != nil && slices.Equal(lastX, theta) {
+			return
+		}
+		lastX = append(lastX[:0], theta...)
+		clear(lastG)
+		f := 0.0
+		for i := range n {
+			row := s[i*d : i*d+d]
+			z := theta[0]
+			for j, v := range row {
+				z += theta[j+1] * v
+			}
+			e := math.Exp(-math.Abs(z))
+			p := 1 / (1 + e) // σ(|z|)
+			if z < 0 {
+				p = e / (1 + e)
+			}
+			f += math.Max(z, 0) + math.Log1p(e) - ys[i]*z // softplus(z) - y z
+			r := p - ys[i]
+			lastG[0] += r
+			for j, v := range row {
+				lastG[j+1] += r * v
+			}
+		}
+		pen := 0.0
+		for j, w := range theta[1:] {
+			pen += w * w
+			lastG[j+1] = lastG[j+1]*inv + lambda*w
+		}
+		lastG[0] *= inv
+		lastF = f*inv + lambda/2*pen
+	}
 	problem := optimize.Problem{
-		Func: func(theta []float64) float64 {
-			f := 0.0
-			for i := range n {
-				z := theta[0]
-				for j, v := range s[i*d : i*d+d] {
-					z += theta[j+1] * v
-				}
-				f += softplus(z) - ys[i]*z
-			}
-			pen := 0.0
-			for _, w := range theta[1:] {
-				pen += w * w
-			}
-			return f*inv + lambda/2*pen
-		},
-		Grad: func(grad, theta []float64) {
-			clear(grad)
-			for i := range n {
-				row := s[i*d : i*d+d]
-				z := theta[0]
-				for j, v := range row {
-					z += theta[j+1] * v
-				}
-				r := sigmoid(z) - ys[i]
-				grad[0] += r
-				for j, v := range row {
-					grad[j+1] += r * v
-				}
-			}
-			for j := range grad {
-				grad[j] *= inv
-			}
-			for j, w := range theta[1:] {
-				grad[j+1] += lambda * w
-			}
-		},
+		Func: func(theta []float64) float64 { eval(theta); return lastF },
+		Grad: func(grad, theta []float64) { eval(theta); copy(grad, lastG) },
 	}
 	defer func() {
 		// Minimize panics only on a Problem/Method mismatch, which would be
@@ -325,9 +325,10 @@ func CrossValidate(x [][]float64, y []bool, k int, lambda float64, seed uint64) 
 	oof := make([]float64, len(y))
 	cv := CrossValidation{Folds: k, FoldAUC: make([]float64, k)}
 	for f := range k {
-		var trX, teX [][]float64
-		var trY, teY []bool
-		var teIdx []int
+		size := len(y)/k + 1
+		trX, teX := make([][]float64, 0, len(y)-size+2), make([][]float64, 0, size)
+		trY, teY := make([]bool, 0, len(y)-size+2), make([]bool, 0, size)
+		teIdx := make([]int, 0, size)
 		for i := range y {
 			if fold[i] == f {
 				teX, teY, teIdx = append(teX, x[i]), append(teY, y[i]), append(teIdx, i)

@@ -141,3 +141,11 @@ func TestFittedModelBeatsChanceOnHeldOutSyntheticListeners(t *testing.T) {
 	assert.Greater(t, m.Weights[0], 0.0, "recency")
 	assert.Less(t, m.Weights[1], 0.0, "activeDays28")
 }
+
+func TestUnfittedExamplesInItsDoc(t *testing.T) {
+	m := Unfitted()
+	daily := Features{RecencyDays: 1, ActiveDays28: 20, ActiveDays90: 65, Minutes28: 600}
+	assert.InDelta(t, 0.003, m.Score(daily), 0.0005)
+	fading := Features{RecencyDays: 40, ActiveDays90: 5, Trend: -0.6}
+	assert.InDelta(t, 0.98, m.Score(fading), 0.005)
+}
