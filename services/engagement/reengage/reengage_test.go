@@ -192,3 +192,18 @@ func TestBuildErrors(t *testing.T) {
 	_, err = Batch([]Message{{}}, -1)
 	assert.ErrorIs(t, err, ErrBadBatchSize)
 }
+
+func FuzzParseAndRender(f *testing.F) {
+	for _, s := range []string{"{{incentive}}", "{{x}}", "{{", "}}{{lastPlayed}}{{", "a\n{{ favouritePlatform }}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if _, err := tm.Render(Recipient{ListenerID: "L", LastPlayed: played, FavouritePlatform: "p"}, Options{Incentive: "i"}); err != nil {
+			t.Fatalf("parsed template %q failed to render: %v", s, err)
+		}
+	})
+}
