@@ -19,7 +19,7 @@ type Options struct {
 	// series that are not strictly positive.
 	Models []Model
 	// BacktestOrigins is how many rolling origins the backtest uses
-	// (default 8).
+	// (default 10, fewer for short series).
 	BacktestOrigins int
 	// SimulationPaths is how many sample paths give the intervals of models
 	// without analytic variances (default 1000).
@@ -140,13 +140,18 @@ func FitDampedTrend(points []Point, horizonPeriods int) (*Result, error) {
 // see the benchmark for what it costs.
 func etsMaxEvals(dim int) int { return 150 + 60*dim }
 
+// switchMargin is how much lower (as a ratio) a non-ETS backtest MAE must
+// be to displace the ETS choice.
+const switchMargin = 0.9
+
 // Compute infers the spacing of points, fits the allowed candidates, picks
 // one and forecasts opts.HorizonPeriods periods ahead.
 //
 // Selection: among ETS models the lowest AICc wins (Hyndman et al. 2008,
 // §7.1). That model, Theta and seasonal naive are then backtested over a
-// rolling origin and the lowest backtest MAE (equivalently MASE) wins: AICc
-// cannot compare them, the Theta method being fitted to seasonally adjusted
+// rolling origin; Theta or seasonal naive replaces the ETS model only with a
+// backtest MAE (equivalently MASE) at least 10% lower. AICc cannot compare
+// them, the Theta method being fitted to seasonally adjusted
 // data and the naive method having no fitted likelihood. If the ETS winner
 // cannot be backtested (series too short) it is kept.
 func Compute(points []Point, opts Options) (*Result, error) {
@@ -157,7 +162,7 @@ func Compute(points []Point, opts Options) (*Result, error) {
 		return nil, &OptionsError{Field: "BacktestOrigins/SimulationPaths", Reason: "must not be negative"}
 	}
 	if opts.BacktestOrigins == 0 {
-		opts.BacktestOrigins = 8
+		opts.BacktestOrigins = 10
 	}
 	if opts.SimulationPaths == 0 {
 		opts.SimulationPaths = 1000
@@ -277,15 +282,24 @@ func Compute(points []Point, opts Options) (*Result, error) {
 		chosen = bestETSIdx
 		res.Selection = "lowest AICc among ETS models; the series is too short to backtest against Theta and seasonal naive"
 	default:
-		for _, i := range []int{bestETSIdx, thetaIdx, snaiveIdx} {
+		// The backtest covers few distinct points (k+h-1), so its MAE is
+		// noisy: an alternative displaces the likelihood-based ETS choice only
+		// when it is clearly better.
+		threshold := math.Inf(1)
+		if bestETSIdx >= 0 {
+			chosen = bestETSIdx
+			threshold = switchMargin * res.Candidates[bestETSIdx].Backtest.MAE
+		}
+		for _, i := range []int{thetaIdx, snaiveIdx} {
 			if i < 0 || res.Candidates[i].Backtest == nil {
 				continue
 			}
-			if chosen < 0 || res.Candidates[i].Backtest.MAE < res.Candidates[chosen].Backtest.MAE {
+			mae := res.Candidates[i].Backtest.MAE
+			if mae < threshold && (chosen == bestETSIdx || chosen < 0 || mae < res.Candidates[chosen].Backtest.MAE) {
 				chosen = i
 			}
 		}
-		res.Selection = "lowest rolling-origin backtest MAE among the lowest-AICc ETS model, Theta and seasonal naive"
+		res.Selection = "lowest-AICc ETS model unless Theta or seasonal naive has a rolling-origin backtest MAE at least 10% lower (then the lower of those)"
 		if chosen < 0 {
 			for _, i := range []int{bestETSIdx, thetaIdx, snaiveIdx} {
 				if i >= 0 {
