@@ -21,3 +21,28 @@ func BenchmarkForecastDaily3Years(b *testing.B) {
 		}
 	}
 }
+
+// TestLikelihoodLoopDoesNotAllocate guards the cost the benchmark measures:
+// the optimiser calls the objective hundreds of times per model.
+func TestLikelihoodLoopDoesNotAllocate(t *testing.T) {
+	s, err := newSeries(benchmarkSeries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range everyETS() {
+		f := newETSFitter(m, s.values, 7)
+		u := f.defaultStart()
+		if allocs := testing.AllocsPerRun(20, func() { f.objective(u) }); allocs != 0 {
+			t.Errorf("%s: %v allocations per likelihood evaluation", m, allocs)
+		}
+	}
+}
+
+func BenchmarkLikelihoodDaily3Years(b *testing.B) {
+	s, _ := newSeries(benchmarkSeries())
+	f := newETSFitter(ETS(ErrorMultiplicative, TrendDamped, SeasonMultiplicative), s.values, 7)
+	u := f.defaultStart()
+	for b.Loop() {
+		f.objective(u)
+	}
+}

@@ -184,7 +184,20 @@ func Compute(points []Point, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := s.values
+	// Fitting works on y / max|y| so that sums of squares neither overflow
+	// (values near 1e300) nor underflow; every output in the data's units
+	// is scaled back below.
+	scale := 0.0
+	for _, v := range s.values {
+		scale = max(scale, math.Abs(v))
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	y := make([]float64, len(s.values))
+	for i, v := range s.values {
+		y[i] = v / scale
+	}
 	n := len(y)
 	m := s.freq.SeasonalPeriod()
 	positive := true
@@ -313,6 +326,17 @@ func Compute(points []Point, opts Options) (*Result, error) {
 	if len(models) == 1 {
 		res.Selection = "the only model allowed"
 	}
+	// -2 log L of the original data differs by the Jacobian of the scaling,
+	// 2n log(scale), the same for every model.
+	for i := range res.Candidates {
+		c := &res.Candidates[i]
+		if c.AICc != nil {
+			*c.AICc += 2 * float64(n) * math.Log(scale)
+		}
+		if c.Backtest != nil {
+			c.Backtest.MAE *= scale
+		}
+	}
 	res.Model = res.Candidates[chosen].Model
 	res.AICc = res.Candidates[chosen].AICc
 	res.Backtest = res.Candidates[chosen].Backtest
@@ -322,15 +346,23 @@ func Compute(points []Point, opts Options) (*Result, error) {
 	switch chosen {
 	case bestETSIdx:
 		point, lo80, hi80, lo95, hi95, res.IntervalMethod = etsForecast(bestETS, H, opts)
-		res.Params = etsParamsOut(bestETS)
+		res.Params = etsParamsOut(bestETS, scale)
 	case thetaIdx:
 		point, lo80, hi80, lo95, hi95 = theta.forecast(H)
 		res.IntervalMethod = "analytic: SES (ETS(A,N,N)) variance on the adjusted scale, reseasonalised"
-		res.Params = thetaParamsOut(theta)
+		res.Params = thetaParamsOut(theta, scale)
 	default:
 		point, lo80, hi80, lo95, hi95 = snaive.forecast(H)
 		res.IntervalMethod = "analytic: seasonal naive variance σ²(⌊(h−1)/m⌋+1)"
-		res.Params = Params{Sigma: math.Sqrt(snaive.sigma2)}
+		res.Params = Params{Sigma: math.Sqrt(snaive.sigma2) * scale}
+	}
+	for _, a := range [][]float64{point, lo80, hi80, lo95, hi95} {
+		for h := range a {
+			a[h] *= scale
+			if math.IsNaN(a[h]) || math.IsInf(a[h], 0) {
+				return nil, &NoModelError{Reasons: []string{res.Model + ": forecast overflows float64"}}
+			}
+		}
 	}
 	last := s.dates[n-1]
 	res.Points = make([]ForecastPoint, H)
@@ -392,10 +424,15 @@ func quantile(x []float64, q float64) float64 {
 
 func ptr(v float64) *float64 { return &v }
 
-func etsParamsOut(mod *etsModel) Params {
-	p := Params{Alpha: ptr(mod.p.alpha), InitialLevel: ptr(mod.p.level0), Sigma: math.Sqrt(mod.sigma2)}
+// etsParamsOut reports parameters, scaling states in the data's units back
+// by scale (multiplicative seasonal states and relative sigma are ratios).
+func etsParamsOut(mod *etsModel, scale float64) Params {
+	p := Params{Alpha: ptr(mod.p.alpha), InitialLevel: ptr(mod.p.level0 * scale), Sigma: math.Sqrt(mod.sigma2)}
+	if mod.spec.Error == ErrorAdditive {
+		p.Sigma *= scale
+	}
 	if mod.spec.Trend != TrendNone {
-		p.Beta, p.InitialTrend = ptr(mod.p.beta), ptr(mod.p.trend0)
+		p.Beta, p.InitialTrend = ptr(mod.p.beta), ptr(mod.p.trend0*scale)
 	}
 	if mod.spec.Trend == TrendDamped {
 		p.Phi = ptr(mod.p.phi)
@@ -403,16 +440,27 @@ func etsParamsOut(mod *etsModel) Params {
 	if mod.spec.Season != SeasonNone {
 		p.Gamma = ptr(mod.p.gamma)
 		p.InitialSeason = slices.Clone(mod.p.season0)
+		if mod.spec.Season == SeasonAdditive {
+			for i := range p.InitialSeason {
+				p.InitialSeason[i] *= scale
+			}
+		}
 	}
 	return p
 }
 
-func thetaParamsOut(th *thetaModel) Params {
-	return Params{
+func thetaParamsOut(th *thetaModel, scale float64) Params {
+	p := Params{
 		Alpha:           ptr(th.ses.p.alpha),
-		InitialLevel:    ptr(th.ses.p.level0),
-		DriftPerPeriod:  ptr(th.drift),
+		InitialLevel:    ptr(th.ses.p.level0 * scale),
+		DriftPerPeriod:  ptr(th.drift * scale),
 		SeasonalIndices: slices.Clone(th.index),
-		Sigma:           math.Sqrt(th.ses.sigma2),
+		Sigma:           math.Sqrt(th.ses.sigma2) * scale,
 	}
+	if !th.mult {
+		for i := range p.SeasonalIndices {
+			p.SeasonalIndices[i] *= scale
+		}
+	}
+	return p
 }
