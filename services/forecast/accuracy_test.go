@@ -115,7 +115,7 @@ func TestIntervalCoverage(t *testing.T) {
 	}
 	seriesPerCase := 150
 	if testing.Short() {
-		seriesPerCase = 40
+		seriesPerCase = 80
 	}
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
