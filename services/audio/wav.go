@@ -189,12 +189,16 @@ func newWAVPCMDecoder(src *frameReader, h wavHeader) *wavPCMDecoder {
 	hdr.WriteString("RIFF")
 	_ = binary.Write(&hdr, binary.LittleEndian, uint32(wavUnknownSize))
 	hdr.WriteString("WAVEfmt ")
-	_ = binary.Write(&hdr, binary.LittleEndian, []any{
+	for _, v := range []any{
 		uint32(16), uint16(wavTagPCM), uint16(h.channels), uint32(h.sampleRate),
 		uint32(h.sampleRate * h.blockAlign), uint16(h.blockAlign), uint16(h.bits),
-	})
+	} {
+		_ = binary.Write(&hdr, binary.LittleEndian, v)
+	}
 	hdr.WriteString("data")
-	_ = binary.Write(&hdr, binary.LittleEndian, uint32(wavUnknownSize))
+	// Even, because go-audio/wav rounds odd sizes up and 0xFFFFFFFF would
+	// wrap to zero; frameReader enforces the real size.
+	_ = binary.Write(&hdr, binary.LittleEndian, uint32(wavUnknownSize-1))
 	d := &wavPCMDecoder{
 		src:   src,
 		dec:   wav.NewDecoder(noSeek{io.MultiReader(&hdr, src)}),
