@@ -74,14 +74,15 @@ func writeWAV(x []float64, channels, rate int, enc wavEncoding) []byte {
 	var out bytes.Buffer
 	ww := func(v any) { _ = binary.Write(&out, binary.LittleEndian, v) }
 	out.WriteString("RIFF")
-	ww(uint32(4 + 8 + fmtChunk.Len() + 8 + 8 + data.Len()))
+	ww(uint32(4 + 8 + fmtChunk.Len() + 8 + 4 + 8 + data.Len()))
 	out.WriteString("WAVE")
 	out.WriteString("fmt ")
 	ww(uint32(fmtChunk.Len()))
 	out.Write(fmtChunk.Bytes())
-	// A LIST chunk before data, as many editors write, to exercise skipping.
-	out.WriteString("LIST")
-	ww(uint32(0))
+	// A chunk before data, as many editors write, to exercise skipping.
+	out.WriteString("JUNK")
+	ww(uint32(4))
+	out.Write([]byte{0, 0, 0, 0})
 	out.WriteString("data")
 	ww(uint32(data.Len()))
 	out.Write(data.Bytes())
@@ -242,5 +243,22 @@ func musicLike(rate int, seconds float64) []float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	chordProgression(x, 2, rate, [][3]int{{60, 64, 67}, {65, 69, 72}, {67, 71, 74}, {60, 64, 67}}, 2, seconds)
 	drumPattern(x, 2, rate, 120, seconds, rng)
+	return x
+}
+
+func newRNG() *rand.Rand { return rand.New(rand.NewPCG(7, 9)) }
+
+// fade applies raised-cosine fades in and out, so a test tone has no
+// step at its ends (a step rings, and that ringing is a real true peak).
+func fade(x []float64, ch, rate int, seconds float64) []float64 {
+	n := int(seconds * float64(rate))
+	frames := len(x) / ch
+	for i := 0; i < n && i < frames; i++ {
+		g := 0.5 - 0.5*math.Cos(math.Pi*float64(i)/float64(n))
+		for c := range ch {
+			x[i*ch+c] *= g
+			x[(frames-1-i)*ch+c] *= g
+		}
+	}
 	return x
 }
