@@ -150,14 +150,21 @@ func (f *featureExtractor) push(x []float64) {
 	}
 }
 
+// onsetCompression is gamma in log(1 + gamma |X|). A full-scale tone reaches
+// |X| ~ 128 in a 512-point Hann frame, so 0.1 compresses only the loudest
+// bins: a kick or snare stays stronger than a hi-hat, as it sounds, where
+// heavy compression (gamma 100) makes broadband hats dominate and turns
+// 80 BPM with eighth-note hats into 160.
+const onsetCompression = 0.1
+
 // onsetStep: spectral flux (Bello et al. 2005, "A tutorial on onset
 // detection in music signals"): the sum over bins of the half-wave
-// rectified increase of log-compressed magnitude, log(1 + 100|X|).
+// rectified increase of log-compressed magnitude, log(1 + gamma |X|).
 func (f *featureExtractor) onsetStep(frame []float64) {
 	f.onsetFFT.magnitudes(frame, f.onsetMag)
 	flux := 0.0
 	for k, m := range f.onsetMag {
-		l := math.Log1p(100 * m)
+		l := math.Log1p(onsetCompression * m)
 		if d := l - f.onsetPrev[k]; d > 0 {
 			flux += d
 		}

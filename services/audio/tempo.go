@@ -37,7 +37,7 @@ const (
 // even multiples, it was a subdivision and the tempo is halved.
 func estimateTempo(env []float64, fps float64) (*Tempo, string) {
 	maxLag := int(math.Ceil(8 * 60 / tempoMinBpm * fps))
-	if len(env) < 2*int(60/tempoMinBpm*fps*4) {
+	if len(env) < int(2*4*60/tempoMinBpm*fps) {
 		return nil, "too short for tempo: needs at least 8 beats at 60 BPM"
 	}
 	// Emphasise onsets against the slowly varying level: subtract a 0.5 s
@@ -54,14 +54,17 @@ func estimateTempo(env []float64, fps float64) (*Tempo, string) {
 	for i := range hp {
 		hp[i] -= mean
 	}
-	maxLag = min(maxLag, len(hp)-1)
+	maxLag = min(maxLag, len(hp)/2)
 	acf := make([]float64, maxLag+2)
-	for lag := 0; lag <= maxLag; lag++ {
+	for lag := 0; lag <= maxLag+1; lag++ {
 		s := 0.0
 		for i := lag; i < len(hp); i++ {
 			s += hp[i] * hp[i-lag]
 		}
-		acf[lag] = s
+		// Unbiased: divided by the number of products, because the biased
+		// estimate shrinks with lag and so pulls the period short (a
+		// steady 120 BPM read 120.2).
+		acf[lag] = s / float64(len(hp)-lag)
 	}
 	if acf[0] <= 0 {
 		return nil, "no onsets: the onset envelope is flat"
@@ -113,15 +116,35 @@ func estimateTempo(env []float64, fps float64) (*Tempo, string) {
 		// candidate's own half-period pulses are weak, which is off(best/2).
 		best /= 2
 	}
-	// Refine with 8 multiples for a finer period (±2 BPM, 0.01 steps).
-	ref, refScore := best, math.Inf(-1)
-	for bpm := best - 2; bpm <= best+2; bpm += 0.01 {
-		if bpm < tempoMinBpm-1 || bpm > tempoMaxBpm+1 {
-			continue
+	// Refine: the envelope is sampled at ~86 Hz, so an ACF peak sits
+	// between integer lags; read each multiple's peak by parabolic
+	// interpolation and fit the period through them by least squares
+	// (p_m = m P), so the error shrinks with the number of beats seen.
+	p0 := period(best)
+	num, den := 0.0, 0.0
+	for m := 1; float64(m)*p0 < float64(maxLag)-2 && m <= 32; m++ {
+		c := float64(m) * p0
+		w := max(2, int(0.04*c))
+		lo, hi := max(1, int(c)-w), min(maxLag, int(c)+w+1)
+		pk := lo
+		for l := lo; l <= hi; l++ {
+			if acf[l] > acf[pk] {
+				pk = l
+			}
 		}
-		if s := on(bpm, 8); s > refScore {
-			ref, refScore = bpm, s
+		if pk == lo || pk == hi || acf[pk] <= 0 {
+			continue // no peak inside the window: skip this multiple
 		}
+		pos := float64(pk)
+		if d := acf[pk-1] - 2*acf[pk] + acf[pk+1]; d < 0 {
+			pos += 0.5 * (acf[pk-1] - acf[pk+1]) / d
+		}
+		num += float64(m) * pos
+		den += float64(m * m)
+	}
+	ref := best
+	if den > 0 {
+		ref = 60 * fps / (num / den)
 	}
 	conf := math.Max(0, math.Min(1, on(ref, 4)))
 	return &Tempo{Bpm: math.Round(ref*10) / 10, Confidence: conf}, ""
