@@ -8,14 +8,13 @@ import (
 // realFFT computes magnitude spectra of real frames of a fixed power-of-two
 // size n, through one complex FFT of size n/2 (the even/odd packing trick).
 type realFFT struct {
-	n       int
-	half    int
-	rev     []int
-	tw      []complex128 // twiddles for the n/2 complex FFT
-	post    []complex128 // e^{-2 pi i k / n} for the split step
-	z       []complex128
-	window  []float64
-	scratch []float64
+	n      int
+	half   int
+	rev    []int
+	tw     []complex128 // twiddles for the n/2 complex FFT
+	post   []complex128 // e^{-2 pi i k / n} for the split step
+	z      []complex128
+	window []float64
 }
 
 func newRealFFT(n int) *realFFT {
