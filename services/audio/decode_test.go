@@ -331,3 +331,17 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestFFmpegFallbackCorruptInputIsTyped(t *testing.T) {
+	needFFmpeg(t)
+	// AIFF magic with garbage behind it: ffmpeg fails, we say corrupt.
+	b := append([]byte("FORM\x00\x00\x10\x00AIFFCOMM"), bytes.Repeat([]byte{0x42}, 200)...)
+	s, err := Open(bytes.NewReader(b), Options{})
+	if err == nil {
+		_, err = Analyze(s, AnalyzeOptions{})
+		_ = s.Close()
+	}
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.Contains(t, err.Error(), "aiff")
+}

@@ -49,9 +49,11 @@ func ffmpegEBUR128(t *testing.T, wav []byte) ebur128Summary {
 }
 
 // TestAgreesWithFFmpegEBUR128 compares integrated loudness (0.1 LU), true
-// peak (0.2 dB) and loudness range (0.5 LU; ffmpeg's histogram has 0.1 LU
-// bins) with ffmpeg's ebur128 filter on every kind of signal these tests
-// synthesise.
+// peak (0.2 dB) and loudness range (0.1 LU) with ffmpeg's ebur128 filter
+// on every kind of signal these tests synthesise, plus 0.05 for the one
+// decimal ffmpeg prints. Tones are faded in and out where the true peak
+// matters: an abrupt start rings, and ffmpeg's 192 kHz resampler reads
+// that ringing about 0.4 dB higher than a 4x interpolator does.
 func TestAgreesWithFFmpegEBUR128(t *testing.T) {
 	needFFmpeg(t)
 	type signal struct {
@@ -98,7 +100,7 @@ func TestAgreesWithFFmpegEBUR128(t *testing.T) {
 			// ffmpeg prints one decimal: allow its rounding on top.
 			require.InDelta(t, want.integratedLufs, *got.IntegratedLufs, 0.1+0.05)
 			require.InDelta(t, want.truePeakDbtp, got.TruePeakDbtp, 0.2+0.05)
-			require.InDelta(t, want.lraLu, *got.LoudnessRangeLu, 0.5+0.05)
+			require.InDelta(t, want.lraLu, *got.LoudnessRangeLu, 0.1+0.05)
 		})
 	}
 }
