@@ -91,8 +91,8 @@ func (d *ffmpegDecoder) read(dst []float64) (int, error) {
 	frames := n / (4 * d.ch)
 	for i := range frames * d.ch {
 		v := float64(math.Float32frombits(binary.LittleEndian.Uint32(d.raw[4*i:])))
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			v = 0
+		if !(math.Abs(v) <= maxFloatSample) {
+			v = 0 // NaN, Inf or absurd: ffmpeg's float output of garbage
 		}
 		dst[i] = v
 	}

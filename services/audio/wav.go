@@ -237,6 +237,9 @@ func (d *wavPCMDecoder) read(dst []float64) (int, error) {
 
 func (d *wavPCMDecoder) close() error { return nil }
 
+// maxFloatSample is +120 dBFS.
+const maxFloatSample = 1e6
+
 // wavFloatDecoder reads IEEE float samples (format tag 3).
 type wavFloatDecoder struct {
 	src *frameReader
@@ -267,8 +270,10 @@ func (d *wavFloatDecoder) read(dst []float64) (int, error) {
 		} else {
 			v = math.Float64frombits(binary.LittleEndian.Uint64(b))
 		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, corrupt(FormatWAV, "NaN or infinite float sample", nil)
+		// Float WAV may exceed full scale, but not by 120 dB: such values
+		// (and NaN/Inf) are garbage, and would overflow the meters' sums.
+		if !(math.Abs(v) <= maxFloatSample) {
+			return 0, corrupt(FormatWAV, fmt.Sprintf("float sample %g is NaN, infinite or beyond +120 dBFS", v), nil)
 		}
 		dst[i] = v
 	}
