@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -357,4 +358,25 @@ func TestFFmpegFallbackCorruptInputIsTyped(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), "aiff")
+}
+
+// Readers that return one byte at a time, or fail mid-stream, must give
+// the same samples or a returned error (never split samples or hang).
+func TestAwkwardReaders(t *testing.T) {
+	x := sine(441, 0.5, 8000, 0.3, 0, 1)
+	for _, enc := range []wavEncoding{pcm16, {bits: 24}, f32} {
+		b := writeWAV(x, 2, 8000, enc)
+		s, err := Open(iotest.OneByteReader(bytes.NewReader(b)), Options{DisableFFmpeg: true})
+		require.NoError(t, err)
+		got := readAll(t, s)
+		require.Len(t, got, len(x))
+		assert.InDelta(t, x[1234], got[1234], 1e-4)
+
+		broken := errors.New("connection reset")
+		failing := io.MultiReader(bytes.NewReader(b[:len(b)/2]), iotest.ErrReader(broken))
+		s, err = Open(failing, Options{DisableFFmpeg: true})
+		require.NoError(t, err)
+		_, err = Analyze(s, AnalyzeOptions{})
+		assert.ErrorIs(t, err, broken)
+	}
 }

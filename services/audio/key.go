@@ -4,15 +4,25 @@ import "math"
 
 // Key is the estimated tonal centre.
 type Key struct {
-	Tonic string `json:"tonic"` // "C", "F#", "D#"…
-	Mode  string `json:"mode"`  // "major" or "minor"
-	Name  string `json:"name"`  // "F# major"
+	// Tonic is spelled as key signatures usually are: Eb major and Eb
+	// minor, but F# major and C# minor.
+	Tonic string `json:"tonic"`
+	// PitchClass of the tonic, 0 = C … 11 = B.
+	PitchClass int    `json:"pitchClass"`
+	Mode       string `json:"mode"` // "major" or "minor"
+	Name       string `json:"name"` // "F# major"
 	// Confidence is the Pearson correlation of the track's chroma with the
 	// winning key profile, clamped to 0..1.
 	Confidence float64 `json:"confidence"`
 	// RunnerUp is the second-best key, often the relative major/minor.
 	RunnerUp string `json:"runnerUp"`
 }
+
+// Conventional key spellings by tonic pitch class.
+var (
+	majorKeyNames = [12]string{"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"}
+	minorKeyNames = [12]string{"C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"}
+)
 
 // Krumhansl & Kessler (1982) probe-tone key profiles, tonic first
 // (Krumhansl 1990, "Cognitive Foundations of Musical Pitch", table 2.1).
@@ -71,18 +81,24 @@ func estimateKey(frames [][12]float64) (*Key, string) {
 			}
 		}
 	}
+	tonic := func(c cand) string {
+		if c.minor {
+			return minorKeyNames[c.tonic]
+		}
+		return majorKeyNames[c.tonic]
+	}
 	name := func(c cand) string {
 		if c.minor {
-			return noteNames[c.tonic] + " minor"
+			return tonic(c) + " minor"
 		}
-		return noteNames[c.tonic] + " major"
+		return tonic(c) + " major"
 	}
 	mode := "major"
 	if best.minor {
 		mode = "minor"
 	}
 	return &Key{
-		Tonic: noteNames[best.tonic], Mode: mode, Name: name(best),
+		Tonic: tonic(best), PitchClass: best.tonic, Mode: mode, Name: name(best),
 		Confidence: math.Max(0, math.Min(1, best.r)), RunnerUp: name(second),
 	}, ""
 }

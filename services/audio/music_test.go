@@ -61,7 +61,9 @@ func TestKey(t *testing.T) {
 		{"C major", major(60)},
 		{"G major", major(55)},
 		{"F# major", major(54)},
-		{"D# minor", minor(63)}, // Eb minor, spelled with sharps
+		{"Eb minor", minor(63)},
+		{"Bb major", major(58)},
+		{"C# minor", minor(61)},
 		{"A minor", minor(57)},
 		{"E minor", minor(64)},
 		{"F minor", minor(53)},
