@@ -97,12 +97,24 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	a.closer = append(a.closer, recorder.Close)
 	contexts := usercontext.NewService(usercontext.NewStore(db, cfg.SessionTTL), recorder, available, cfg.ContextTTL)
 
-	engine, err := newJobEngine(cfg, db, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
+	store, err := openArtifacts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	router, err := newRouter(cfg, log, store)
+	if err != nil {
+		return nil, err
+	}
+	audio, err := audioSource(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
 	if err != nil {
 		return nil, err
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
-	if err := engine.svc.Start(jobsCtx); err != nil {
+	if err := engine.Start(jobsCtx); err != nil {
 		stopJobs()
 		return nil, fmt.Errorf("start job queue: %w", err)
 	}
@@ -110,19 +122,15 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		defer stopJobs()
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
-		return engine.svc.Stop(ctx)
+		return engine.Stop(ctx)
 	})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
 
-	router, err := newRouter(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	registry := checks.ForJarvis(checks.Parts{
-		Router: router, DB: db, Jobs: engine.svc.Store(), Requests: metrics, Spec: spec,
+		Router: router, DB: db, Jobs: engine.Store(), Requests: metrics, Spec: spec,
 		Settings: cfg.checkedSettings(),
 		Available: func(op string) (bool, string) {
 			if server == nil {
@@ -138,7 +146,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		AuthMethods: access.auth.Methods(),
 		Limits:      access.limiter,
 		Usage:       access.usage,
-	}, handlers.Deps{Jobs: engine.svc, Links: engine.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator})
+	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -170,7 +178,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/ready", a.readiness)
-	e.GET(artifacts.Path+":id", handlers.DownloadArtifact(engine.links, engine.svc.Store(), engine.files))
+	e.GET(artifacts.Path+":id", handlers.DownloadArtifact(store.links, engine.Store(), store.files))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	serveDoc := func(body []byte, contentType string) echo.HandlerFunc {
 		return func(c echo.Context) error { return c.Blob(http.StatusOK, contentType, body) }
@@ -224,8 +232,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger) (*modules.Router, error) {
-	embedded, err := EmbeddedModules(log)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store)
 	if err != nil {
 		return nil, err
 	}

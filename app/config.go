@@ -55,6 +55,9 @@ type Config struct {
 	CallbackBackoff       time.Duration
 	SSRFAllow             []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
 	EmbeddedMusicSpeed    float64  // seconds of audio rendered per second; 0 for as fast as possible
+	AudioMaxBytes         int64    // largest audio file read for analysis
+	AudioMaxSeconds       int      // longest audio analysed
+	AudioFetchTimeout     time.Duration
 	InstanceID            string   // this replica's name in the job queue; stable across restarts if set
 	ContextTTL            time.Duration
 	PrivacyPolicyURL      string
@@ -135,6 +138,9 @@ var Settings = []Setting{
 	{"JARVIS_CONTEXT_TTL", "24h", "A user's remembered context is deleted after this long without an action."},
 	{"JARVIS_SESSION_TTL", "2h", "A conversation's session data lapses this long after its last action."},
 	{"JARVIS_EMBEDDED_MUSIC_SPEED", "0", "Seconds of audio the embedded generator renders per second, like a hosted model; 0 renders as fast as the CPU allows."},
+	{"JARVIS_AUDIO_MAX_BYTES", "100M", "Largest audio file analyseMusic and validateMusic read, fetched or uploaded."},
+	{"JARVIS_AUDIO_MAX_SECONDS", "900", "Longest audio analysed, in seconds; longer audio answers 422."},
+	{"JARVIS_AUDIO_FETCH_TIMEOUT", "60s", "Time allowed to fetch a whole audio file from its link."},
 	{"JARVIS_AIDAWG_URL", "", "Remote AI Dawg backend, such as https://aidawg.example.com. Unset: the embedded modules carry every command out."},
 	{"JARVIS_AIDAWG_FALLBACK", "embedded", "embedded: while the remote fails or its circuit is open, the embedded modules serve the commands they carry out. none: they do not."},
 	{"JARVIS_AIDAWG_TIMEOUT", "10s", "Deadline of each attempt of a call to the remote AI Dawg."},
@@ -238,6 +244,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		AidawgBreakerFailures: count("JARVIS_AIDAWG_BREAKER_FAILURES", 1, 1000),
 		AidawgBreakerCooldown: dur("JARVIS_AIDAWG_BREAKER_COOLDOWN"),
 	}
+	cfg.AudioMaxBytes = size("JARVIS_AUDIO_MAX_BYTES")
+	cfg.AudioMaxSeconds = count("JARVIS_AUDIO_MAX_SECONDS", 1, 86400)
+	cfg.AudioFetchTimeout = dur("JARVIS_AUDIO_FETCH_TIMEOUT")
 	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
 	cfg.InstanceID = get("JARVIS_INSTANCE_ID")
 	cfg.ContextTTL = dur("JARVIS_CONTEXT_TTL")

@@ -9,37 +9,31 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/jobs"
+	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/storage"
 	"github.com/aidawg/jarvis/services/webhook"
 )
 
-// jobEngine is the job service and what it was built from.
-type jobEngine struct {
-	svc   *jobs.Service
-	files *artifacts.Files
-	links *artifacts.Signer
-}
-
-func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []func(context.Context) error, log zerolog.Logger) (*jobEngine, error) {
-	files, err := artifacts.NewFiles(filepath.Join(cfg.DataDir, "artifacts"))
-	if err != nil {
-		return nil, err
-	}
-	key, err := artifactKey(cfg)
-	if err != nil {
-		return nil, err
-	}
+// newJobEngine builds the job service; long actions reach the AI Dawg modules through router.
+func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modules.Router, guard *ssrf.Guard,
+	maintenance []func(context.Context) error, log zerolog.Logger) (*jobs.Service, error) {
 	secret, err := webhookSecret(cfg)
 	if err != nil {
 		return nil, err
 	}
-	links := artifacts.NewSigner(key, cfg.PublicURL, cfg.ArtifactURLTTL)
-	generator := music.Generator{Speed: cfg.EmbeddedMusicSpeed}
-	svc, err := jobs.New(jobs.Config{
+	source, err := audioSource(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	generate := func(ctx context.Context, p aidawg.GenerateMusicParams) (aidawg.GenerateMusicResult, modules.ServedBy, error) {
+		return modules.Call(ctx, router, modules.CmdGenerateMusic, p)
+	}
+	return jobs.New(jobs.Config{
 		InstanceID:          cfg.InstanceID,
 		Workers:             cfg.JobWorkers,
 		MaxAttempts:         cfg.JobMaxAttempts,
@@ -52,15 +46,11 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []f
 		CallbackAttempts:    cfg.CallbackAttempts,
 		CallbackBackoff:     cfg.CallbackBackoff,
 	}, jobs.Deps{
-		DB: db, Files: files, Links: links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
+		DB: db, Files: store.files, Links: store.links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
 		Runners: map[string]jobs.Runner{
-			jobs.TypeMusicGeneration: music.JobRunner(generator),
+			jobs.TypeMusicGeneration: music.JobRunner(generate, source, cfg.JobTimeout),
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &jobEngine{svc: svc, files: files, links: links}, nil
 }
 
 func artifactKey(cfg Config) ([]byte, error) {

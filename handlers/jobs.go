@@ -11,6 +11,7 @@ import (
 	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/jobs"
+	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
 )
 
@@ -189,7 +190,7 @@ func (s *Server) apiJob(j jobs.Job) (jarvis.Job, error) {
 		out.Problem = &p
 	}
 	if j.Status == jobs.Completed && len(j.Result) > 0 {
-		r, err := s.jobResult(j, out.Artifacts)
+		r, _, err := s.jobResult(j, out.Artifacts)
 		if err != nil {
 			return out, err
 		}
@@ -213,12 +214,13 @@ func (s *Server) artifactLinks(arts []jobs.Artifact) []jarvis.ArtifactLink {
 // through the service's own result type, so that a field renamed on either side fails to
 // compile or fails TestJobResultCarriesEveryField rather than vanishing from answers. Types whose
 // runner this server lacks have no result to map.
-func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.JobResult, error) {
+// It also says which backend produced the result.
+func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.JobResult, modules.ServedBy, error) {
 	switch j.Type {
 	case jobs.TypeMusicGeneration:
 		var t music.Track
 		if err := json.Unmarshal(j.Result, &t); err != nil {
-			return nil, fmt.Errorf("job %s: stored track: %w", j.ID, err)
+			return nil, "", fmt.Errorf("job %s: stored track: %w", j.ID, err)
 		}
 		track := apiTrack(t)
 		for i := range links {
@@ -227,9 +229,9 @@ func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.Job
 				break
 			}
 		}
-		return &jarvis.JobResult{Track: &track}, nil
+		return &jarvis.JobResult{Track: &track}, modules.ServedBy(t.ServedBy), nil
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // apiTrack is the contract's Track for a generated track, without its audio link.
@@ -237,6 +239,10 @@ func apiTrack(t music.Track) jarvis.Track {
 	out := jarvis.Track{
 		Id: t.ID, Title: t.Title, Prompt: t.Prompt, DurationSeconds: t.DurationSeconds,
 		Tempo: t.Tempo, Key: t.Key, Seed: int(t.Seed), Sections: make([]jarvis.Section, len(t.Sections)),
+	}
+	if t.LoudnessLufs != 0 || t.TruePeakDbtp != 0 {
+		l, tp := t.LoudnessLufs, t.TruePeakDbtp
+		out.LoudnessLufs, out.TruePeakDbtp = &l, &tp
 	}
 	if t.Genre != "" {
 		g := t.Genre

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/services/jobs"
+	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
 )
 
@@ -28,7 +29,8 @@ func TestJobResultCarriesEveryField(t *testing.T) {
 	stored := music.Track{
 		ID: "trk_1", Title: "Night Drive", Prompt: "a calm night drive", DurationSeconds: 30,
 		Genre: genre, Mood: mood, Tempo: 96, Key: "A minor", Seed: 42,
-		Sections: []music.Section{{Name: "intro", StartSeconds: 0, EndSeconds: 8.5}, {Name: "verse", StartSeconds: 8.5, EndSeconds: 30}},
+		Sections:     []music.Section{{Name: "intro", StartSeconds: 0, EndSeconds: 8.5}, {Name: "verse", StartSeconds: 8.5, EndSeconds: 30}},
+		LoudnessLufs: -14.1, TruePeakDbtp: -1.3, ServedBy: "remote",
 	}
 	raw, err := json.Marshal(stored)
 	require.NoError(t, err)
@@ -39,13 +41,16 @@ func TestJobResultCarriesEveryField(t *testing.T) {
 	out, err := s.apiJob(j)
 	require.NoError(t, err)
 	require.NotNil(t, out.Result)
+	_, by, err := s.jobResult(j, out.Artifacts)
+	require.NoError(t, err)
+	assert.Equal(t, modules.ServedByRemote, by, "the backend that made the track is kept")
 	require.NotNil(t, out.Result.Track)
 	track := *out.Result.Track
 	assert.Equal(t, jarvis.Track{
 		Id: "trk_1", Title: "Night Drive", Prompt: "a calm night drive", DurationSeconds: 30,
 		Genre: &genre, Mood: &mood, Tempo: 96, Key: "A minor", Seed: 42,
 		Sections: []jarvis.Section{{Name: "intro", StartSeconds: 0, EndSeconds: 8.5}, {Name: "verse", StartSeconds: 8.5, EndSeconds: 30}},
-		Audio:    track.Audio,
+		Audio:    track.Audio, LoudnessLufs: ptrTo(-14.1), TruePeakDbtp: ptrTo(-1.3),
 	}, track)
 	require.NotNil(t, track.Audio, "the audio artifact is linked")
 	assert.Equal(t, "https://jarvis.example.com/artifacts/art_1", track.Audio.Url)
@@ -61,3 +66,5 @@ func TestJobResultThatCannotBeReadIsAnError(t *testing.T) {
 	_, err := s.apiJob(jobs.Job{ID: "job_2", Type: jobs.TypeMusicGeneration, Status: jobs.Completed, Result: []byte(`{"tempo":"fast"}`)})
 	assert.ErrorContains(t, err, "job_2")
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -33,6 +33,7 @@ type Deps struct {
 	Router   *modules.Router        // the AI Dawg modules, remote or embedded
 	Checks   *checks.Registry       // health probes and validators
 	Requests *reqvalidate.Validator // the contract's request rules, compiled once
+	Audio    AudioLinks             // which links to audio may be fetched
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -53,6 +54,9 @@ var _ jarvis.StrictServerInterface = (*Server)(nil)
 // here, so that getIntegrationInfo stays true.
 var operationNeeds = map[string][]modules.Ref{
 	"runValidation": {modules.CmdRunValidation.Ref},
+	"generateMusic": {modules.CmdGenerateMusic.Ref},
+	"analyzeMusic":  {modules.CmdAnalyzeTrack.Ref},
+	"validateMusic": {modules.CmdValidateQuality.Ref},
 }
 
 // NewServer builds the handlers. An operation whose dependencies are missing from deps answers
@@ -73,6 +77,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Contexts != nil && deps.Requests != nil, "updatePreferences")
 	set(deps.Checks != nil, "runHealthChecks")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
+	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	return s
 }
 

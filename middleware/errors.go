@@ -74,7 +74,7 @@ func fromHTTPStatus(he *echo.HTTPError, c echo.Context) *services.Error {
 		return services.Errorf(problem.CodePayloadTooLarge,
 			"The body is larger than this server accepts. Send less data, for example fewer texts or data points.")
 	case http.StatusUnsupportedMediaType:
-		return services.Errorf(problem.CodeUnsupportedMediaType,
+		return services.Errorf(services.CodeUnsupportedMedia,
 			"Send the body as JSON with Content-Type: application/json.")
 	case http.StatusBadRequest:
 		// Validation has already passed, so this is a body that could not be bound.

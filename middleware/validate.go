@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
 	"github.com/aidawg/jarvis/services"
 )
@@ -61,11 +60,11 @@ func checkJSONBody(req *http.Request) *services.Error {
 		if req.ContentLength == 0 {
 			return nil // an empty body is reported as missing by validation
 		}
-		return services.Errorf(problem.CodeUnsupportedMediaType, "The body has no Content-Type. Send it as JSON with Content-Type: application/json.")
+		return services.Errorf(services.CodeUnsupportedMedia, "The body has no Content-Type. Send it as JSON with Content-Type: application/json.")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return services.Errorf(problem.CodeUnsupportedMediaType, "The body is %q. Send it as JSON with Content-Type: application/json.", ct)
+		return services.Errorf(services.CodeUnsupportedMedia, "The body is %q. Send it as JSON with Content-Type: application/json.", ct)
 	}
 	return nil
 }

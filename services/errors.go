@@ -14,19 +14,21 @@ type Code string
 
 // The codes a service's error carries.
 const (
-	CodeValidation     Code = "validation_failed" // the request breaks a rule of the contract
-	CodeUnauthorized   Code = "unauthorized"
-	CodeForbidden      Code = "forbidden"
-	CodeNotFound       Code = "not_found"
-	CodeConflict       Code = "conflict"
-	CodeUnprocessable  Code = "unprocessable" // well-formed, but cannot be carried out as asked
-	CodeRateLimited    Code = "rate_limited"
-	CodeQuotaExceeded  Code = "quota_exceeded"
-	CodeInternal       Code = "internal"
-	CodeNotImplemented Code = "not_implemented"
-	CodeBadGateway     Code = "bad_gateway" // AI Dawg answered wrongly
-	CodeUnavailable    Code = "unavailable"
-	CodeTimeout        Code = "timeout"
+	CodeValidation    Code = "validation_failed" // the request breaks a rule of the contract
+	CodeUnauthorized  Code = "unauthorized"
+	CodeForbidden     Code = "forbidden"
+	CodeNotFound      Code = "not_found"
+	CodeConflict      Code = "conflict"
+	CodeUnprocessable Code = "unprocessable" // well-formed, but cannot be carried out as asked
+	// CodeUnsupportedMedia: a body, or media a request points at, in a format Jarvis cannot read.
+	CodeUnsupportedMedia Code = "unsupported_media_type"
+	CodeRateLimited      Code = "rate_limited"
+	CodeQuotaExceeded    Code = "quota_exceeded"
+	CodeInternal         Code = "internal"
+	CodeNotImplemented   Code = "not_implemented"
+	CodeBadGateway       Code = "bad_gateway" // AI Dawg answered wrongly
+	CodeUnavailable      Code = "unavailable"
+	CodeTimeout          Code = "timeout"
 )
 
 // FieldError names one field of a request that is wrong.

@@ -21,9 +21,19 @@ import (
 // startStandIn serves the embedded modules Jarvis ships, behind the fault injector.
 func startStandIn(t *testing.T) *standin.StandIn {
 	t.Helper()
-	rt, err := app.EmbeddedModules(zerolog.Nop())
+	rt, err := app.EmbeddedModules(standaloneConfig(t, "http://127.0.0.1:1"), zerolog.Nop())
 	require.NoError(t, err)
 	return standin.Start(t, rt)
+}
+
+// standaloneConfig is the configuration of embedded modules served on their own at publicURL,
+// keeping their files in a directory of the test's.
+func standaloneConfig(t *testing.T, publicURL string) app.Config {
+	t.Helper()
+	vars := map[string]string{"JARVIS_DATA_DIR": t.TempDir(), "JARVIS_PUBLIC_URL": publicURL}
+	cfg, err := app.LoadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	require.NoError(t, err)
+	return cfg
 }
 
 // fastRemote are settings for a remote AI Dawg with short waits, so that failures take
@@ -299,8 +309,7 @@ func TestAidawgServeStandsInForTheBackend(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	cfg, err := app.LoadConfig(func(string) (string, bool) { return "", false })
-	require.NoError(t, err)
+	cfg := standaloneConfig(t, "http://"+ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.ServeEmbeddedModules(ctx, ln, cfg, zerolog.Nop()) }()

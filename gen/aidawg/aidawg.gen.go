@@ -202,6 +202,7 @@ const (
 	MODULENOTFOUND     ErrorCode = "MODULE_NOT_FOUND"
 	RATELIMITEXCEEDED  ErrorCode = "RATE_LIMIT_EXCEEDED"
 	SERVICEUNAVAILABLE ErrorCode = "SERVICE_UNAVAILABLE"
+	UNSUPPORTEDMEDIA   ErrorCode = "UNSUPPORTED_MEDIA"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -218,6 +219,8 @@ func (e ErrorCode) Valid() bool {
 	case RATELIMITEXCEEDED:
 		return true
 	case SERVICEUNAVAILABLE:
+		return true
+	case UNSUPPORTEDMEDIA:
 		return true
 	default:
 		return false
@@ -527,6 +530,24 @@ func (e ModelHealthStatus) Valid() bool {
 	case ModelHealthStatusDown:
 		return true
 	case ModelHealthStatusHealthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QualityCheckSeverity.
+const (
+	QualityCheckSeverityError   QualityCheckSeverity = "error"
+	QualityCheckSeverityWarning QualityCheckSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the QualityCheckSeverity enum.
+func (e QualityCheckSeverity) Valid() bool {
+	switch e {
+	case QualityCheckSeverityError:
+		return true
+	case QualityCheckSeverityWarning:
 		return true
 	default:
 		return false
@@ -993,8 +1014,10 @@ type AnalyzeSentimentResult struct {
 
 // AnalyzeTrackParams defines model for AnalyzeTrackParams.
 type AnalyzeTrackParams struct {
-	AnalyzeVocals *bool  `json:"analyzeVocals,omitempty"`
-	AudioUrl      string `json:"audioUrl"`
+	AnalyzeVocals *bool `json:"analyzeVocals,omitempty"`
+
+	// AudioUrl http or https link to the audio: WAV, FLAC, MP3 or Ogg Vorbis, other formats where the backend can decode them.
+	AudioUrl string `json:"audioUrl"`
 }
 
 // AnalyzeTrackResult defines model for AnalyzeTrackResult.
@@ -1115,6 +1138,15 @@ type ChurnUser struct {
 	UserId       string     `json:"userId"`
 }
 
+// Clipping defines model for Clipping.
+type Clipping struct {
+	FirstSeconds *float64 `json:"firstSeconds,omitempty"`
+
+	// Runs Runs of at least 3 consecutive samples at full scale.
+	Runs    int `json:"runs"`
+	Samples int `json:"samples"`
+}
+
 // CommandRequest defines model for CommandRequest.
 type CommandRequest struct {
 	// Action The command within the module, such as generate-music.
@@ -1129,6 +1161,7 @@ type CommandRequest struct {
 
 // CommandResponse defines model for CommandResponse.
 type CommandResponse struct {
+	// Code UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read.
 	Code *ErrorCode `json:"code,omitempty"`
 
 	// Data The command's result, as its result schema in x-aidawg-commands describes it; present when success is true.
@@ -1165,7 +1198,7 @@ type DesktopHealth struct {
 // DesktopHealthStatus defines model for DesktopHealth.Status.
 type DesktopHealthStatus string
 
-// ErrorCode defines model for ErrorCode.
+// ErrorCode UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read.
 type ErrorCode string
 
 // ErrorDetails More about a failure; for INVALID_PARAMS, the params at fault.
@@ -1268,6 +1301,9 @@ type GenerateReportResult struct {
 type GenreGuess struct {
 	Confidence float64 `json:"confidence"`
 	Genre      string  `json:"genre"`
+
+	// Method How the guess was made.
+	Method string `json:"method"`
 }
 
 // GetChurnUsersParams defines model for GetChurnUsersParams.
@@ -1515,14 +1551,28 @@ type ParamError struct {
 
 // QualityCheck defines model for QualityCheck.
 type QualityCheck struct {
-	Measured *float64           `json:"measured,omitempty"`
-	Message  string             `json:"message"`
-	Name     string             `json:"name"`
-	Status   QualityCheckStatus `json:"status"`
-	Target   *string            `json:"target,omitempty"`
+	// Code Stable name of the check, such as integrated-loudness.
+	Code string `json:"code"`
+
+	// Fix What to change, in one sentence; present when the check failed.
+	Fix      *string              `json:"fix,omitempty"`
+	Measured *float64             `json:"measured,omitempty"`
+	Message  string               `json:"message"`
+	Passed   bool                 `json:"passed"`
+	Severity QualityCheckSeverity `json:"severity"`
+
+	// Status fail for a failed error, warn for a failed warning.
+	Status QualityCheckStatus `json:"status"`
+	Target string             `json:"target"`
+
+	// Unit Unit of measured, such as LUFS or dBTP.
+	Unit *string `json:"unit,omitempty"`
 }
 
-// QualityCheckStatus defines model for QualityCheck.Status.
+// QualityCheckSeverity defines model for QualityCheck.Severity.
+type QualityCheckSeverity string
+
+// QualityCheckStatus fail for a failed error, warn for a failed warning.
 type QualityCheckStatus string
 
 // QualityReport defines model for QualityReport.
@@ -1530,7 +1580,9 @@ type QualityReport struct {
 	Checks   []QualityCheck  `json:"checks"`
 	Score    int             `json:"score"`
 	Standard QualityStandard `json:"standard"`
-	Valid    bool            `json:"valid"`
+
+	// Valid No check of severity error failed.
+	Valid bool `json:"valid"`
 }
 
 // QualityStandard defines model for QualityStandard.
@@ -1744,6 +1796,12 @@ type SentimentScoreLabel string
 // Severity defines model for Severity.
 type Severity string
 
+// SilenceGap The longest silence inside the track, absent when there is none of 0.1 s or more.
+type SilenceGap struct {
+	DurationSeconds float64 `json:"durationSeconds"`
+	StartSeconds    float64 `json:"startSeconds"`
+}
+
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
 	SampleSize int     `json:"sampleSize"`
@@ -1775,27 +1833,75 @@ type Track struct {
 	Genre           *string   `json:"genre,omitempty"`
 	Id              string    `json:"id"`
 	Key             string    `json:"key"`
-	Mood            *string   `json:"mood,omitempty"`
-	Prompt          string    `json:"prompt"`
-	Sections        []Section `json:"sections"`
-	Seed            int       `json:"seed"`
-	Tempo           int       `json:"tempo"`
-	Title           string    `json:"title"`
+
+	// LoudnessLufs Integrated loudness of the audio as rendered.
+	LoudnessLufs *float64  `json:"loudnessLufs,omitempty"`
+	Mood         *string   `json:"mood,omitempty"`
+	Prompt       string    `json:"prompt"`
+	Sections     []Section `json:"sections"`
+	Seed         int       `json:"seed"`
+	Tempo        int       `json:"tempo"`
+	Title        string    `json:"title"`
+	TruePeakDbtp *float64  `json:"truePeakDbtp,omitempty"`
 }
 
 // TrackAnalysis defines model for TrackAnalysis.
 type TrackAnalysis struct {
-	Danceability    float64        `json:"danceability"`
-	DurationSeconds float64        `json:"durationSeconds"`
-	DynamicRangeDb  float64        `json:"dynamicRangeDb"`
-	Energy          float64        `json:"energy"`
-	Genres          []GenreGuess   `json:"genres"`
-	Key             string         `json:"key"`
-	LoudnessLufs    float64        `json:"loudnessLufs"`
-	PeakDb          float64        `json:"peakDb"`
-	Sections        []Section      `json:"sections"`
-	Tempo           float64        `json:"tempo"`
-	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
+	// BitDepth Null for lossy formats.
+	BitDepth      *int     `json:"bitDepth"`
+	Channels      int      `json:"channels"`
+	Clipping      Clipping `json:"clipping"`
+	CrestFactorDb float64  `json:"crestFactorDb"`
+	Danceability  float64  `json:"danceability"`
+
+	// DcOffsetDbfs Per channel.
+	DcOffsetDbfs    []float64 `json:"dcOffsetDbfs"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	Energy          float64   `json:"energy"`
+
+	// Format The format detected from the bytes, such as wav or mp3.
+	Format string `json:"format"`
+
+	// Genres Genre guesses with the method named; empty when no method is offered.
+	Genres []GenreGuess `json:"genres"`
+
+	// IntegratedLufs ITU-R BS.1770-4 integrated loudness, gated; null for silence.
+	IntegratedLufs *float64 `json:"integratedLufs"`
+
+	// Key Such as F major, from chroma against key profiles.
+	Key                   *string  `json:"key"`
+	KeyConfidence         *float64 `json:"keyConfidence"`
+	LeadingSilenceSeconds float64  `json:"leadingSilenceSeconds"`
+
+	// LongestGap The longest silence inside the track, absent when there is none of 0.1 s or more.
+	LongestGap *SilenceGap `json:"longestGap,omitempty"`
+
+	// LoudnessRangeLu EBU Tech 3342 loudness range.
+	LoudnessRangeLu  *float64 `json:"loudnessRangeLu"`
+	MomentaryMaxLufs *float64 `json:"momentaryMaxLufs"`
+
+	// Notes Why a figure is null, and other things to know about the figures.
+	Notes            []string  `json:"notes"`
+	RmsDbfs          float64   `json:"rmsDbfs"`
+	SamplePeakDbfs   float64   `json:"samplePeakDbfs"`
+	SampleRateHz     int       `json:"sampleRateHz"`
+	Sections         []Section `json:"sections"`
+	ShortTermMaxLufs *float64  `json:"shortTermMaxLufs"`
+
+	// StereoCorrelation Null for mono.
+	StereoCorrelation *float64 `json:"stereoCorrelation"`
+
+	// StereoWidth Side to mid energy; 0 is mono, 1 is wide; null for mono.
+	StereoWidth *float64 `json:"stereoWidth"`
+
+	// Tempo Beats per minute, from an onset envelope.
+	Tempo                  *float64 `json:"tempo"`
+	TempoConfidence        *float64 `json:"tempoConfidence"`
+	TrailingSilenceSeconds float64  `json:"trailingSilenceSeconds"`
+
+	// TruePeakDbtp ITU-R BS.1770-4 Annex 2 true peak, 4x oversampled.
+	TruePeakDbtp float64        `json:"truePeakDbtp"`
+	Vocals       *VocalAnalysis `json:"vocals,omitempty"`
 }
 
 // UsageStats defines model for UsageStats.
@@ -1846,11 +1952,26 @@ type ValidationType string
 
 // VocalAnalysis defines model for VocalAnalysis.
 type VocalAnalysis struct {
-	HighestNote   *string  `json:"highestNote,omitempty"`
-	LowestNote    *string  `json:"lowestNote,omitempty"`
-	Notes         *string  `json:"notes,omitempty"`
-	PitchAccuracy *float64 `json:"pitchAccuracy,omitempty"`
-	Present       bool     `json:"present"`
+	HighestHz *float64 `json:"highestHz,omitempty"`
+
+	// HighestNote 95th percentile of the pitch, as a note such as E5.
+	HighestNote *string  `json:"highestNote,omitempty"`
+	LowestHz    *float64 `json:"lowestHz,omitempty"`
+
+	// LowestNote 5th percentile of the pitch, as a note such as A2.
+	LowestNote *string `json:"lowestNote,omitempty"`
+
+	// Notes Why a figure is null, or what to know about it.
+	Notes *string `json:"notes,omitempty"`
+
+	// PitchStabilityCents Median absolute deviation of the pitch from each sung phrase's median; low is steady.
+	PitchStabilityCents *float64 `json:"pitchStabilityCents,omitempty"`
+
+	// PresenceRatio Share of non-silent frames with sung-like pitch (YIN, 70-1100 Hz).
+	PresenceRatio *float64 `json:"presenceRatio,omitempty"`
+
+	// Present Sung-like pitch found in at least a tenth of the non-silent audio.
+	Present bool `json:"present"`
 }
 
 // Workflow defines model for Workflow.

@@ -669,6 +669,24 @@ func (e PreferencesOutputFormat) Valid() bool {
 	}
 }
 
+// Defines values for QualityCheckSeverity.
+const (
+	QualityCheckSeverityError   QualityCheckSeverity = "error"
+	QualityCheckSeverityWarning QualityCheckSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the QualityCheckSeverity enum.
+func (e QualityCheckSeverity) Valid() bool {
+	switch e {
+	case QualityCheckSeverityError:
+		return true
+	case QualityCheckSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QualityCheckStatus.
 const (
 	Fail QualityCheckStatus = "fail"
@@ -1286,6 +1304,7 @@ type AnalyzeMusicRequest struct {
 
 // AnalyzeMusicResult defines model for AnalyzeMusicResult.
 type AnalyzeMusicResult struct {
+	// Analysis What a mastering meter and a DJ tool would show, each figure measured from the audio; the README names each method.
 	Analysis TrackAnalysis `json:"analysis"`
 
 	// Meta How the answer was made.
@@ -1393,6 +1412,16 @@ type ChurnSegment struct {
 
 // ChurnSegmentRiskLevel defines model for ChurnSegment.RiskLevel.
 type ChurnSegmentRiskLevel string
+
+// Clipping defines model for Clipping.
+type Clipping struct {
+	// FirstSeconds Where the first run starts.
+	FirstSeconds *float64 `json:"firstSeconds,omitempty"`
+
+	// Runs Runs of at least 3 consecutive samples at full scale in one channel.
+	Runs    int `json:"runs"`
+	Samples int `json:"samples"`
+}
 
 // Competitor defines model for Competitor.
 type Competitor struct {
@@ -1534,6 +1563,9 @@ type GenerateMusicResult struct {
 type GenreGuess struct {
 	Confidence float64 `json:"confidence"`
 	Genre      string  `json:"genre"`
+
+	// Method How the guess was made.
+	Method string `json:"method"`
 }
 
 // GrowthAnalysis defines model for GrowthAnalysis.
@@ -1957,22 +1989,42 @@ type Problem struct {
 
 // QualityCheck defines model for QualityCheck.
 type QualityCheck struct {
-	Measured *float64           `json:"measured,omitempty"`
-	Message  string             `json:"message"`
-	Name     string             `json:"name"`
-	Status   QualityCheckStatus `json:"status"`
-	Target   *string            `json:"target,omitempty"`
+	// Code Stable name of the check, such as integrated-loudness or true-peak.
+	Code string `json:"code"`
+
+	// Fix What to change, in one sentence; present when the check failed.
+	Fix *string `json:"fix,omitempty"`
+
+	// Measured The measured value, in unit.
+	Measured *float64 `json:"measured,omitempty"`
+	Message  string   `json:"message"`
+	Passed   bool     `json:"passed"`
+
+	// Severity A failed error makes the track invalid for the standard.
+	Severity QualityCheckSeverity `json:"severity"`
+
+	// Status fail for a failed error, warn for a failed warning.
+	Status QualityCheckStatus `json:"status"`
+	Target string             `json:"target"`
+	Unit   *string            `json:"unit,omitempty"`
 }
 
-// QualityCheckStatus defines model for QualityCheck.Status.
+// QualityCheckSeverity A failed error makes the track invalid for the standard.
+type QualityCheckSeverity string
+
+// QualityCheckStatus fail for a failed error, warn for a failed warning.
 type QualityCheckStatus string
 
 // QualityReport defines model for QualityReport.
 type QualityReport struct {
-	Checks   []QualityCheck        `json:"checks"`
+	Checks []QualityCheck `json:"checks"`
+
+	// Score 100 less 25 for each failed error and 10 for each failed warning, at least 0.
 	Score    int                   `json:"score"`
 	Standard QualityReportStandard `json:"standard"`
-	Valid    bool                  `json:"valid"`
+
+	// Valid No check of severity error failed.
+	Valid bool `json:"valid"`
 }
 
 // QualityReportStandard defines model for QualityReport.Standard.
@@ -2206,6 +2258,12 @@ type SessionValue struct {
 	Value string `json:"value"`
 }
 
+// SilenceGap The longest silence (below -60 dBFS) inside the track; absent when there is none of 0.1 s or more.
+type SilenceGap struct {
+	DurationSeconds float64 `json:"durationSeconds"`
+	StartSeconds    float64 `json:"startSeconds"`
+}
+
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
 	SampleSize int     `json:"sampleSize"`
@@ -2228,27 +2286,87 @@ type Track struct {
 	Genre           *string       `json:"genre,omitempty"`
 	Id              string        `json:"id"`
 	Key             string        `json:"key"`
-	Mood            *string       `json:"mood,omitempty"`
-	Prompt          string        `json:"prompt"`
-	Sections        []Section     `json:"sections,omitempty"`
-	Seed            int           `json:"seed"`
-	Tempo           int           `json:"tempo"`
-	Title           string        `json:"title"`
+
+	// LoudnessLufs Integrated loudness of the audio as rendered, ITU-R BS.1770-4.
+	LoudnessLufs *float64  `json:"loudnessLufs,omitempty"`
+	Mood         *string   `json:"mood,omitempty"`
+	Prompt       string    `json:"prompt"`
+	Sections     []Section `json:"sections,omitempty"`
+	Seed         int       `json:"seed"`
+	Tempo        int       `json:"tempo"`
+	Title        string    `json:"title"`
+	TruePeakDbtp *float64  `json:"truePeakDbtp,omitempty"`
 }
 
-// TrackAnalysis defines model for TrackAnalysis.
+// TrackAnalysis What a mastering meter and a DJ tool would show, each figure measured from the audio; the README names each method.
 type TrackAnalysis struct {
-	Danceability    float64        `json:"danceability"`
-	DurationSeconds float64        `json:"durationSeconds"`
-	DynamicRangeDb  float64        `json:"dynamicRangeDb"`
-	Energy          float64        `json:"energy"`
-	Genres          []GenreGuess   `json:"genres"`
-	Key             string         `json:"key"`
-	LoudnessLufs    float64        `json:"loudnessLufs"`
-	PeakDb          float64        `json:"peakDb"`
-	Sections        []Section      `json:"sections,omitempty"`
-	Tempo           float64        `json:"tempo"`
-	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
+	// BitDepth Null for lossy formats.
+	BitDepth *int     `json:"bitDepth"`
+	Channels int      `json:"channels"`
+	Clipping Clipping `json:"clipping"`
+
+	// CrestFactorDb Sample peak over RMS.
+	CrestFactorDb float64 `json:"crestFactorDb"`
+
+	// Danceability Tempo suitability (1 at 120 BPM) times pulse clarity.
+	Danceability float64 `json:"danceability"`
+
+	// DcOffsetDbfs DC offset of each channel.
+	DcOffsetDbfs    []float64 `json:"dcOffsetDbfs"`
+	DurationSeconds float64   `json:"durationSeconds"`
+
+	// Energy From integrated loudness: 0 at -30 LUFS, 1 at -6 LUFS.
+	Energy float64 `json:"energy"`
+
+	// Format The format detected from the bytes, such as wav, flac, mp3 or ogg-vorbis.
+	Format string `json:"format"`
+
+	// Genres Genre guesses, each with the method named; empty when no method is offered, never a made-up label.
+	Genres []GenreGuess `json:"genres"`
+
+	// IntegratedLufs Integrated loudness, ITU-R BS.1770-4, gated; null for silence. Spotify, YouTube and Tidal normalise to about -14.
+	IntegratedLufs *float64 `json:"integratedLufs"`
+
+	// Key Key and mode, such as F major, from chroma against key profiles.
+	Key                   *string  `json:"key"`
+	KeyConfidence         *float64 `json:"keyConfidence"`
+	LeadingSilenceSeconds float64  `json:"leadingSilenceSeconds"`
+
+	// LongestGap The longest silence (below -60 dBFS) inside the track; absent when there is none of 0.1 s or more.
+	LongestGap *SilenceGap `json:"longestGap,omitempty"`
+
+	// LoudnessRangeLu Loudness range, EBU Tech 3342.
+	LoudnessRangeLu *float64 `json:"loudnessRangeLu"`
+
+	// MomentaryMaxLufs Loudest 400-millisecond window.
+	MomentaryMaxLufs *float64 `json:"momentaryMaxLufs"`
+
+	// Notes Why a figure is null, and other things to know about the figures.
+	Notes          []string `json:"notes"`
+	RmsDbfs        float64  `json:"rmsDbfs"`
+	SamplePeakDbfs float64  `json:"samplePeakDbfs"`
+	SampleRateHz   int      `json:"sampleRateHz"`
+
+	// Sections Section boundaries from a novelty curve.
+	Sections []Section `json:"sections,omitempty"`
+
+	// ShortTermMaxLufs Loudest 3-second window.
+	ShortTermMaxLufs *float64 `json:"shortTermMaxLufs"`
+
+	// StereoCorrelation 1 is mono-compatible, below 0 cancels in mono; null for mono files.
+	StereoCorrelation *float64 `json:"stereoCorrelation"`
+
+	// StereoWidth Side over mid energy: 0 is mono; null for mono files.
+	StereoWidth *float64 `json:"stereoWidth"`
+
+	// Tempo Beats per minute, from an onset envelope.
+	Tempo                  *float64 `json:"tempo"`
+	TempoConfidence        *float64 `json:"tempoConfidence"`
+	TrailingSilenceSeconds float64  `json:"trailingSilenceSeconds"`
+
+	// TruePeakDbtp True peak, ITU-R BS.1770-4 Annex 2 (4x oversampled); above -1 clips after lossy encoding.
+	TruePeakDbtp float64        `json:"truePeakDbtp"`
+	Vocals       *VocalAnalysis `json:"vocals,omitempty"`
 }
 
 // UsageReport defines model for UsageReport.
@@ -2363,11 +2481,26 @@ type ValidationResult struct {
 
 // VocalAnalysis defines model for VocalAnalysis.
 type VocalAnalysis struct {
-	HighestNote   *string  `json:"highestNote,omitempty"`
-	LowestNote    *string  `json:"lowestNote,omitempty"`
-	Notes         *string  `json:"notes,omitempty"`
-	PitchAccuracy *float64 `json:"pitchAccuracy,omitempty"`
-	Present       bool     `json:"present"`
+	HighestHz *float64 `json:"highestHz,omitempty"`
+
+	// HighestNote 95th percentile of the sung pitch, as a note such as E5.
+	HighestNote *string  `json:"highestNote,omitempty"`
+	LowestHz    *float64 `json:"lowestHz,omitempty"`
+
+	// LowestNote 5th percentile of the sung pitch, as a note such as A2.
+	LowestNote *string `json:"lowestNote,omitempty"`
+
+	// Notes Why a figure is null, or what to know about it.
+	Notes *string `json:"notes,omitempty"`
+
+	// PitchStabilityCents Median absolute deviation of the pitch from each sung phrase's median, in cents; low is steady.
+	PitchStabilityCents *float64 `json:"pitchStabilityCents,omitempty"`
+
+	// PresenceRatio Share of non-silent frames with sung-like pitch (YIN pitch tracker, 70-1100 Hz). A solo melody instrument counts too.
+	PresenceRatio *float64 `json:"presenceRatio,omitempty"`
+
+	// Present Sung-like pitch found in at least a tenth of the non-silent audio.
+	Present bool `json:"present"`
 }
 
 // Workflow defines model for Workflow.
@@ -2822,18 +2955,18 @@ type ClientInterface interface {
 	// Corresponds with POST /actions/marketing/metrics (the `GetMarketingMetrics` operationId).
 	GetMarketingMetrics(ctx context.Context, body GetMarketingMetricsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeMusicWithBody Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusicWithBody Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/music/analyze (the `AnalyzeMusic` operationId).
 	AnalyzeMusicWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeMusic Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2860,7 +2993,7 @@ type ClientInterface interface {
 
 	// ValidateMusicWithBody Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2869,7 +3002,7 @@ type ClientInterface interface {
 
 	// ValidateMusic Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3339,9 +3472,9 @@ func (c *Client) GetMarketingMetrics(ctx context.Context, body GetMarketingMetri
 	return c.Client.Do(req)
 }
 
-// AnalyzeMusicWithBody Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+// AnalyzeMusicWithBody Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3358,9 +3491,9 @@ func (c *Client) AnalyzeMusicWithBody(ctx context.Context, contentType string, b
 	return c.Client.Do(req)
 }
 
-// AnalyzeMusic Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3417,7 +3550,7 @@ func (c *Client) GenerateMusic(ctx context.Context, params *GenerateMusicParams,
 
 // ValidateMusicWithBody Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3436,7 +3569,7 @@ func (c *Client) ValidateMusicWithBody(ctx context.Context, contentType string, 
 
 // ValidateMusic Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4941,18 +5074,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /actions/marketing/metrics (the `GetMarketingMetrics` operationId).
 	GetMarketingMetricsWithResponse(ctx context.Context, body GetMarketingMetricsJSONRequestBody, reqEditors ...RequestEditorFn) (*GetMarketingMetricsResponse, error)
 
-	// AnalyzeMusicWithBodyWithResponse Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusicWithBodyWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/music/analyze (the `AnalyzeMusic` operationId).
 	AnalyzeMusicWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnalyzeMusicResponse, error)
 
-	// AnalyzeMusicWithResponse Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusicWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4979,7 +5112,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateMusicWithBodyWithResponse Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4988,7 +5121,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateMusicWithResponse Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8773,9 +8906,9 @@ func (c *ClientWithResponses) GetMarketingMetricsWithResponse(ctx context.Contex
 	return ParseGetMarketingMetricsResponse(rsp)
 }
 
-// AnalyzeMusicWithBodyWithResponse Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+// AnalyzeMusicWithBodyWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8788,9 +8921,9 @@ func (c *ClientWithResponses) AnalyzeMusicWithBodyWithResponse(ctx context.Conte
 	return ParseAnalyzeMusicResponse(rsp)
 }
 
-// AnalyzeMusicWithResponse Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+// AnalyzeMusicWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link) or openaiFileIdRefs (a file the user uploaded in ChatGPT).
+// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8835,7 +8968,7 @@ func (c *ClientWithResponses) GenerateMusicWithResponse(ctx context.Context, par
 
 // ValidateMusicWithBodyWithResponse Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8850,7 +8983,7 @@ func (c *ClientWithResponses) ValidateMusicWithBodyWithResponse(ctx context.Cont
 
 // ValidateMusicWithResponse Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs. Answers each check with its measured value, the target and what to fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

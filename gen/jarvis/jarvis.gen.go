@@ -667,6 +667,24 @@ func (e PreferencesOutputFormat) Valid() bool {
 	}
 }
 
+// Defines values for QualityCheckSeverity.
+const (
+	QualityCheckSeverityError   QualityCheckSeverity = "error"
+	QualityCheckSeverityWarning QualityCheckSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the QualityCheckSeverity enum.
+func (e QualityCheckSeverity) Valid() bool {
+	switch e {
+	case QualityCheckSeverityError:
+		return true
+	case QualityCheckSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QualityCheckStatus.
 const (
 	Fail QualityCheckStatus = "fail"
@@ -1284,6 +1302,7 @@ type AnalyzeMusicRequest struct {
 
 // AnalyzeMusicResult defines model for AnalyzeMusicResult.
 type AnalyzeMusicResult struct {
+	// Analysis What a mastering meter and a DJ tool would show, each figure measured from the audio; the README names each method.
 	Analysis TrackAnalysis `json:"analysis"`
 
 	// Meta How the answer was made.
@@ -1391,6 +1410,16 @@ type ChurnSegment struct {
 
 // ChurnSegmentRiskLevel defines model for ChurnSegment.RiskLevel.
 type ChurnSegmentRiskLevel string
+
+// Clipping defines model for Clipping.
+type Clipping struct {
+	// FirstSeconds Where the first run starts.
+	FirstSeconds *float64 `json:"firstSeconds,omitempty"`
+
+	// Runs Runs of at least 3 consecutive samples at full scale in one channel.
+	Runs    int `json:"runs"`
+	Samples int `json:"samples"`
+}
 
 // Competitor defines model for Competitor.
 type Competitor struct {
@@ -1532,6 +1561,9 @@ type GenerateMusicResult struct {
 type GenreGuess struct {
 	Confidence float64 `json:"confidence"`
 	Genre      string  `json:"genre"`
+
+	// Method How the guess was made.
+	Method string `json:"method"`
 }
 
 // GrowthAnalysis defines model for GrowthAnalysis.
@@ -1955,22 +1987,42 @@ type Problem struct {
 
 // QualityCheck defines model for QualityCheck.
 type QualityCheck struct {
-	Measured *float64           `json:"measured,omitempty"`
-	Message  string             `json:"message"`
-	Name     string             `json:"name"`
-	Status   QualityCheckStatus `json:"status"`
-	Target   *string            `json:"target,omitempty"`
+	// Code Stable name of the check, such as integrated-loudness or true-peak.
+	Code string `json:"code"`
+
+	// Fix What to change, in one sentence; present when the check failed.
+	Fix *string `json:"fix,omitempty"`
+
+	// Measured The measured value, in unit.
+	Measured *float64 `json:"measured,omitempty"`
+	Message  string   `json:"message"`
+	Passed   bool     `json:"passed"`
+
+	// Severity A failed error makes the track invalid for the standard.
+	Severity QualityCheckSeverity `json:"severity"`
+
+	// Status fail for a failed error, warn for a failed warning.
+	Status QualityCheckStatus `json:"status"`
+	Target string             `json:"target"`
+	Unit   *string            `json:"unit,omitempty"`
 }
 
-// QualityCheckStatus defines model for QualityCheck.Status.
+// QualityCheckSeverity A failed error makes the track invalid for the standard.
+type QualityCheckSeverity string
+
+// QualityCheckStatus fail for a failed error, warn for a failed warning.
 type QualityCheckStatus string
 
 // QualityReport defines model for QualityReport.
 type QualityReport struct {
-	Checks   []QualityCheck        `json:"checks"`
+	Checks []QualityCheck `json:"checks"`
+
+	// Score 100 less 25 for each failed error and 10 for each failed warning, at least 0.
 	Score    int                   `json:"score"`
 	Standard QualityReportStandard `json:"standard"`
-	Valid    bool                  `json:"valid"`
+
+	// Valid No check of severity error failed.
+	Valid bool `json:"valid"`
 }
 
 // QualityReportStandard defines model for QualityReport.Standard.
@@ -2204,6 +2256,12 @@ type SessionValue struct {
 	Value string `json:"value"`
 }
 
+// SilenceGap The longest silence (below -60 dBFS) inside the track; absent when there is none of 0.1 s or more.
+type SilenceGap struct {
+	DurationSeconds float64 `json:"durationSeconds"`
+	StartSeconds    float64 `json:"startSeconds"`
+}
+
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
 	SampleSize int     `json:"sampleSize"`
@@ -2226,27 +2284,87 @@ type Track struct {
 	Genre           *string       `json:"genre,omitempty"`
 	Id              string        `json:"id"`
 	Key             string        `json:"key"`
-	Mood            *string       `json:"mood,omitempty"`
-	Prompt          string        `json:"prompt"`
-	Sections        []Section     `json:"sections,omitempty"`
-	Seed            int           `json:"seed"`
-	Tempo           int           `json:"tempo"`
-	Title           string        `json:"title"`
+
+	// LoudnessLufs Integrated loudness of the audio as rendered, ITU-R BS.1770-4.
+	LoudnessLufs *float64  `json:"loudnessLufs,omitempty"`
+	Mood         *string   `json:"mood,omitempty"`
+	Prompt       string    `json:"prompt"`
+	Sections     []Section `json:"sections,omitempty"`
+	Seed         int       `json:"seed"`
+	Tempo        int       `json:"tempo"`
+	Title        string    `json:"title"`
+	TruePeakDbtp *float64  `json:"truePeakDbtp,omitempty"`
 }
 
-// TrackAnalysis defines model for TrackAnalysis.
+// TrackAnalysis What a mastering meter and a DJ tool would show, each figure measured from the audio; the README names each method.
 type TrackAnalysis struct {
-	Danceability    float64        `json:"danceability"`
-	DurationSeconds float64        `json:"durationSeconds"`
-	DynamicRangeDb  float64        `json:"dynamicRangeDb"`
-	Energy          float64        `json:"energy"`
-	Genres          []GenreGuess   `json:"genres"`
-	Key             string         `json:"key"`
-	LoudnessLufs    float64        `json:"loudnessLufs"`
-	PeakDb          float64        `json:"peakDb"`
-	Sections        []Section      `json:"sections,omitempty"`
-	Tempo           float64        `json:"tempo"`
-	Vocals          *VocalAnalysis `json:"vocals,omitempty"`
+	// BitDepth Null for lossy formats.
+	BitDepth *int     `json:"bitDepth"`
+	Channels int      `json:"channels"`
+	Clipping Clipping `json:"clipping"`
+
+	// CrestFactorDb Sample peak over RMS.
+	CrestFactorDb float64 `json:"crestFactorDb"`
+
+	// Danceability Tempo suitability (1 at 120 BPM) times pulse clarity.
+	Danceability float64 `json:"danceability"`
+
+	// DcOffsetDbfs DC offset of each channel.
+	DcOffsetDbfs    []float64 `json:"dcOffsetDbfs"`
+	DurationSeconds float64   `json:"durationSeconds"`
+
+	// Energy From integrated loudness: 0 at -30 LUFS, 1 at -6 LUFS.
+	Energy float64 `json:"energy"`
+
+	// Format The format detected from the bytes, such as wav, flac, mp3 or ogg-vorbis.
+	Format string `json:"format"`
+
+	// Genres Genre guesses, each with the method named; empty when no method is offered, never a made-up label.
+	Genres []GenreGuess `json:"genres"`
+
+	// IntegratedLufs Integrated loudness, ITU-R BS.1770-4, gated; null for silence. Spotify, YouTube and Tidal normalise to about -14.
+	IntegratedLufs *float64 `json:"integratedLufs"`
+
+	// Key Key and mode, such as F major, from chroma against key profiles.
+	Key                   *string  `json:"key"`
+	KeyConfidence         *float64 `json:"keyConfidence"`
+	LeadingSilenceSeconds float64  `json:"leadingSilenceSeconds"`
+
+	// LongestGap The longest silence (below -60 dBFS) inside the track; absent when there is none of 0.1 s or more.
+	LongestGap *SilenceGap `json:"longestGap,omitempty"`
+
+	// LoudnessRangeLu Loudness range, EBU Tech 3342.
+	LoudnessRangeLu *float64 `json:"loudnessRangeLu"`
+
+	// MomentaryMaxLufs Loudest 400-millisecond window.
+	MomentaryMaxLufs *float64 `json:"momentaryMaxLufs"`
+
+	// Notes Why a figure is null, and other things to know about the figures.
+	Notes          []string `json:"notes"`
+	RmsDbfs        float64  `json:"rmsDbfs"`
+	SamplePeakDbfs float64  `json:"samplePeakDbfs"`
+	SampleRateHz   int      `json:"sampleRateHz"`
+
+	// Sections Section boundaries from a novelty curve.
+	Sections []Section `json:"sections,omitempty"`
+
+	// ShortTermMaxLufs Loudest 3-second window.
+	ShortTermMaxLufs *float64 `json:"shortTermMaxLufs"`
+
+	// StereoCorrelation 1 is mono-compatible, below 0 cancels in mono; null for mono files.
+	StereoCorrelation *float64 `json:"stereoCorrelation"`
+
+	// StereoWidth Side over mid energy: 0 is mono; null for mono files.
+	StereoWidth *float64 `json:"stereoWidth"`
+
+	// Tempo Beats per minute, from an onset envelope.
+	Tempo                  *float64 `json:"tempo"`
+	TempoConfidence        *float64 `json:"tempoConfidence"`
+	TrailingSilenceSeconds float64  `json:"trailingSilenceSeconds"`
+
+	// TruePeakDbtp True peak, ITU-R BS.1770-4 Annex 2 (4x oversampled); above -1 clips after lossy encoding.
+	TruePeakDbtp float64        `json:"truePeakDbtp"`
+	Vocals       *VocalAnalysis `json:"vocals,omitempty"`
 }
 
 // UsageReport defines model for UsageReport.
@@ -2361,11 +2479,26 @@ type ValidationResult struct {
 
 // VocalAnalysis defines model for VocalAnalysis.
 type VocalAnalysis struct {
-	HighestNote   *string  `json:"highestNote,omitempty"`
-	LowestNote    *string  `json:"lowestNote,omitempty"`
-	Notes         *string  `json:"notes,omitempty"`
-	PitchAccuracy *float64 `json:"pitchAccuracy,omitempty"`
-	Present       bool     `json:"present"`
+	HighestHz *float64 `json:"highestHz,omitempty"`
+
+	// HighestNote 95th percentile of the sung pitch, as a note such as E5.
+	HighestNote *string  `json:"highestNote,omitempty"`
+	LowestHz    *float64 `json:"lowestHz,omitempty"`
+
+	// LowestNote 5th percentile of the sung pitch, as a note such as A2.
+	LowestNote *string `json:"lowestNote,omitempty"`
+
+	// Notes Why a figure is null, or what to know about it.
+	Notes *string `json:"notes,omitempty"`
+
+	// PitchStabilityCents Median absolute deviation of the pitch from each sung phrase's median, in cents; low is steady.
+	PitchStabilityCents *float64 `json:"pitchStabilityCents,omitempty"`
+
+	// PresenceRatio Share of non-silent frames with sung-like pitch (YIN pitch tracker, 70-1100 Hz). A solo melody instrument counts too.
+	PresenceRatio *float64 `json:"presenceRatio,omitempty"`
+
+	// Present Sung-like pitch found in at least a tenth of the non-silent audio.
+	Present bool `json:"present"`
 }
 
 // Workflow defines model for Workflow.
@@ -2609,7 +2742,7 @@ type ServerInterface interface {
 	// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
 	// (POST /actions/marketing/metrics)
 	GetMarketingMetrics(ctx echo.Context) error
-	// AnalyzeMusic Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	// (POST /actions/music/analyze)
 	AnalyzeMusic(ctx echo.Context) error
 	// GenerateMusic Generate an original track from a text prompt.
@@ -8445,7 +8578,7 @@ type StrictServerInterface interface {
 	// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
 	// (POST /actions/marketing/metrics)
 	GetMarketingMetrics(ctx context.Context, request GetMarketingMetricsRequestObject) (GetMarketingMetricsResponseObject, error)
-	// AnalyzeMusic Analyse a track's tempo, key, loudness, structure and optionally its vocals.
+	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	// (POST /actions/music/analyze)
 	AnalyzeMusic(ctx context.Context, request AnalyzeMusicRequestObject) (AnalyzeMusicResponseObject, error)
 	// GenerateMusic Generate an original track from a text prompt.

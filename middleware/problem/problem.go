@@ -16,10 +16,9 @@ const TypeBase = "https://jarvis.aidawg.com/problems/"
 
 // Codes of the transport: what HTTP itself refuses before any service sees the request.
 const (
-	CodeMalformedJSON        services.Code = "malformed_json"
-	CodeMethodNotAllowed     services.Code = "method_not_allowed"
-	CodePayloadTooLarge      services.Code = "payload_too_large"
-	CodeUnsupportedMediaType services.Code = "unsupported_media_type"
+	CodeMalformedJSON    services.Code = "malformed_json"
+	CodeMethodNotAllowed services.Code = "method_not_allowed"
+	CodePayloadTooLarge  services.Code = "payload_too_large"
 )
 
 // InternalDetail is what a caller reads of an error Jarvis cannot explain to it.
@@ -32,24 +31,24 @@ type codeInfo struct {
 
 // codes is the one table from error codes to HTTP statuses.
 var codes = map[services.Code]codeInfo{
-	services.CodeValidation:     {http.StatusBadRequest, "The request does not match the contract"},
-	services.CodeUnauthorized:   {http.StatusUnauthorized, "Authentication required"},
-	services.CodeForbidden:      {http.StatusForbidden, "Not allowed"},
-	services.CodeNotFound:       {http.StatusNotFound, "Not found"},
-	services.CodeConflict:       {http.StatusConflict, "Conflict"},
-	services.CodeUnprocessable:  {http.StatusUnprocessableEntity, "Cannot be carried out as asked"},
-	services.CodeRateLimited:    {http.StatusTooManyRequests, "Rate limit reached"},
-	services.CodeQuotaExceeded:  {http.StatusTooManyRequests, "Daily quota used up"},
-	services.CodeInternal:       {http.StatusInternalServerError, "Internal error"},
-	services.CodeNotImplemented: {http.StatusNotImplemented, "Not implemented"},
-	services.CodeBadGateway:     {http.StatusBadGateway, "Bad answer from AI Dawg"},
-	services.CodeUnavailable:    {http.StatusServiceUnavailable, "Temporarily unavailable"},
-	services.CodeTimeout:        {http.StatusGatewayTimeout, "AI Dawg did not answer in time"},
+	services.CodeValidation:       {http.StatusBadRequest, "The request does not match the contract"},
+	services.CodeUnauthorized:     {http.StatusUnauthorized, "Authentication required"},
+	services.CodeForbidden:        {http.StatusForbidden, "Not allowed"},
+	services.CodeNotFound:         {http.StatusNotFound, "Not found"},
+	services.CodeConflict:         {http.StatusConflict, "Conflict"},
+	services.CodeUnprocessable:    {http.StatusUnprocessableEntity, "Cannot be carried out as asked"},
+	services.CodeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	services.CodeRateLimited:      {http.StatusTooManyRequests, "Rate limit reached"},
+	services.CodeQuotaExceeded:    {http.StatusTooManyRequests, "Daily quota used up"},
+	services.CodeInternal:         {http.StatusInternalServerError, "Internal error"},
+	services.CodeNotImplemented:   {http.StatusNotImplemented, "Not implemented"},
+	services.CodeBadGateway:       {http.StatusBadGateway, "Bad answer from AI Dawg"},
+	services.CodeUnavailable:      {http.StatusServiceUnavailable, "Temporarily unavailable"},
+	services.CodeTimeout:          {http.StatusGatewayTimeout, "AI Dawg did not answer in time"},
 
-	CodeMalformedJSON:        {http.StatusBadRequest, "The body is not valid JSON"},
-	CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, "Method not allowed"},
-	CodePayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Body too large"},
-	CodeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	CodeMalformedJSON:    {http.StatusBadRequest, "The body is not valid JSON"},
+	CodeMethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
+	CodePayloadTooLarge:  {http.StatusRequestEntityTooLarge, "Body too large"},
 }
 
 // Known reports whether code has a status of its own; any other is answered as internal.

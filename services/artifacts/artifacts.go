@@ -146,6 +146,32 @@ func (s *Signer) URL(id string, now time.Time) (string, time.Time) {
 	return s.baseURL + Path + url.PathEscape(id) + "?" + q.Encode(), exp
 }
 
+// Own reports whether rawURL is one of this server's download links, and if it is, the
+// artifact it names once its signature and expiry check out. A link that is ours but fails the
+// check is an error; a link that is not ours is ("", false, nil).
+func (s *Signer) Own(rawURL string, now time.Time) (id string, ours bool, err error) {
+	rest, ok := strings.CutPrefix(rawURL, s.baseURL+Path)
+	if !ok {
+		return "", false, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", true, ErrBadSignature
+	}
+	id, err = url.PathUnescape(strings.SplitN(rest, "?", 2)[0])
+	if err != nil || id == "" {
+		return "", true, ErrBadSignature
+	}
+	q := u.Query()
+	if err := s.Check(id, q.Get("expires"), q.Get("sig"), now); err != nil {
+		return "", true, err
+	}
+	return id, true, nil
+}
+
+// NewID names a new artifact.
+func NewID() string { return "art_" + rand.Text() }
+
 // ErrBadSignature and ErrExpired are why a link is refused.
 var (
 	ErrBadSignature = &services.Error{Code: services.CodeForbidden,

@@ -42,11 +42,13 @@ type Outcome struct {
 	Artifacts []NewArtifact
 }
 
-// NewArtifact is a file to keep with the job.
+// NewArtifact is a file to keep with the job: Data to store, or the id of a file the artifact
+// store already holds (a module that rendered it there).
 type NewArtifact struct {
 	Name        string
 	ContentType string
 	Data        io.Reader
+	ExistingID  string
 }
 
 // Config tunes the engine.
@@ -387,11 +389,26 @@ func (p *Progress) Report(ctx context.Context, pct int, message string, remainin
 }
 
 // storeArtifacts writes a job's files and returns their records.
+// keep stores a new artifact's data, or finds the size of one already in the store.
+func (s *Service) keep(ctx context.Context, a NewArtifact) (string, int64, error) {
+	if a.ExistingID != "" {
+		f, err := s.files.Open(ctx, a.ExistingID)
+		if err != nil {
+			return "", 0, err
+		}
+		defer f.Close()
+		n, err := f.Seek(0, io.SeekEnd)
+		return a.ExistingID, n, err
+	}
+	id := artifacts.NewID()
+	n, err := s.files.Put(ctx, id, a.Data)
+	return id, n, err
+}
+
 func (s *Service) storeArtifacts(ctx context.Context, jobID string, list []NewArtifact) ([]Artifact, error) {
 	out := make([]Artifact, 0, len(list))
 	for _, a := range list {
-		id := "art_" + rand.Text()
-		n, err := s.files.Put(ctx, id, a.Data)
+		id, n, err := s.keep(ctx, a)
 		if err != nil {
 			for _, done := range out {
 				_ = s.files.Delete(ctx, done.ID)

@@ -40,6 +40,12 @@ func InvalidParams(message string, fields ...services.FieldError) *Failure {
 	return &Failure{Code: aidawg.INVALIDPARAMS, Message: message, Fields: fields}
 }
 
+// UnsupportedMedia is the failure for params that point at media in a format the command
+// cannot read.
+func UnsupportedMedia(message string, fields ...services.FieldError) *Failure {
+	return &Failure{Code: aidawg.UNSUPPORTEDMEDIA, Message: message, Fields: fields}
+}
+
 // ExecutionFailed is the failure for a command that could not be carried out.
 func ExecutionFailed(message string, cause error) *Failure {
 	return &Failure{Code: aidawg.EXECUTIONFAILED, Message: message, Err: cause}

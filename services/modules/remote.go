@@ -203,10 +203,23 @@ func breakerOutcome(e *remoteError) error {
 	return errCountedFailure
 }
 
+type budgetKey struct{}
+
+// WithBudget gives calls under ctx a time of their own instead of the remote's attempt
+// timeout and call budget, which are sized for a caller waiting inline: a job's call of a long
+// command (generate-music) may take as long as the job may.
+func WithBudget(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, budgetKey{}, d)
+}
+
 // execute sends one command with retries and answers its result, checked against the
 // contract.
 func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage) (json.RawMessage, *remoteError) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Budget)
+	budget, attemptTimeout := r.opts.Budget, r.opts.AttemptTimeout
+	if long, ok := ctx.Value(budgetKey{}).(time.Duration); ok {
+		budget, attemptTimeout = long, long
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	b := r.breakers[spec.Module]
 	var last *remoteError
@@ -216,7 +229,7 @@ func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage
 			return nil, &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
 				message: fmt.Sprintf("the %s module's circuit is open after repeated failures", spec.Module), err: err}
 		}
-		actx, acancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
+		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
 		data, rerr := r.attempt(actx, ctx, spec, params)
 		acancel()
 		done(breakerOutcome(rerr))

@@ -108,6 +108,9 @@ func codeError(ref Ref, code aidawg.ErrorCode, message string, fields []services
 	case aidawg.INVALIDPARAMS:
 		return &services.Error{Code: services.CodeUnprocessable, Fields: fields, Err: cause,
 			Detail: fmt.Sprintf("AI Dawg refused the parameters of %s: %s Correct them and call again.", ref, msg)}
+	case aidawg.UNSUPPORTEDMEDIA:
+		return &services.Error{Code: services.CodeUnsupportedMedia, Fields: fields, Err: cause,
+			Detail: fmt.Sprintf("AI Dawg cannot read the media given to %s: %s", ref, msg)}
 	case aidawg.ACTIONNOTFOUND, aidawg.MODULENOTFOUND:
 		return &services.Error{Code: services.CodeNotImplemented, Err: cause,
 			Detail: fmt.Sprintf("AI Dawg does not carry out %s on this server: %s Call getIntegrationInfo to see which operations are available.", ref, msg)}

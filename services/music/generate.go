@@ -39,6 +39,10 @@ type Track struct {
 	Key             string    `json:"key"`
 	Seed            int64     `json:"seed"`
 	Sections        []Section `json:"sections"`
+	LoudnessLufs    float64   `json:"loudnessLufs"`
+	TruePeakDbtp    float64   `json:"truePeakDbtp"`
+	// ServedBy is which backend made the track, embedded or remote, when a job records it.
+	ServedBy string `json:"servedBy,omitempty"`
 }
 
 // Section is a part of the arrangement.
