@@ -45,6 +45,7 @@ func (c *Config) loadAccess(get func(string) string) []error {
 	c.OAuthAudience = get("JARVIS_OAUTH_AUDIENCE")
 	c.OAuthJWKSURL = get("JARVIS_OAUTH_JWKS_URL")
 	c.OAuthAlgorithms = splitList(get("JARVIS_OAUTH_ALGORITHMS"))
+	c.OAuthTenantClaim = get("JARVIS_OAUTH_TENANT_CLAIM")
 	if c.OAuthIssuer != "" {
 		if err := auth.CheckURL(c.OAuthIssuer); err != nil {
 			errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: %w", err))
@@ -52,8 +53,8 @@ func (c *Config) loadAccess(get func(string) string) []error {
 		if c.OAuthAudience == "" {
 			errs = append(errs, fmt.Errorf("JARVIS_OAUTH_AUDIENCE: required with JARVIS_OAUTH_ISSUER, so that tokens meant for other services are refused"))
 		}
-	} else if c.OAuthAudience != "" || c.OAuthJWKSURL != "" {
-		errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: required when JARVIS_OAUTH_AUDIENCE or JARVIS_OAUTH_JWKS_URL is set"))
+	} else if c.OAuthAudience != "" || c.OAuthJWKSURL != "" || c.OAuthTenantClaim != "" {
+		errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: required when JARVIS_OAUTH_AUDIENCE, JARVIS_OAUTH_JWKS_URL or JARVIS_OAUTH_TENANT_CLAIM is set"))
 	}
 	if c.OAuthJWKSURL != "" {
 		if err := auth.CheckURL(c.OAuthJWKSURL); err != nil {

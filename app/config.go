@@ -76,6 +76,7 @@ type Config struct {
 	OAuthAudience         string
 	OAuthJWKSURL          string
 	OAuthAlgorithms       []string
+	OAuthTenantClaim      string
 
 	RedisURL              string
 	RedisPrefix           string
@@ -152,6 +153,7 @@ var Settings = []Setting{
 	{"JARVIS_OAUTH_AUDIENCE", "", "Audience the access tokens must name (aud); required with JARVIS_OAUTH_ISSUER."},
 	{"JARVIS_OAUTH_JWKS_URL", "", "The issuer's JWKS; discovered from its metadata when unset."},
 	{"JARVIS_OAUTH_ALGORITHMS", "RS256,ES256", "Signature algorithms accepted in access tokens, asymmetric only."},
+	{"JARVIS_OAUTH_TENANT_CLAIM", "", "Claim of the access tokens naming the user's tenant (within the issuer); tokens without it are refused. Unset: one tenant for all of the issuer's users."},
 	{"JARVIS_REDIS_URL", "", "redis:// URL of the store that replicas share rate limits in; in-memory limits when unset."},
 	{"JARVIS_REDIS_PREFIX", "jarvis", "Prefix of Jarvis's keys in Redis."},
 	{"JARVIS_RATE_LIMITS", "", "Overrides of the hourly limits per class, such as music.generate=20,jobs.read=2000/1h; * sets every class."},

@@ -18,7 +18,7 @@ import (
 	"github.com/aidawg/jarvis/services/keys"
 )
 
-// Tenant is the tenant of principals that do not come from an API key.
+// Tenant is the tenant of the app key's and the bootstrap token's principals.
 const Tenant = "default"
 
 // Users of the principals that are not an API key's or a token's subject.
