@@ -158,7 +158,7 @@ var Settings = []Setting{
 	{"JARVIS_REDIS_PREFIX", "jarvis", "Prefix of Jarvis's keys in Redis."},
 	{"JARVIS_RATE_LIMITS", "", "Overrides of the hourly limits per class, such as music.generate=20,jobs.read=2000/1h; * sets every class."},
 	{"JARVIS_RATELIMIT_ON_STORE_ERROR", "memory", "When Redis fails: memory (count per replica), allow (let calls through) or deny (answer 503)."},
-	{"JARVIS_AUTH_FAILURE_LIMIT", "30/10m", "Failed authentications allowed per client address and window, before it is refused with 429."},
+	{"JARVIS_AUTH_FAILURE_LIMIT", "30/10m", "Failed authentications allowed per client address and window; past it, its failing attempts are refused with 429 (valid credentials still pass)."},
 	{"JARVIS_DAILY_QUOTA", "0", "Long actions per caller and UTC day, unless its API key sets its own; 0 for no quota."},
 	{"JARVIS_CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com", "Origins browsers may call the API from, comma-separated; * for any."},
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},

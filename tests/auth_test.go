@@ -349,13 +349,21 @@ func TestFailedAuthenticationIsLimitedPerAddress(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		assert.Equal(t, strconv.Itoa(2-i), resp.Header.Get("X-RateLimit-Remaining"))
 	}
-	// Now even the right key is refused from this address until the window ends.
-	resp, p, _ := sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", key), "")
+	// Now wrong credentials are refused from this address until the window ends.
+	resp, p, _ := sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", "jv_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAA"), "")
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "rate_limited", p.Code)
 	retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
 	require.NoError(t, err)
 	assert.InDelta(t, 60, retry, 3)
+	// Valid credentials from the same address still pass: whoever shares it (a NAT, an
+	// assistant's egress) cannot lock the others out.
+	resp, p, _ = sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", key), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, s, http.MethodGet, info, hdr("X-ChatGPT-App-Key", appKey), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, _, _ = sendWith(t, s, http.MethodGet, info, hdr("X-ChatGPT-App-Key", appKey+"x"), "")
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 }
 
 // No secret, right or wrong, reaches the log or an answer.
