@@ -49,7 +49,9 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 				return next(c)
 			}
 			h := req.Header
-			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey)}
+			addr := c.RealIP()
+			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey),
+				ClientAddr: addr}
 			p, err := cfg.Auth.Authenticate(ctx, creds)
 			if err != nil {
 				se, ok := services.AsError(err)
@@ -57,7 +59,6 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 					cfg.Log.Warn().Err(err).Str("requestId", services.RequestID(ctx)).Msg("authentication could not be checked")
 					return err
 				}
-				addr := c.RealIP()
 				var d ratelimit.Decision
 				var lerr error
 				if creds.Present() {

@@ -211,6 +211,16 @@ func TestDevelopmentBypassOnlyOnLoopbackInDevelopment(t *testing.T) {
 	resp, _, _ = sendWith(t, public, http.MethodGet, info, nil, "")
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
+	// Through a proxy on this machine, the client is the one it names: a request forwarded
+	// for another machine needs credentials.
+	proxied := startServer(t, env{"JARVIS_TRUSTED_PROXIES": "127.0.0.1"})
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, hdr("X-Forwarded-For", "203.0.113.50"), "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, hdr("X-Forwarded-For", "127.0.0.1"), "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, nil, "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+
 	prod := startServer(t, production(nil))
 	resp, _, _ = sendWith(t, prod, http.MethodGet, info, nil, "")
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
