@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -14,6 +15,37 @@ import (
 
 // minSecretLen is the shortest bootstrap token or app key production accepts.
 const minSecretLen = 32
+
+// minSecretBits is the least estimated entropy of a bootstrap token or app key in production:
+// that of 32 random hex digits, so that a long secret of few symbols ("aaaa…") or a repeated
+// pattern ("0123…") is refused.
+const minSecretBits = 128
+
+// secretBits estimates a secret's entropy as the length of the shortest pattern it repeats
+// (its whole length when it repeats none) times log2 of the number of distinct characters in
+// it: generous to a secret that was typed, about right for one that is random.
+func secretBits(s string) float64 {
+	rs := []rune(s)
+	distinct := map[rune]bool{}
+	for _, r := range rs {
+		distinct[r] = true
+	}
+	if len(distinct) < 2 {
+		return 0
+	}
+	period := len(rs)
+	for p := 1; p < len(rs); p++ {
+		repeats := true
+		for i := p; i < len(rs) && repeats; i++ {
+			repeats = rs[i] == rs[i-p]
+		}
+		if repeats {
+			period = p
+			break
+		}
+	}
+	return float64(period) * math.Log2(float64(len(distinct)))
+}
 
 // loadAccess reads the settings of authentication, rate limits and the HTTP hardening. Errors
 // name a secret setting but never show its value.
@@ -30,8 +62,13 @@ func (c *Config) loadAccess(get func(string) string) []error {
 	c.ChatGPTAppKey = get("JARVIS_CHATGPT_APP_KEY")
 	if c.Env == "production" {
 		for _, s := range []struct{ name, value string }{{"JARVIS_AUTH_TOKEN", c.AuthToken}, {"JARVIS_CHATGPT_APP_KEY", c.ChatGPTAppKey}} {
-			if s.value != "" && len(s.value) < minSecretLen {
-				errs = append(errs, fmt.Errorf("%s: want at least %d characters in production (it has %d); make one with: openssl rand -base64 32", s.name, minSecretLen, len(s.value)))
+			switch {
+			case s.value == "":
+			case len(s.value) < minSecretLen:
+				errs = append(errs, fmt.Errorf("%s: want at least %d characters in production (it has %d); make one with: openssl rand -hex 32", s.name, minSecretLen, len(s.value)))
+			case secretBits(s.value) < minSecretBits:
+				errs = append(errs, fmt.Errorf("%s: too predictable for production (its shortest repeated pattern's length × log2(distinct characters) is %.0f bits, want at least %d); make one with: openssl rand -hex 32",
+					s.name, secretBits(s.value), minSecretBits))
 			}
 		}
 	}
@@ -45,6 +82,7 @@ func (c *Config) loadAccess(get func(string) string) []error {
 	c.OAuthAudience = get("JARVIS_OAUTH_AUDIENCE")
 	c.OAuthJWKSURL = get("JARVIS_OAUTH_JWKS_URL")
 	c.OAuthAlgorithms = splitList(get("JARVIS_OAUTH_ALGORITHMS"))
+	c.OAuthTenantClaim = get("JARVIS_OAUTH_TENANT_CLAIM")
 	if c.OAuthIssuer != "" {
 		if err := auth.CheckURL(c.OAuthIssuer); err != nil {
 			errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: %w", err))
@@ -52,8 +90,8 @@ func (c *Config) loadAccess(get func(string) string) []error {
 		if c.OAuthAudience == "" {
 			errs = append(errs, fmt.Errorf("JARVIS_OAUTH_AUDIENCE: required with JARVIS_OAUTH_ISSUER, so that tokens meant for other services are refused"))
 		}
-	} else if c.OAuthAudience != "" || c.OAuthJWKSURL != "" {
-		errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: required when JARVIS_OAUTH_AUDIENCE or JARVIS_OAUTH_JWKS_URL is set"))
+	} else if c.OAuthAudience != "" || c.OAuthJWKSURL != "" || c.OAuthTenantClaim != "" {
+		errs = append(errs, fmt.Errorf("JARVIS_OAUTH_ISSUER: required when JARVIS_OAUTH_AUDIENCE, JARVIS_OAUTH_JWKS_URL or JARVIS_OAUTH_TENANT_CLAIM is set"))
 	}
 	if c.OAuthJWKSURL != "" {
 		if err := auth.CheckURL(c.OAuthJWKSURL); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/modules"
+	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
@@ -82,6 +83,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	access, err := a.openAccess(db)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.RedisURL != "" && cfg.RateLimitOnStoreError == ratelimit.PolicyDeny {
+		// Under the deny policy every call is refused while Redis fails; under the others calls
+		// are still served, so Redis is not a condition of readiness.
+		a.ready = append(a.ready, readinessCheck{"ratelimit", access.limiter.Ping})
 	}
 
 	allow, err := ssrf.ParsePrefixes(cfg.SSRFAllow)

@@ -79,6 +79,7 @@ type Config struct {
 	OAuthAudience         string
 	OAuthJWKSURL          string
 	OAuthAlgorithms       []string
+	OAuthTenantClaim      string
 
 	RedisURL              string
 	RedisPrefix           string
@@ -151,18 +152,19 @@ var Settings = []Setting{
 	{"JARVIS_AIDAWG_MAX_RESPONSE", "4M", "Largest answer accepted from the remote AI Dawg; a larger one is a bad gateway."},
 	{"JARVIS_AIDAWG_BREAKER_FAILURES", "5", "Consecutive failures of a module that open its circuit."},
 	{"JARVIS_AIDAWG_BREAKER_COOLDOWN", "30s", "How long an open circuit fails fast before one call probes the module again."},
-	{"JARVIS_AUTH_TOKEN", "", "Bootstrap token with every scope, as a bearer token or X-API-Key; at least 32 characters in production. Unset: off."},
-	{"JARVIS_CHATGPT_APP_KEY", "", "Secret a GPT sends in X-ChatGPT-App-Key; at least 32 characters in production. Unset: off."},
+	{"JARVIS_AUTH_TOKEN", "", "Bootstrap token with every scope, as a bearer token or X-API-Key; at least 32 characters and 128 bits of estimated entropy in production (openssl rand -hex 32). Unset: off."},
+	{"JARVIS_CHATGPT_APP_KEY", "", "Secret a GPT sends in X-ChatGPT-App-Key; at least 32 characters and 128 bits of estimated entropy in production (openssl rand -hex 32). Unset: off."},
 	{"JARVIS_KEY_CACHE_TTL", "30s", "How long an API key read from the database is used before it is read again; a revocation takes this long to apply everywhere. 0 reads it on every call."},
 	{"JARVIS_OAUTH_ISSUER", "", "OAuth 2.0 authorization server whose JWT access tokens are accepted (the tokens' iss). Unset: OAuth off."},
 	{"JARVIS_OAUTH_AUDIENCE", "", "Audience the access tokens must name (aud); required with JARVIS_OAUTH_ISSUER."},
 	{"JARVIS_OAUTH_JWKS_URL", "", "The issuer's JWKS; discovered from its metadata when unset."},
 	{"JARVIS_OAUTH_ALGORITHMS", "RS256,ES256", "Signature algorithms accepted in access tokens, asymmetric only."},
+	{"JARVIS_OAUTH_TENANT_CLAIM", "", "Claim of the access tokens naming the user's tenant (within the issuer); tokens without it are refused. Unset: one tenant for all of the issuer's users."},
 	{"JARVIS_REDIS_URL", "", "redis:// URL of the store that replicas share rate limits in; in-memory limits when unset."},
 	{"JARVIS_REDIS_PREFIX", "jarvis", "Prefix of Jarvis's keys in Redis."},
 	{"JARVIS_RATE_LIMITS", "", "Overrides of the hourly limits per class, such as music.generate=20,jobs.read=2000/1h; * sets every class."},
 	{"JARVIS_RATELIMIT_ON_STORE_ERROR", "memory", "When Redis fails: memory (count per replica), allow (let calls through) or deny (answer 503)."},
-	{"JARVIS_AUTH_FAILURE_LIMIT", "30/10m", "Failed authentications allowed per client address and window, before it is refused with 429."},
+	{"JARVIS_AUTH_FAILURE_LIMIT", "30/10m", "Failed authentications allowed per client address and window; past it, its failing attempts are refused with 429 (valid credentials still pass)."},
 	{"JARVIS_DAILY_QUOTA", "0", "Long actions per caller and UTC day, unless its API key sets its own; 0 for no quota."},
 	{"JARVIS_CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com", "Origins browsers may call the API from, comma-separated; * for any."},
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},

@@ -181,7 +181,7 @@ func TestLoadConfigAccessOverrides(t *testing.T) {
 	assert.False(t, cfg.DevelopmentBypass(), "never on a listener other machines reach")
 }
 
-// Production refuses short secrets and names the setting, never its value.
+// Production refuses short or predictable secrets and names the setting, never its value.
 func TestLoadConfigRefusesWeakSecretsInProduction(t *testing.T) {
 	token, appKey := "bootstrap-secret-17", "app-key-secret-very-short"
 	_, err := LoadConfig(lookupFrom(map[string]string{"JARVIS_AUTH_TOKEN": token, "JARVIS_CHATGPT_APP_KEY": appKey}))
@@ -191,9 +191,18 @@ func TestLoadConfigRefusesWeakSecretsInProduction(t *testing.T) {
 	assert.NotContains(t, err.Error(), token)
 	assert.NotContains(t, err.Error(), appKey)
 
+	for _, weak := range []string{strings.Repeat("a", 32), strings.Repeat("ab", 40), strings.Repeat("0123", 20)} {
+		_, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_AUTH_TOKEN": weak, "JARVIS_CHATGPT_APP_KEY": weak}))
+		require.Error(t, err, weak)
+		assert.Contains(t, err.Error(), "JARVIS_AUTH_TOKEN: too predictable")
+		assert.Contains(t, err.Error(), "JARVIS_CHATGPT_APP_KEY: too predictable")
+		assert.Contains(t, err.Error(), "openssl rand -hex 32")
+		assert.NotContains(t, err.Error(), weak)
+	}
+
 	_, err = LoadConfig(lookupFrom(map[string]string{
-		"JARVIS_AUTH_TOKEN":      strings.Repeat("a", 32),
-		"JARVIS_CHATGPT_APP_KEY": strings.Repeat("b", 40),
+		"JARVIS_AUTH_TOKEN":      "4f1c9e0b7a2d58c3e6f91b0a4d7c2e85", // 32 hex digits: 128 bits
+		"JARVIS_CHATGPT_APP_KEY": "Zq3vN8xK1pL6tR0wY4bH7mC2sF9gJ5dA-e_Uo",
 	}))
 	require.NoError(t, err)
 }

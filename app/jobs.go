@@ -73,7 +73,7 @@ func webhookSecret(cfg Config) (webhook.Secret, error) {
 		return nil, err
 	}
 	s := webhook.NewSecret()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(path, []byte(s.String()+"\n"), 0o600); err != nil {

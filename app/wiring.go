@@ -58,7 +58,7 @@ func (a *App) openAccess(db *storage.DB) (*accessParts, error) {
 	}
 	if cfg.OAuthIssuer != "" {
 		ac.OAuth = &auth.OAuthConfig{Issuer: cfg.OAuthIssuer, Audience: cfg.OAuthAudience,
-			JWKSURL: cfg.OAuthJWKSURL, Algorithms: cfg.OAuthAlgorithms}
+			JWKSURL: cfg.OAuthJWKSURL, Algorithms: cfg.OAuthAlgorithms, TenantClaim: cfg.OAuthTenantClaim}
 		p.metadataURL = cfg.PublicURL + resourceMetadataPath
 		metadata["authorization_servers"] = []string{cfg.OAuthIssuer}
 	}

@@ -33,9 +33,11 @@ type AuthConfig struct {
 	Log                 zerolog.Logger
 }
 
-// Authenticate puts the caller's principal on the request's context, or answers 401. An address
-// whose failed authentications reached the limit is refused (429) before its credentials are
-// looked at, so that guessing keys or tokens is slow and cheap for Jarvis.
+// Authenticate puts the caller's principal on the request's context, or answers 401. Failed
+// authentications are counted per client address; once an address reached the limit, its
+// failing attempts are refused with 429 until the window ends, which makes guessing slow.
+// Valid credentials always pass: many callers share an address (a NAT, an assistant's
+// egress), and checking credentials costs the same whether or not the answer is a refusal.
 func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -47,19 +49,9 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 				return next(c)
 			}
 			h := req.Header
-			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey)}
 			addr := c.RealIP()
-			if creds.Present() {
-				d, err := cfg.Limiter.AuthAllowed(ctx, addr)
-				if err != nil {
-					return err
-				}
-				if !d.Allowed {
-					writeLimitHeaders(c.Response().Header(), time.Now(), d, nil)
-					return &services.Error{Code: services.CodeRateLimited, RetryAfter: d.RetryAfter(time.Now()),
-						Detail: "Too many failed authentications came from this address. Check the credentials, then retry after retryAfter seconds."}
-				}
-			}
+			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey),
+				ClientAddr: addr}
 			p, err := cfg.Auth.Authenticate(ctx, creds)
 			if err != nil {
 				se, ok := services.AsError(err)
@@ -78,7 +70,12 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 					// The failure cannot be counted; under the deny policy that is a 503 too.
 					return lerr
 				}
-				writeLimitHeaders(c.Response().Header(), time.Now(), d, nil)
+				now := time.Now()
+				writeLimitHeaders(c.Response().Header(), now, d, nil)
+				if creds.Present() && !d.Allowed {
+					return &services.Error{Code: services.CodeRateLimited, RetryAfter: d.RetryAfter(now),
+						Detail: "Too many failed authentications came from this address. Check the credentials, then retry after retryAfter seconds."}
+				}
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge(cfg.ResourceMetadataURL, creds))
 				return se
 			}

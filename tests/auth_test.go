@@ -211,6 +211,16 @@ func TestDevelopmentBypassOnlyOnLoopbackInDevelopment(t *testing.T) {
 	resp, _, _ = sendWith(t, public, http.MethodGet, info, nil, "")
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
+	// Through a proxy on this machine, the client is the one it names: a request forwarded
+	// for another machine needs credentials.
+	proxied := startServer(t, env{"JARVIS_TRUSTED_PROXIES": "127.0.0.1"})
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, hdr("X-Forwarded-For", "203.0.113.50"), "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, hdr("X-Forwarded-For", "127.0.0.1"), "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, proxied, http.MethodGet, usagePath, nil, "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+
 	prod := startServer(t, production(nil))
 	resp, _, _ = sendWith(t, prod, http.MethodGet, info, nil, "")
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -349,13 +359,21 @@ func TestFailedAuthenticationIsLimitedPerAddress(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		assert.Equal(t, strconv.Itoa(2-i), resp.Header.Get("X-RateLimit-Remaining"))
 	}
-	// Now even the right key is refused from this address until the window ends.
-	resp, p, _ := sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", key), "")
+	// Now wrong credentials are refused from this address until the window ends.
+	resp, p, _ := sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", "jv_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAA"), "")
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "rate_limited", p.Code)
 	retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
 	require.NoError(t, err)
 	assert.InDelta(t, 60, retry, 3)
+	// Valid credentials from the same address still pass: whoever shares it (a NAT, an
+	// assistant's egress) cannot lock the others out.
+	resp, p, _ = sendWith(t, s, http.MethodGet, info, hdr("X-API-Key", key), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, p, _ = sendWith(t, s, http.MethodGet, info, hdr("X-ChatGPT-App-Key", appKey), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	resp, _, _ = sendWith(t, s, http.MethodGet, info, hdr("X-ChatGPT-App-Key", appKey+"x"), "")
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 }
 
 // No secret, right or wrong, reaches the log or an answer.

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -202,4 +203,20 @@ func TestConciseOutput(t *testing.T) {
 	assert.NotContains(t, string(short.Body), `"sections"`)
 	assert.Equal(t, detailed.JSON200.Track.Title, short.JSON200.Track.Title, "the rest of the answer is whole")
 	require.NotNil(t, short.JSON200.Track.Audio)
+}
+
+// A link's path and query often carry a secret (a webhook's token, a signed download): the
+// history keeps the scheme and host only.
+func TestHistoryKeepsOnlyTheHostOfLinks(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	secret := "T0KEN-1n-the-path-0123456789"
+	_, err := s.Client.AnalyzeMusicWithResponse(context.Background(), client.AnalyzeMusicRequest{AudioUrl: ptr("https://hooks.invalid/services/" + secret + "/a.wav?sig=" + secret)})
+	require.NoError(t, err)
+	c := readContext(t, s, "", func(c client.UserContext) bool { return c.Statistics.TotalActions == 1 })
+	require.Len(t, c.RecentActions, 1)
+	assert.Equal(t, "https://hooks.invalid", c.RecentActions[0].Params["audioUrl"])
+	raw, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), secret)
 }

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +23,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/gen/client"
+	"github.com/aidawg/jarvis/services/auth"
+	"github.com/aidawg/jarvis/services/keys"
 )
 
 // issuer is an OAuth authorization server on loopback: its metadata and its JWKS, whose keys a
@@ -118,6 +124,23 @@ func (is *issuer) sign(t *testing.T, kid string, claims jwt.MapClaims) string {
 	return s
 }
 
+// signRaw signs claims with the placeholder replaced by raw bytes, which JSON encoding would
+// have changed, such as bytes that are not UTF-8.
+func (is *issuer) signRaw(t *testing.T, kid string, claims jwt.MapClaims, placeholder, raw string) string {
+	t.Helper()
+	payload, err := json.Marshal(claims)
+	require.NoError(t, err)
+	payload = bytes.Replace(payload, []byte(placeholder), []byte(raw), 1)
+	head := b64(map[string]string{"alg": "RS256", "typ": "JWT", "kid": kid})
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	is.mu.Lock()
+	priv := is.private[kid]
+	is.mu.Unlock()
+	sig, err := jwt.SigningMethodRS256.Sign(head+"."+body, priv)
+	require.NoError(t, err)
+	return head + "." + body + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
 func b64(v any) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -144,7 +167,8 @@ func TestOAuthAccessTokens(t *testing.T) {
 			assert.Contains(t, string(raw), `"oauth2"`)
 			line := logLine(t, s, resp.Header.Get("X-Request-ID"))
 			assert.Equal(t, "oauth2", line["authMethod"])
-			assert.Equal(t, "user-"+kid, line["user"])
+			assert.Equal(t, auth.OAuthUser(is.URL, "user-"+kid), line["user"])
+			assert.Equal(t, "oauth:"+is.URL, line["tenant"])
 		}
 	})
 
@@ -170,6 +194,9 @@ func TestOAuthAccessTokens(t *testing.T) {
 		"wrong issuer":              with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com" }),
 		"wrong audience":            with(func(c jwt.MapClaims) { c["aud"] = "https://other.example.com" }),
 		"without subject":           with(func(c jwt.MapClaims) { delete(c, "sub") }),
+		"with an empty subject":     with(func(c jwt.MapClaims) { c["sub"] = "" }),
+		"with NUL in the subject":   with(func(c jwt.MapClaims) { c["sub"] = "alice\x00" }),
+		"with a subject not UTF-8":  is.signRaw(t, "rsa-1", is.claims("SUBJECT", full), "SUBJECT", "alice\xff"),
 		"alg none":                  b64(map[string]string{"alg": "none", "typ": "JWT", "kid": "rsa-1"}) + "." + b64(is.claims("attacker", full)) + ".",
 		"HS256 with the public key": hsWithPublicKey(),
 		"tampered payload": func() string {
@@ -275,4 +302,73 @@ func TestOAuthIssuerDown(t *testing.T) {
 	resp, p, _ := sendWith(t, s, http.MethodGet, info, bearer(token), "")
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, "unavailable", p.Code)
+}
+
+// A token's subject names a user of its issuer only: sub=alice is not the API key user
+// default/alice, and sub=bootstrap is not the bootstrap token, so neither sees their jobs or
+// context.
+func TestOAuthUsersAreNotOtherCredentialsUsers(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	is.addKey(t, "rsa-1", "RS256", true)
+	s := startServer(t, production(env{"JARVIS_OAUTH_ISSUER": is.URL, "JARVIS_OAUTH_AUDIENCE": audience}))
+	ctx := context.Background()
+	full := "actions:read actions:write jobs"
+	_, alice := createKey(t, s, keys.NewKey{Tenant: "default", User: "alice", Scopes: []string{"actions:read", "actions:write", "jobs"}})
+
+	for _, owner := range []string{alice, bootstrapToken} {
+		made, err := s.Client.GenerateMusicWithResponse(ctx, nil, client.GenerateMusicRequest{Prompt: "a song", Duration: ptr(5)}, as(owner))
+		require.NoError(t, err)
+		require.NotNil(t, made.JSON200, "status %d: %s", made.StatusCode(), made.Body)
+	}
+	require.Eventually(t, func() bool {
+		resp, err := s.Client.GetUserContextWithResponse(ctx, nil, as(alice))
+		return err == nil && resp.JSON200 != nil && resp.JSON200.Statistics.TotalActions == 1
+	}, 20*time.Second, 20*time.Millisecond, "alice's action to be recorded")
+
+	for sub, owner := range map[string]string{"alice": alice, "bootstrap": bootstrapToken} {
+		own, err := s.Client.ListJobsWithResponse(ctx, nil, as(owner))
+		require.NoError(t, err)
+		require.Len(t, own.JSON200.Jobs, 1)
+		token := is.sign(t, "rsa-1", is.claims(sub, full))
+
+		list, err := s.Client.ListJobsWithResponse(ctx, nil, as(token))
+		require.NoError(t, err)
+		require.NotNil(t, list.JSON200, "status %d: %s", list.StatusCode(), list.Body)
+		assert.Empty(t, list.JSON200.Jobs, "sub=%s sees no one else's jobs", sub)
+		status, err := s.Client.GetJobStatusWithResponse(ctx, own.JSON200.Jobs[0].Id, as(token))
+		require.NoError(t, err)
+		assert.NotNil(t, status.ApplicationproblemJSON404, "sub=%s: status %d", sub, status.StatusCode())
+		theirs, err := s.Client.GetUserContextWithResponse(ctx, nil, as(token))
+		require.NoError(t, err)
+		require.NotNil(t, theirs.JSON200)
+		assert.Zero(t, theirs.JSON200.Statistics.TotalActions, "sub=%s sees no one else's context", sub)
+	}
+}
+
+// With JARVIS_OAUTH_TENANT_CLAIM the tenant is the claim's, within the issuer; a token without
+// it is refused.
+func TestOAuthTenantClaim(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	is.addKey(t, "rsa-1", "RS256", true)
+	s := startServer(t, env{"JARVIS_ENV": "production", "JARVIS_OAUTH_ISSUER": is.URL, "JARVIS_OAUTH_AUDIENCE": audience,
+		"JARVIS_OAUTH_TENANT_CLAIM": "org"})
+	claims := is.claims("alice", "actions:read")
+	claims["org"] = "acme"
+	resp, p, _ := sendWith(t, s, http.MethodGet, info, bearer(is.sign(t, "rsa-1", claims)), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	line := logLine(t, s, resp.Header.Get("X-Request-ID"))
+	assert.Equal(t, "oauth:"+is.URL+"#acme", line["tenant"])
+	assert.Equal(t, auth.OAuthUser(is.URL, "alice"), line["user"])
+
+	for name, org := range map[string]any{"without the claim": nil, "empty": "", "with NUL": "acme\x00", "not a string": 7} {
+		c := is.claims("alice", "actions:read")
+		if org != nil {
+			c["org"] = org
+		}
+		resp, p, _ := sendWith(t, s, http.MethodGet, info, bearer(is.sign(t, "rsa-1", c)), "")
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, name)
+		assert.Contains(t, p.Detail, "org claim", name)
+	}
 }

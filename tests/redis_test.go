@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -159,8 +160,33 @@ func TestRedisOutagePolicies(t *testing.T) {
 		require.Equal(t, "2", resp.Header.Get("X-RateLimit-Remaining"), policy)
 	}
 
+	ready := func(s *server) (int, map[string]string) {
+		resp, err := http.Get(s.URL + "/ready")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body struct {
+			Checks map[string]string `json:"checks"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body.Checks
+	}
+	for policy, s := range servers {
+		status, _ := ready(s)
+		require.Equal(t, http.StatusOK, status, policy)
+	}
+
 	rs.stop()
 
+	t.Run("readiness says what the server can do", func(t *testing.T) {
+		// Under deny every call is refused, so the server is not ready; the others still serve.
+		status, checks := ready(servers["deny"])
+		assert.Equal(t, http.StatusServiceUnavailable, status)
+		assert.NotEqual(t, "ok", checks["ratelimit"])
+		for _, policy := range []string{"memory", "allow"} {
+			status, _ := ready(servers[policy])
+			assert.Equal(t, http.StatusOK, status, policy)
+		}
+	})
 	t.Run("memory counts per replica", func(t *testing.T) {
 		s := servers["memory"]
 		for i := 0; i < 3; i++ {
@@ -207,4 +233,6 @@ func TestRedisOutagePolicies(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s: Redis is used again", policy)
 		assert.Contains(t, s.Logs.String(), "rate-limit store answers again", policy)
 	}
+	status, checks := ready(servers["deny"])
+	assert.Equal(t, http.StatusOK, status, "%v", checks)
 }

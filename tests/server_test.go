@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/aidawg/jarvis/gen/client"
 )
 
 type problemBody struct {
@@ -333,4 +337,33 @@ func TestAccessLog(t *testing.T) {
 	assert.Equal(t, "getIntegrationInfo", line["operation"])
 	assert.EqualValues(t, 200, line["status"])
 	assert.Contains(t, line, "latencyMs")
+}
+
+// The data dir holds the database, artifacts and secrets: none of it is for other users of the
+// machine, whatever the umask.
+func TestDataDirIsForTheServiceUserOnly(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, env{"JARVIS_DATA_DIR": dir, "JARVIS_DATABASE_URL": ""})
+	made, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{Prompt: "a song", Duration: ptr(5)})
+	require.NoError(t, err)
+	require.NotNil(t, made.JSON200, "status %d: %s", made.StatusCode(), made.Body)
+
+	seen := map[string]bool{}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		info, err := d.Info()
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(dir, path)
+		seen[rel] = true
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		assert.Equal(t, want, info.Mode().Perm(), "%s", rel)
+		return nil
+	}))
+	for _, p := range []string{".", "jarvis.db", "jarvis.db-wal", "artifacts", "keys", "keys/artifact.key"} {
+		assert.True(t, seen[p], "%s exists", p)
+	}
 }

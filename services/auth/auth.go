@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/aidawg/jarvis/services/keys"
 )
 
-// Tenant is the tenant of principals that do not come from an API key.
+// Tenant is the tenant of the app key's and the bootstrap token's principals.
 const Tenant = "default"
 
 // Users of the principals that are not an API key's or a token's subject.
@@ -34,8 +35,8 @@ type KeyStore interface {
 
 // Config is which methods are on and their secrets.
 type Config struct {
-	// Development makes a request without credentials the development principal. Only for
-	// JARVIS_ENV=development on a loopback listener; app decides.
+	// Development makes a request without credentials from a loopback client the development
+	// principal. Only for JARVIS_ENV=development on a loopback listener; app decides.
 	Development    bool
 	AppKey         string // X-ChatGPT-App-Key; "" turns the method off
 	BootstrapToken string // "" turns the method off
@@ -48,6 +49,10 @@ type Credentials struct {
 	Authorization string // the Authorization header as sent
 	APIKey        string // X-API-Key
 	AppKey        string // X-ChatGPT-App-Key
+	// ClientAddr is the client's address once trusted proxies are resolved. A loopback
+	// listener still hears a proxy on this machine, which forwards callers from anywhere, so
+	// the development bypass needs a loopback client too.
+	ClientAddr string
 }
 
 // Present reports whether any credential was sent.
@@ -78,6 +83,11 @@ func New(cfg Config, store KeyStore) *Authenticator {
 		a.oauth = newOAuthVerifier(*cfg.OAuth)
 	}
 	return a
+}
+
+func loopback(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func digest(s string) []byte {
@@ -125,7 +135,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (servic
 		}
 	}
 	switch {
-	case sent == 0 && a.cfg.Development:
+	case sent == 0 && a.cfg.Development && loopback(c.ClientAddr):
 		return services.DevelopmentPrincipal, nil
 	case sent == 0:
 		return services.Principal{}, unauthorized("This call needs credentials. Send an API key as Authorization: Bearer <key> or X-API-Key, the GPT's app key as X-ChatGPT-App-Key, or an OAuth access token as Authorization: Bearer <token>.")

@@ -78,9 +78,15 @@ func TestMethodsAndDevelopment(t *testing.T) {
 	assert.Equal(t, []string{"bearer", "apiKey"}, New(Config{}, store).Methods())
 	dev := New(Config{Development: true, AppKey: "a", OAuth: &OAuthConfig{Issuer: "https://id.example.com", Audience: "x"}}, store)
 	assert.Equal(t, []string{"bearer", "apiKey", "appKey", "oauth2", "development"}, dev.Methods())
-	p, err := dev.Authenticate(ctx, Credentials{})
-	require.NoError(t, err)
-	assert.Equal(t, services.DevelopmentPrincipal, p)
-	_, err = New(Config{}, store).Authenticate(ctx, Credentials{})
+	for _, addr := range []string{"127.0.0.1", "::1", "::ffff:127.0.0.1"} {
+		p, err := dev.Authenticate(ctx, Credentials{ClientAddr: addr})
+		require.NoError(t, err, addr)
+		assert.Equal(t, services.DevelopmentPrincipal, p)
+	}
+	for _, addr := range []string{"203.0.113.50", "", "localhost"} {
+		_, err := dev.Authenticate(ctx, Credentials{ClientAddr: addr})
+		assert.Equal(t, services.CodeUnauthorized, code(t, err), "a client at %q", addr)
+	}
+	_, err := New(Config{}, store).Authenticate(ctx, Credentials{ClientAddr: "127.0.0.1"})
 	assert.Equal(t, services.CodeUnauthorized, code(t, err))
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
@@ -32,7 +33,10 @@ type OAuthConfig struct {
 	Audience   string   // must be among the token's aud
 	JWKSURL    string   // "" to discover it from the issuer's metadata
 	Algorithms []string // allowed signature algorithms
-	Leeway     time.Duration
+	// TenantClaim names the claim whose value is the user's tenant (within the issuer); ""
+	// puts every user of the issuer in one tenant of its own.
+	TenantClaim string
+	Leeway      time.Duration
 	// KeysMaxAge is how long fetched keys are used before they are fetched again.
 	KeysMaxAge time.Duration
 	HTTPClient *http.Client
@@ -45,9 +49,12 @@ type tokenClaims struct {
 }
 
 type oauthVerifier struct {
-	cfg    OAuthConfig
-	parser *jwt.Parser
-	keys   *jwksCache
+	cfg OAuthConfig
+	// issuerTenant is the tenant of the issuer's users, or the prefix of their tenants when
+	// they come from a claim: never one of another credential's tenants.
+	issuerTenant string
+	parser       *jwt.Parser
+	keys         *jwksCache
 }
 
 func newOAuthVerifier(cfg OAuthConfig) *oauthVerifier {
@@ -61,7 +68,8 @@ func newOAuthVerifier(cfg OAuthConfig) *oauthVerifier {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
 	return &oauthVerifier{
-		cfg: cfg,
+		cfg:          cfg,
+		issuerTenant: "oauth:" + cfg.Issuer,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(cfg.Algorithms),
 			jwt.WithIssuer(cfg.Issuer),
@@ -103,10 +111,46 @@ func (v *oauthVerifier) verify(ctx context.Context, token string) (services.Prin
 		}
 		return services.Principal{}, &services.Error{Code: services.CodeUnauthorized, Err: err, Detail: tokenDetail(err)}
 	}
-	if claims.Subject == "" || len(claims.Subject) > 256 {
+	// The JSON decoder turns bytes that are not UTF-8 into U+FFFD, so that two subjects
+	// could read as one; such a payload is refused as a whole.
+	payload, err := v.parser.DecodeSegment(strings.Split(token, ".")[1])
+	if err != nil || !utf8.Valid(payload) {
+		return services.Principal{}, unauthorized("The access token's claims are not UTF-8 text. Get a new token from the authorization server.")
+	}
+	if !usableClaim(claims.Subject) {
 		return services.Principal{}, unauthorized("The access token has no usable subject (sub). Get a token for a user from the authorization server.")
 	}
-	return services.Principal{Tenant: Tenant, User: claims.Subject, Method: services.MethodOAuth2, Scopes: claims.scopes()}, nil
+	tenant := v.issuerTenant
+	if v.cfg.TenantClaim != "" {
+		value, ok := v.tenantClaim(payload)
+		if !ok {
+			return services.Principal{}, unauthorized("The access token has no usable " + v.cfg.TenantClaim + " claim, which names the user's tenant on this server. Get a token that carries it from the authorization server.")
+		}
+		tenant += "#" + value
+	}
+	return services.Principal{Tenant: tenant, User: OAuthUser(v.cfg.Issuer, claims.Subject), Method: services.MethodOAuth2, Scopes: claims.scopes()}, nil
+}
+
+// OAuthUser is the user a token's subject is. A subject names a user only within its issuer,
+// so the issuer is part of the name; and since the issuer is a URL, the name holds a slash,
+// which the user of an API key never does (nor the built-in users), so no token can be taken
+// for another credential's user.
+func OAuthUser(issuer, sub string) string { return "oauth:" + issuer + "#" + sub }
+
+// usableClaim reports whether an identity claim can name a record: not empty, short, UTF-8
+// and without NUL, which the databases refuse or truncate.
+func usableClaim(s string) bool {
+	return s != "" && len(s) <= 256 && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// tenantClaim reads the configured tenant claim of a verified token's payload.
+func (v *oauthVerifier) tenantClaim(payload []byte) (string, bool) {
+	var all map[string]any
+	if err := json.Unmarshal(payload, &all); err != nil {
+		return "", false
+	}
+	value, ok := all[v.cfg.TenantClaim].(string)
+	return value, ok && usableClaim(value)
 }
 
 func tokenDetail(err error) string {

@@ -45,7 +45,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		return openPostgres(ctx, databaseURL)
 	case databaseURL == "":
-		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"))
@@ -54,7 +54,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		if path == "" {
 			return nil, errors.New("sqlite: URL names no file")
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
 		}
 		return openSQLite(ctx, path)
@@ -63,6 +63,9 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	// WAL lets readers proceed beside the writer; the busy timeout waits out a lock instead of
 	// failing; immediate transactions take the write lock up front so they never deadlock on
 	// an upgrade.
@@ -81,6 +84,28 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{DB: db, Dialect: SQLite, Location: path}, nil
+}
+
+// ownerOnly makes the database file readable by the service's user only, creating it empty if
+// need be: SQLite creates its WAL and shared-memory files with the database file's mode, and
+// by default would make all three world-readable. Files an earlier version left open to others
+// are closed to them.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {

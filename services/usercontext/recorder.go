@@ -152,9 +152,9 @@ func (r *Recorder) write(ctx context.Context, owner services.Owner, batch []Entr
 		Msg("record user context")
 }
 
-// Summarize keeps what a history entry should say of a request body: no secrets, no query
-// strings of links (they often carry tokens), no free text beyond 200 characters, and lists
-// reduced to their length.
+// Summarize keeps what a history entry should say of a request body: no secrets, only the
+// scheme and host of links (their paths, queries and user info often carry tokens, such as a
+// webhook's), no free text beyond 200 characters, and lists reduced to their length.
 func Summarize(body map[string]any) map[string]any {
 	out := make(map[string]any, len(body))
 	for k, v := range body {
@@ -214,8 +214,7 @@ func summarizeValue(v any, depth int) any {
 	case string:
 		if isLink(x) {
 			if u, err := url.Parse(x); err == nil && u.Host != "" {
-				u.RawQuery, u.Fragment, u.User = "", "", nil
-				return u.String()
+				return strings.ToLower(u.Scheme) + "://" + u.Host
 			}
 		}
 		if utf8.RuneCountInString(x) > 200 {

@@ -234,7 +234,7 @@ func TestSummarize(t *testing.T) {
 		"duration":  30.0,
 	})
 	assert.Len(t, []rune(got["prompt"].(string)), 201)
-	assert.Equal(t, "https://cdn.example.com/t.mp3", got["audioUrl"])
+	assert.Equal(t, "https://cdn.example.com", got["audioUrl"])
 	assert.NotContains(t, got, "apiKey")
 	assert.Equal(t, map[string]any{"items": 4}, got["texts"])
 	assert.Equal(t, []any{"c1", "c2"}, got["campaigns"])
@@ -247,7 +247,7 @@ func TestSummarize(t *testing.T) {
 		"note":         strings.Repeat("é", 250),
 		"plain":        "http:// is not a link",
 	})
-	assert.Equal(t, "https://cdn.example.com/a.wav", got["sourceUrl"], "scheme in any case, credentials and fragment dropped")
+	assert.Equal(t, "https://cdn.example.com", got["sourceUrl"], "scheme in any case; credentials, path and fragment dropped")
 	assert.NotContains(t, got, "X-Auth-TOKEN")
 	assert.Equal(t, strings.Repeat("é", 200)+"…", got["note"], "cut by characters, not bytes")
 	assert.Equal(t, "http:// is not a link", got["plain"])
@@ -264,6 +264,6 @@ func TestTheHistoryStoresTheSummaryOfTheBody(t *testing.T) {
 		c, err := store.Get(ctx, alice, "")
 		require.NoError(t, err)
 		require.Len(t, c.History, 1)
-		assert.Equal(t, map[string]any{"audioUrl": "https://cdn.example.com/t.mp3", "texts": map[string]any{"items": 4.0}}, c.History[0].Params)
+		assert.Equal(t, map[string]any{"audioUrl": "https://cdn.example.com", "texts": map[string]any{"items": 4.0}}, c.History[0].Params)
 	})
 }
