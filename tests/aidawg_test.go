@@ -3,9 +3,11 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,14 +312,32 @@ func TestAidawgServeStandsInForTheBackend(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg := standaloneConfig(t, "http://"+ln.Addr().String())
+	cfg.SSRFAllow = []string{"127.0.0.1/32"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.ServeEmbeddedModules(ctx, ln, cfg, zerolog.Nop()) }()
 
-	s := startServer(t, env{"JARVIS_AIDAWG_URL": "http://" + ln.Addr().String(), "JARVIS_AIDAWG_FALLBACK": "none"})
+	// Both sides fetch from loopback here: Jarvis the backend's audio, the backend the upload.
+	s := startServer(t, env{"JARVIS_AIDAWG_URL": "http://" + ln.Addr().String(), "JARVIS_AIDAWG_FALLBACK": "none",
+		"JARVIS_SSRF_ALLOW": "127.0.0.1/32"})
 	v := businessRules(t, s)
 	require.NotNil(t, v.JSON200, "status %d: %s", v.StatusCode(), v.Body)
 	assert.Equal(t, client.Remote, v.JSON200.Meta.ServedBy)
+
+	// A track made by the remote backend: its audio is fetched from the backend's own link and
+	// kept as the job's artifact, downloadable from Jarvis.
+	gen, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{Prompt: "made elsewhere", Duration: ptr(5)})
+	require.NoError(t, err)
+	require.NotNil(t, gen.JSON200, "status %d: %s", gen.StatusCode(), gen.Body)
+	assert.Equal(t, client.Remote, gen.JSON200.Meta.ServedBy)
+	require.NotNil(t, gen.JSON200.Track.Audio)
+	assert.True(t, strings.HasPrefix(gen.JSON200.Track.Audio.Url, s.URL+"/artifacts/"), gen.JSON200.Track.Audio.Url)
+	dl, err := http.Get(gen.JSON200.Track.Audio.Url)
+	require.NoError(t, err)
+	wav, _ := io.ReadAll(dl.Body)
+	dl.Body.Close()
+	assert.Equal(t, http.StatusOK, dl.StatusCode)
+	assert.Equal(t, "RIFF", string(wav[:4]))
 
 	cancel()
 	select {
