@@ -45,6 +45,8 @@ type Server struct {
 	links     ArtifactLinks
 	contexts  ContextService
 	available map[string]bool // operations carried out by Jarvis's own services
+	// unavailable answers each operation the server does not carry out, by generated handler name.
+	unavailable map[string]*services.Error
 }
 
 var _ jarvis.StrictServerInterface = (*Server)(nil)
@@ -78,6 +80,14 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Checks != nil, "runHealthChecks")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
+	// What the server carries out cannot change while it runs, so each verdict is reached once.
+	s.unavailable = map[string]*services.Error{}
+	for _, o := range spec.Operations {
+		if ok, why := s.Availability(o.ID); !ok {
+			s.unavailable[strings.ToUpper(o.ID[:1])+o.ID[1:]] = services.Errorf(services.CodeNotImplemented,
+				"%s is not available on this server: %s. Call getIntegrationInfo to see which operations are available.", o.ID, why)
+		}
+	}
 	return s
 }
 
@@ -88,17 +98,15 @@ func (s *Server) Handler() jarvis.ServerInterface {
 }
 
 // requireAvailable is given the generated handler's name of the operation, which is its
-// operationId with the first letter upper-cased.
+// operationId with the first letter upper-cased. The generated code applies it on every
+// request, so an available operation gets its handler back untouched, at no cost.
 func (s *Server) requireAvailable(next jarvis.StrictHandlerFunc, handlerName string) jarvis.StrictHandlerFunc {
-	operationID := strings.ToLower(handlerName[:1]) + handlerName[1:]
-	return func(c echo.Context, req any) (any, error) {
-		if ok, why := s.Availability(operationID); !ok {
-			ctx := c.Request().Context()
-			return problemOf(ctx, services.Errorf(services.CodeNotImplemented,
-				"%s is not available on this server: %s. Call getIntegrationInfo to see which operations are available.",
-				operationID, why)), nil
-		}
-		return next(c, req)
+	why, unavailable := s.unavailable[handlerName]
+	if !unavailable {
+		return next
+	}
+	return func(c echo.Context, _ any) (any, error) {
+		return problemOf(c.Request().Context(), why), nil
 	}
 }
 
