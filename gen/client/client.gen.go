@@ -2420,11 +2420,11 @@ type ValidateMusicRequest struct {
 	// OpenaiFileIdRefs The file the user uploaded in ChatGPT.
 	OpenaiFileIdRefs []OpenAIFileRef `json:"openaiFileIdRefs,omitempty"`
 
-	// Standards The standard to check against.
+	// Standards The standard to check against. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5, at most -1 dBTP, loudness range reported; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence over 2 s inside the track.
 	Standards *ValidateMusicRequestStandards `json:"standards,omitempty"`
 }
 
-// ValidateMusicRequestStandards The standard to check against.
+// ValidateMusicRequestStandards The standard to check against. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5, at most -1 dBTP, loudness range reported; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence over 2 s inside the track.
 type ValidateMusicRequestStandards string
 
 // ValidateMusicResult defines model for ValidateMusicResult.
@@ -2957,7 +2957,7 @@ type ClientInterface interface {
 
 	// AnalyzeMusicWithBody Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+	// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2966,7 +2966,7 @@ type ClientInterface interface {
 
 	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+	// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2993,7 +2993,7 @@ type ClientInterface interface {
 
 	// ValidateMusicWithBody Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3002,7 +3002,7 @@ type ClientInterface interface {
 
 	// ValidateMusic Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3474,7 +3474,7 @@ func (c *Client) GetMarketingMetrics(ctx context.Context, body GetMarketingMetri
 
 // AnalyzeMusicWithBody Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3493,7 +3493,7 @@ func (c *Client) AnalyzeMusicWithBody(ctx context.Context, contentType string, b
 
 // AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3550,7 +3550,7 @@ func (c *Client) GenerateMusic(ctx context.Context, params *GenerateMusicParams,
 
 // ValidateMusicWithBody Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3569,7 +3569,7 @@ func (c *Client) ValidateMusicWithBody(ctx context.Context, contentType string, 
 
 // ValidateMusic Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5076,7 +5076,7 @@ type ClientWithResponsesInterface interface {
 
 	// AnalyzeMusicWithBodyWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+	// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5085,7 +5085,7 @@ type ClientWithResponsesInterface interface {
 
 	// AnalyzeMusicWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 	//
-	// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+	// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5112,7 +5112,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateMusicWithBodyWithResponse Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5121,7 +5121,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateMusicWithResponse Check a track against streaming, broadcast or mastering standards.
 	//
-	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+	// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8908,7 +8908,7 @@ func (c *ClientWithResponses) GetMarketingMetricsWithResponse(ctx context.Contex
 
 // AnalyzeMusicWithBodyWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8923,7 +8923,7 @@ func (c *ClientWithResponses) AnalyzeMusicWithBodyWithResponse(ctx context.Conte
 
 // AnalyzeMusicWithResponse Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
 //
-// Give exactly one of audioUrl (a public http or https link, or a download link Jarvis gave for a generated track) or openaiFileIdRefs (a file the user uploaded in ChatGPT). Reads WAV, FLAC, MP3 and Ogg Vorbis, and other formats where the server has a decoder for them; another format answers 415 naming the one detected. Truncated or corrupt audio, or audio longer than the server's limit (15 minutes unless configured), answers 422.
+// Give exactly one of audioUrl (a public link, or Jarvis's own link to a generated track) or openaiFileIdRefs (a ChatGPT upload). Reads WAV, FLAC, MP3 and Ogg Vorbis; other formats answer 415 naming the one detected; truncated, corrupt or over-long audio answers 422.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8968,7 +8968,7 @@ func (c *ClientWithResponses) GenerateMusicWithResponse(ctx context.Context, par
 
 // ValidateMusicWithBodyWithResponse Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8983,7 +8983,7 @@ func (c *ClientWithResponses) ValidateMusicWithBodyWithResponse(ctx context.Cont
 
 // ValidateMusicWithResponse Check a track against streaming, broadcast or mastering standards.
 //
-// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5 and at most -1 dBTP; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence longer than 2 s inside the track. Answers each check with its measured value, the target and the fix.
+// Give exactly one of audioUrl or openaiFileIdRefs, as for analyzeMusic. Each check answers its measured value, the target and the fix; the standards' targets are in the standards field's description.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

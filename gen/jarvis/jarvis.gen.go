@@ -2418,11 +2418,11 @@ type ValidateMusicRequest struct {
 	// OpenaiFileIdRefs The file the user uploaded in ChatGPT.
 	OpenaiFileIdRefs []OpenAIFileRef `json:"openaiFileIdRefs,omitempty"`
 
-	// Standards The standard to check against.
+	// Standards The standard to check against. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5, at most -1 dBTP, loudness range reported; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence over 2 s inside the track.
 	Standards *ValidateMusicRequestStandards `json:"standards,omitempty"`
 }
 
-// ValidateMusicRequestStandards The standard to check against.
+// ValidateMusicRequestStandards The standard to check against. streaming is -14 LUFS ±1 and at most -1 dBTP; broadcast is EBU R128, -23 LUFS ±0.5, at most -1 dBTP, loudness range reported; mastering is no clipping, at most -0.3 dBTP, at least 44.1 kHz and 16 bit, DC offset below -60 dBFS and no silence over 2 s inside the track.
 type ValidateMusicRequestStandards string
 
 // ValidateMusicResult defines model for ValidateMusicResult.
