@@ -40,7 +40,6 @@ func (m *Module) measure(ctx context.Context, url string, vocals bool) (*audio.R
 	return rep, nil
 }
 
-
 // mediaFailure says what was wrong with the audio, for the caller who pointed at it.
 func mediaFailure(err error) *modules.Failure {
 	var (
