@@ -14,6 +14,7 @@ import (
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/aidawgapi"
 	"github.com/aidawg/jarvis/services/artifacts"
+	"github.com/aidawg/jarvis/services/automation"
 	"github.com/aidawg/jarvis/services/jobs"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
@@ -83,6 +84,7 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore) (*mod
 	}
 	return modules.NewRuntime(contract, log,
 		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
+		automation.NewModule(nil),
 	)
 }
 

@@ -58,7 +58,7 @@ type Config struct {
 	AudioMaxBytes         int64    // largest audio file read for analysis
 	AudioMaxSeconds       int      // longest audio analysed
 	AudioFetchTimeout     time.Duration
-	InstanceID            string   // this replica's name in the job queue; stable across restarts if set
+	InstanceID            string // this replica's name in the job queue; stable across restarts if set
 	ContextTTL            time.Duration
 	PrivacyPolicyURL      string
 	SessionTTL            time.Duration

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/services/artifacts"
+	"github.com/aidawg/jarvis/services/automation"
 	"github.com/aidawg/jarvis/services/jobs"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
@@ -49,6 +50,9 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 		DB: db, Files: store.files, Links: store.links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
 		Runners: map[string]jobs.Runner{
 			jobs.TypeMusicGeneration: music.JobRunner(generate, source, cfg.JobTimeout),
+			jobs.TypeForecast: automation.ForecastRunner(func(ctx context.Context, p aidawg.GenerateForecastParams) (aidawg.GenerateForecastResult, modules.ServedBy, error) {
+				return modules.Call(ctx, router, modules.CmdGenerateForecast, p)
+			}, cfg.JobTimeout),
 		},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/automation"
 	"github.com/aidawg/jarvis/services/jobs"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
@@ -230,6 +231,13 @@ func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.Job
 			}
 		}
 		return &jarvis.JobResult{Track: &track}, modules.ServedBy(t.ServedBy), nil
+	case jobs.TypeForecast:
+		var r automation.ForecastRecord
+		if err := json.Unmarshal(j.Result, &r); err != nil {
+			return nil, "", fmt.Errorf("job %s: stored forecast: %w", j.ID, err)
+		}
+		f := apiForecast(r)
+		return &jarvis.JobResult{Forecast: &f}, modules.ServedBy(r.ServedBy), nil
 	}
 	return nil, "", nil
 }

@@ -55,10 +55,11 @@ var _ jarvis.StrictServerInterface = (*Server)(nil)
 // commands each needs. A handler that starts using the router adds its operation and commands
 // here, so that getIntegrationInfo stays true.
 var operationNeeds = map[string][]modules.Ref{
-	"runValidation": {modules.CmdRunValidation.Ref},
-	"generateMusic": {modules.CmdGenerateMusic.Ref},
-	"analyzeMusic":  {modules.CmdAnalyzeTrack.Ref},
-	"validateMusic": {modules.CmdValidateQuality.Ref},
+	"runValidation":    {modules.CmdRunValidation.Ref},
+	"generateMusic":    {modules.CmdGenerateMusic.Ref},
+	"analyzeMusic":     {modules.CmdAnalyzeTrack.Ref},
+	"validateMusic":    {modules.CmdValidateQuality.Ref},
+	"generateForecast": {modules.CmdGenerateForecast.Ref},
 }
 
 // NewServer builds the handlers. An operation whose dependencies are missing from deps answers
@@ -80,6 +81,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Checks != nil, "runHealthChecks")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
+	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")
 	// What the server carries out cannot change while it runs, so each verdict is reached once.
 	s.unavailable = map[string]*services.Error{}
 	for _, o := range spec.Operations {

@@ -216,6 +216,27 @@ func (e ForecastMetric) Valid() bool {
 	}
 }
 
+// Defines values for ForecastModelFrequency.
+const (
+	Daily   ForecastModelFrequency = "daily"
+	Monthly ForecastModelFrequency = "monthly"
+	Weekly  ForecastModelFrequency = "weekly"
+)
+
+// Valid indicates whether the value is a known member of the ForecastModelFrequency enum.
+func (e ForecastModelFrequency) Valid() bool {
+	switch e {
+	case Daily:
+		return true
+	case Monthly:
+		return true
+	case Weekly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ForecastRequestMetric.
 const (
 	ForecastRequestMetricEngagement ForecastRequestMetric = "engagement"
@@ -1488,20 +1509,74 @@ type Forecast struct {
 // ForecastMetric defines model for Forecast.Metric.
 type ForecastMetric string
 
+// ForecastCandidate defines model for ForecastCandidate.
+type ForecastCandidate struct {
+	// Aicc Set for the exponential smoothing models, which share a likelihood.
+	Aicc   *float64 `json:"aicc,omitempty"`
+	Mase   *float64 `json:"mase,omitempty"`
+	Method string   `json:"method"`
+
+	// Skipped Why the model was not fitted.
+	Skipped *string `json:"skipped,omitempty"`
+}
+
 // ForecastModel defines model for ForecastModel.
 type ForecastModel struct {
-	// Mape Mean absolute percentage error on held-out history.
-	Mape           *float64 `json:"mape,omitempty"`
-	Method         string   `json:"method"`
-	TrainingPoints int      `json:"trainingPoints"`
+	Aicc            *float64            `json:"aicc,omitempty"`
+	BacktestOrigins *int                `json:"backtestOrigins,omitempty"`
+	Candidates      []ForecastCandidate `json:"candidates"`
+
+	// Frequency Inferred from the dates.
+	Frequency      ForecastModelFrequency `json:"frequency"`
+	IntervalMethod string                 `json:"intervalMethod"`
+
+	// Mape Mean absolute percentage error, in percent, over a rolling-origin backtest.
+	Mape *float64 `json:"mape,omitempty"`
+
+	// Mase Mean absolute scaled error over the backtest: below 1 beats the seasonal naive forecast.
+	Mase *float64 `json:"mase,omitempty"`
+
+	// Method The chosen model, such as ETS(A,Ad,A), Theta or seasonal naive.
+	Method string `json:"method"`
+
+	// Parameters The fitted smoothing parameters (alpha, beta, gamma, phi), initial states and sigma, as apply.
+	Parameters map[string]float64 `json:"parameters"`
+
+	// SeasonalPeriod 7 for daily data, 52 for weekly, 12 for monthly.
+	SeasonalPeriod int `json:"seasonalPeriod"`
+	Seasonality    struct {
+		Detected  bool    `json:"detected"`
+		Statistic float64 `json:"statistic"`
+		Test      string  `json:"test"`
+		Threshold float64 `json:"threshold"`
+	} `json:"seasonality"`
+
+	// Selection How the model was chosen.
+	Selection      string `json:"selection"`
+	TrainingPoints int    `json:"trainingPoints"`
 }
+
+// ForecastModelFrequency Inferred from the dates.
+type ForecastModelFrequency string
 
 // ForecastPoint defines model for ForecastPoint.
 type ForecastPoint struct {
-	Date  openapi_types.Date `json:"date"`
-	High  float64            `json:"high"`
-	Low   float64            `json:"low"`
-	Value float64            `json:"value"`
+	Date openapi_types.Date `json:"date"`
+
+	// High Upper bound of the 80% prediction interval.
+	High float64 `json:"high"`
+
+	// High95 Upper bound of the 95% prediction interval.
+	High95 float64 `json:"high95"`
+
+	// Low Lower bound of the 80% prediction interval.
+	Low float64 `json:"low"`
+
+	// Low95 Lower bound of the 95% prediction interval.
+	Low95 float64 `json:"low95"`
+
+	// Value The point forecast.
+	Value float64 `json:"value"`
 }
 
 // ForecastRequest defines model for ForecastRequest.
@@ -1509,10 +1584,10 @@ type ForecastRequest struct {
 	// CallbackUrl An https URL that gets a signed POST when the job finishes.
 	CallbackUrl *string `json:"callbackUrl,omitempty"`
 
-	// HistoricalData Daily history to forecast from instead of the platform's.
+	// HistoricalData History to forecast from instead of the tenant's stored daily figures. Its spacing (daily, weekly or monthly) is inferred from the dates, and the seasonal period follows (7, 52 or 12); irregular or duplicate dates answer 422 naming them.
 	HistoricalData []DataPoint `json:"historicalData,omitempty"`
 
-	// Horizon Days ahead.
+	// Horizon Periods ahead, in the spacing of the history (days for daily data).
 	Horizon          *int                  `json:"horizon,omitempty"`
 	IncludeScenarios *bool                 `json:"includeScenarios,omitempty"`
 	Metric           ForecastRequestMetric `json:"metric"`
@@ -2178,8 +2253,11 @@ type ScalingResult struct {
 
 // Scenario defines model for Scenario.
 type Scenario struct {
-	Name  ScenarioName `json:"name"`
-	Total float64      `json:"total"`
+	Meaning string       `json:"meaning"`
+	Name    ScenarioName `json:"name"`
+
+	// Total Sum over the horizon.
+	Total float64 `json:"total"`
 }
 
 // ScenarioName defines model for Scenario.Name.
