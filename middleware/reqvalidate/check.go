@@ -69,6 +69,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
 		}
+		bodyText(data, value, &fields)
 		b.defaults.apply(value, b.kin30)
 		checked := value
 		if b.kin30 {
@@ -193,6 +194,19 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 		}
 	}
 
+	// Every value sent is checked, not only the one validated, since each may reach a store.
+	msg := BadText(raw)
+	switch p.in {
+	case openapi3.ParameterInQuery:
+		msg = badTexts(query[p.name])
+	case openapi3.ParameterInHeader:
+		msg = badTexts(req.Header[p.header])
+	}
+	if msg != "" {
+		*out = append(*out, services.FieldError{Field: p.field, Message: msg})
+		return
+	}
+
 	var value any
 	if sent {
 		v, err := p.parse(raw)
@@ -230,6 +244,15 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 	if err := p.schema.Validate(value); err != nil {
 		schemaFields(p.field, err, out)
 	}
+}
+
+func badTexts(values []string) string {
+	for _, v := range values {
+		if msg := BadText(v); msg != "" {
+			return msg
+		}
+	}
+	return ""
 }
 
 // firstNonEmpty is the value kin-openapi takes of a repeated query parameter.
