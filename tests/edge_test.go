@@ -1,8 +1,15 @@
 package tests
 
 import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,4 +63,64 @@ func TestTextNoStoreCanKeepIsRefusedAtTheEdge(t *testing.T) {
 			assert.Contains(t, fields(p), tc.field, "%s", raw)
 		})
 	}
+}
+
+// rawRequest writes a request's head and the first part of its body on a new connection.
+func rawRequest(t *testing.T, s *server, method, path, requestID string, contentLength int, body string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nX-Request-Id: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		method, path, requestID, contentLength, body)
+	require.NoError(t, err)
+	return conn.(*net.TCPConn)
+}
+
+func readProblem(t *testing.T, conn net.Conn) (*http.Response, problemBody) {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var p problemBody
+	require.NoError(t, jsonDecode(resp.Body, &p))
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	return resp, p
+}
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// A body shorter than its Content-Length is the caller's fault, whether it stops coming or the
+// caller closes its side: a 400 problem, not a 500, and nothing logged as an error.
+func TestIncompleteBodiesAreTheCallersFault(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, env{"JARVIS_READ_TIMEOUT": "1s"})
+
+	t.Run("stops coming", func(t *testing.T) {
+		conn := rawRequest(t, s, http.MethodPost, generate, "stops", 100, `{"prompt":`)
+		resp, p := readProblem(t, conn)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "validation_failed", p.Code)
+	})
+	t.Run("caller closes its side", func(t *testing.T) {
+		conn := rawRequest(t, s, http.MethodPost, generate, "closes", 100, `{"prompt":`)
+		require.NoError(t, conn.CloseWrite())
+		resp, p := readProblem(t, conn)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "validation_failed", p.Code)
+	})
+	t.Run("caller hangs up", func(t *testing.T) {
+		conn := rawRequest(t, s, http.MethodPost, generate, "hangup", 100, `{"prompt":`)
+		require.NoError(t, conn.Close())
+		require.Eventually(t, func() bool {
+			return strings.Contains(s.Logs.String(), `"requestId":"hangup","method":"POST","route"`)
+		}, 10*time.Second, 10*time.Millisecond)
+		assert.Contains(t, s.Logs.String(), `"status":400`)
+	})
+	for _, line := range strings.Split(s.Logs.String(), "\n") {
+		assert.NotContains(t, line, `"level":"error"`)
+		assert.NotContains(t, line, `"status":500`)
+	}
+	assert.Contains(t, s.Logs.String(), `"level":"debug"`)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/aidawg/jarvis/middleware/problem"
@@ -47,9 +49,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	}
 	data, err := ReadBody(req)
 	if err != nil {
-		return &services.Error{Code: services.CodeValidation, Err: err,
-			Detail: "The body could not be read. Send it again.",
-			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
+		return err
 	}
 	var value any
 	var vb *Body // set once the body is decoded
@@ -121,13 +121,34 @@ func (*Body) Close() error { return nil }
 func (b *Body) ValidatedValue() any { return b.value }
 
 // ReadBody reads the rest of req's body. A Body's bytes are returned as they are, not copied.
+// A body that breaks off is the caller's doing: the error is a *services.Error with the read
+// error as its cause, or Echo's 413 for a body over the limit.
 func ReadBody(req *http.Request) ([]byte, error) {
 	if b, ok := req.Body.(*Body); ok {
 		rest := b.data[len(b.data)-b.Len():]
 		b.Reset(nil)
 		return rest, nil
 	}
-	return readBody(req)
+	data, err := readBody(req)
+	if err != nil {
+		return nil, unreadBody(err)
+	}
+	return data, nil
+}
+
+func unreadBody(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return err
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &services.Error{Code: services.CodeValidation, Err: err,
+			Detail: "The body did not arrive in the time allowed; it is shorter than its Content-Length says. Send the whole body, with a Content-Length that matches it.",
+			Fields: []services.FieldError{{Field: "", Message: "did not arrive in time"}}}
+	}
+	return &services.Error{Code: services.CodeValidation, Err: err,
+		Detail: "The body ended before the length its Content-Length gives, or could not be read. Send the whole body, with a Content-Length that matches it.",
+		Fields: []services.FieldError{{Field: "", Message: "ended early or could not be read"}}}
 }
 
 func readBody(req *http.Request) ([]byte, error) {
