@@ -124,3 +124,17 @@ func TestIncompleteBodiesAreTheCallersFault(t *testing.T) {
 	}
 	assert.Contains(t, s.Logs.String(), `"level":"debug"`)
 }
+
+// A body is one JSON value: anything after it but white space makes it malformed.
+func TestDataAfterTheJSONBodyIsMalformed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	const body = `{"validationType":"config"}`
+	for _, tail := range []string{` xyz`, `{"validationType":"api"}`, "\x00", ` 1`, `]`} {
+		resp, p := send(t, s, http.MethodPost, "/integrations/chatgpt/actions/testing/validate", "application/json", body+tail)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "%q", tail)
+		assert.Equal(t, "malformed_json", p.Code, "%q", tail)
+	}
+	resp, _ := send(t, s, http.MethodPost, "/integrations/chatgpt/actions/testing/validate", "application/json", body+" \r\n\t")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
