@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -137,4 +138,37 @@ func TestDataAfterTheJSONBodyIsMalformed(t *testing.T) {
 	}
 	resp, _ := send(t, s, http.MethodPost, "/integrations/chatgpt/actions/testing/validate", "application/json", body+" \r\n\t")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// An integer written with a fraction or an exponent is the integer: the handler gets it.
+func TestIntegersWrittenAsFloatsAreIntegers(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	json := http.Header{"Content-Type": {"application/json"}}
+	for _, d := range []string{"5", "5.0", "5e0", "0.5e1", "500e-2"} {
+		resp, p, raw := sendWith(t, s, http.MethodPost, generate, json, `{"prompt":"calm piano","duration":`+d+`}`)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s %s", d, p.Code, raw)
+		var answer struct {
+			Track struct {
+				DurationSeconds float64 `json:"durationSeconds"`
+			} `json:"track"`
+		}
+		require.NoError(t, jsonDecode(bytes.NewReader(raw), &answer))
+		assert.Equal(t, 5.0, answer.Track.DurationSeconds, "%s", d)
+	}
+	resp, _, _ := sendWith(t, s, http.MethodPost, generate, json, `{"prompt":"calm piano","duration":5.5}`)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+// A single-valued query parameter given more than once is refused, naming it, whatever its
+// values.
+func TestRepeatedQueryParametersAreNamed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	for _, q := range []string{"limit=20&limit=abc", "limit=20&limit=30", "limit=&limit=5"} {
+		resp, p, raw := sendWith(t, s, http.MethodGet, "/integrations/chatgpt/jobs?"+q, nil, "")
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s: %s", q, raw)
+		assert.Equal(t, "validation_failed", p.Code, q)
+		assert.Contains(t, fields(p), "query:limit", "%s: %s", q, raw)
+	}
 }

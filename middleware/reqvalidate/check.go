@@ -84,6 +84,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	}
 	switch {
 	case vb != nil:
+		integersAsIntegers(value)
 		vb.value = value
 		vb.Reset(data)
 		req.Body = vb
@@ -226,6 +227,11 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 	switch p.in {
 	case openapi3.ParameterInQuery:
 		msg = badTexts(query[p.name])
+		// kin-openapi validates the first non-empty value alone, and the generated binder
+		// refuses a repeated single-valued parameter anyway, naming no field.
+		if msg == "" && len(query[p.name]) > 1 {
+			msg = "is given more than once; send it once"
+		}
 	case openapi3.ParameterInHeader:
 		msg = badTexts(req.Header[p.header])
 	}
@@ -271,6 +277,78 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 	if err := p.schema.Validate(value); err != nil {
 		schemaFields(p.field, err, out)
 	}
+}
+
+// integersAsIntegers rewrites the numbers of a validated value that are integers written with
+// a fraction or an exponent (5.0, 5e0, 0.5e1), which JSON Schema takes as integers, as plain
+// integers, which is what the handler's integer fields bind; a number field binds either alike.
+func integersAsIntegers(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, m := range v {
+			if n, ok := m.(json.Number); ok {
+				if i, ok := plainInteger(n); ok {
+					v[k] = i
+				}
+				continue
+			}
+			integersAsIntegers(m)
+		}
+	case []any:
+		for i, m := range v {
+			if n, ok := m.(json.Number); ok {
+				if p, ok := plainInteger(n); ok {
+					v[i] = p
+				}
+				continue
+			}
+			integersAsIntegers(m)
+		}
+	}
+}
+
+// plainInteger is n without fraction or exponent, when n is an integer of at most 19 digits
+// written with either; the value is exact, as n's decimal digits are kept, not a float's.
+func plainInteger(n json.Number) (json.Number, bool) {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		return "", false
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 40 || e < -40 {
+			return "", false
+		}
+		mant, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	exp -= len(frac)
+	if exp < 0 {
+		cut := len(digits) + exp
+		if cut < 0 {
+			cut = 0
+		}
+		if strings.Trim(digits[cut:], "0") != "" {
+			return "", false // a fraction
+		}
+		digits = digits[:cut]
+	} else {
+		digits += strings.Repeat("0", exp)
+	}
+	digits = strings.TrimLeft(digits, "0")
+	switch {
+	case digits == "":
+		return "0", true
+	case len(digits) > 19:
+		return "", false
+	case neg:
+		return json.Number("-" + digits), true
+	}
+	return json.Number(digits), true
 }
 
 func badTexts(values []string) string {
