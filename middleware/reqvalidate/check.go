@@ -64,7 +64,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 			Message: "header Content-Type has unexpected value " + strconv.Quote(req.Header.Get("Content-Type"))})
 	case b.schema != nil:
 		vb = NewBody(data)
-		if value, err = decodeJSON(data); err != nil {
+		if value, err = decodeJSON(vb); err != nil {
 			return &services.Error{Code: problem.CodeMalformedJSON, Err: err,
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
@@ -178,17 +178,18 @@ func readBody(req *http.Request) ([]byte, error) {
 	}
 }
 
-// decodeJSON decodes data, one JSON value, with numbers kept as json.Number. Unlike
-// kin-openapi, which decodes the first value and ignores the rest, anything but white space
-// after the value makes it malformed: what follows would otherwise be dropped unseen.
-func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+// decodeJSON decodes b, read from its start, as one JSON value, with numbers kept as
+// json.Number. Unlike kin-openapi, which decodes the first value and ignores the rest,
+// anything but white space after the value makes it malformed: what follows would otherwise
+// be dropped unseen.
+func decodeJSON(b *Body) (any, error) {
+	dec := json.NewDecoder(&b.Reader)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if rest := data[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+	if rest := b.data[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
 		return nil, errTrailingData
 	}
 	return v, nil

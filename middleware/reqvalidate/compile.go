@@ -211,7 +211,7 @@ func (op *Operation) CheckBodyField(name string, value any) error {
 	if err != nil {
 		return err
 	}
-	v, err := decodeJSON(raw)
+	v, err := decodeJSON(NewBody(raw))
 	if err != nil {
 		return err
 	}
