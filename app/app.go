@@ -203,6 +203,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 
 	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
 		middleware.NoStore(),
+		// Before any layer that reads the headers it checks.
+		middleware.HeaderText(),
 		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
 			ResourceMetadataURL: access.metadataURL, Log: log}),
 		middleware.Meter(spec, access.usage),

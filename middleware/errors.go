@@ -25,9 +25,13 @@ func ErrorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		se := toServiceError(err, c)
-		if se.Code == services.CodeInternal {
+		switch {
+		case se.Code == services.CodeInternal:
 			log.Error().Err(err).Str("requestId", requestID).Str("method", req.Method).
 				Str("path", req.URL.Path).Msg("request failed")
+		case se.Err != nil:
+			// The caller's doing, such as a body that broke off; its cause helps only to debug.
+			log.Debug().Err(se.Err).Str("requestId", requestID).Str("code", string(se.Code)).Msg("request refused")
 		}
 		p := problem.New(requestID, req.URL.Path, se)
 		if p.Status == http.StatusMethodNotAllowed {
@@ -41,7 +45,8 @@ func ErrorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		if werr := problem.Write(c.Response(), p); werr != nil {
-			log.Warn().Err(werr).Str("requestId", requestID).Msg("write problem")
+			// The caller has gone, most likely after breaking off its request.
+			log.Debug().Err(werr).Str("requestId", requestID).Msg("write problem")
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/aidawg/jarvis/middleware/problem"
@@ -47,9 +49,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	}
 	data, err := ReadBody(req)
 	if err != nil {
-		return &services.Error{Code: services.CodeValidation, Err: err,
-			Detail: "The body could not be read. Send it again.",
-			Fields: []services.FieldError{{Field: "", Message: "could not be read"}}}
+		return err
 	}
 	var value any
 	var vb *Body // set once the body is decoded
@@ -64,11 +64,12 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 			Message: "header Content-Type has unexpected value " + strconv.Quote(req.Header.Get("Content-Type"))})
 	case b.schema != nil:
 		vb = NewBody(data)
-		if value, err = decodeJSON(&vb.Reader); err != nil {
+		if value, err = decodeJSON(vb); err != nil {
 			return &services.Error{Code: problem.CodeMalformedJSON, Err: err,
 				Detail: "The body is not valid JSON. Send a JSON object as the contract describes.",
 				Fields: []services.FieldError{{Field: "", Message: "not valid JSON"}}}
 		}
+		bodyText(data, value, &fields)
 		b.defaults.apply(value, b.kin30)
 		checked := value
 		if b.kin30 {
@@ -83,6 +84,7 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	}
 	switch {
 	case vb != nil:
+		integersAsIntegers(value)
 		vb.value = value
 		vb.Reset(data)
 		req.Body = vb
@@ -120,13 +122,34 @@ func (*Body) Close() error { return nil }
 func (b *Body) ValidatedValue() any { return b.value }
 
 // ReadBody reads the rest of req's body. A Body's bytes are returned as they are, not copied.
+// A body that breaks off is the caller's doing: the error is a *services.Error with the read
+// error as its cause, or Echo's 413 for a body over the limit.
 func ReadBody(req *http.Request) ([]byte, error) {
 	if b, ok := req.Body.(*Body); ok {
 		rest := b.data[len(b.data)-b.Len():]
 		b.Reset(nil)
 		return rest, nil
 	}
-	return readBody(req)
+	data, err := readBody(req)
+	if err != nil {
+		return nil, unreadBody(err)
+	}
+	return data, nil
+}
+
+func unreadBody(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return err
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &services.Error{Code: services.CodeValidation, Err: err,
+			Detail: "The body did not arrive in the time allowed; it is shorter than its Content-Length says. Send the whole body, with a Content-Length that matches it.",
+			Fields: []services.FieldError{{Field: "", Message: "did not arrive in time"}}}
+	}
+	return &services.Error{Code: services.CodeValidation, Err: err,
+		Detail: "The body ended before the length its Content-Length gives, or could not be read. Send the whole body, with a Content-Length that matches it.",
+		Fields: []services.FieldError{{Field: "", Message: "ended early or could not be read"}}}
 }
 
 func readBody(req *http.Request) ([]byte, error) {
@@ -155,17 +178,24 @@ func readBody(req *http.Request) ([]byte, error) {
 	}
 }
 
-// decodeJSON decodes the first JSON value of r as kin-openapi does: numbers kept as
-// json.Number, and whatever follows the value ignored.
-func decodeJSON(r io.Reader) (any, error) {
-	dec := json.NewDecoder(r)
+// decodeJSON decodes b, read from its start, as one JSON value, with numbers kept as
+// json.Number. Unlike kin-openapi, which decodes the first value and ignores the rest,
+// anything but white space after the value makes it malformed: what follows would otherwise
+// be dropped unseen.
+func decodeJSON(b *Body) (any, error) {
+	dec := json.NewDecoder(&b.Reader)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
+	if rest := b.data[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+		return nil, errTrailingData
+	}
 	return v, nil
 }
+
+var errTrailingData = errors.New("data after the JSON value")
 
 func (p *param) check(req *http.Request, path Params, query url.Values, out *[]services.FieldError) {
 	var raw string
@@ -191,6 +221,24 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 		if sent {
 			raw = values[0]
 		}
+	}
+
+	// Every value sent is checked, not only the one validated, since each may reach a store.
+	msg := BadText(raw)
+	switch p.in {
+	case openapi3.ParameterInQuery:
+		msg = badTexts(query[p.name])
+		// kin-openapi validates the first non-empty value alone, and the generated binder
+		// refuses a repeated single-valued parameter anyway, naming no field.
+		if msg == "" && len(query[p.name]) > 1 {
+			msg = "is given more than once; send it once"
+		}
+	case openapi3.ParameterInHeader:
+		msg = badTexts(req.Header[p.header])
+	}
+	if msg != "" {
+		*out = append(*out, services.FieldError{Field: p.field, Message: msg})
+		return
 	}
 
 	var value any
@@ -230,6 +278,87 @@ func (p *param) check(req *http.Request, path Params, query url.Values, out *[]s
 	if err := p.schema.Validate(value); err != nil {
 		schemaFields(p.field, err, out)
 	}
+}
+
+// integersAsIntegers rewrites the numbers of a validated value that are integers written with
+// a fraction or an exponent (5.0, 5e0, 0.5e1), which JSON Schema takes as integers, as plain
+// integers, which is what the handler's integer fields bind; a number field binds either alike.
+func integersAsIntegers(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, m := range v {
+			if n, ok := m.(json.Number); ok {
+				if i, ok := plainInteger(n); ok {
+					v[k] = i
+				}
+				continue
+			}
+			integersAsIntegers(m)
+		}
+	case []any:
+		for i, m := range v {
+			if n, ok := m.(json.Number); ok {
+				if p, ok := plainInteger(n); ok {
+					v[i] = p
+				}
+				continue
+			}
+			integersAsIntegers(m)
+		}
+	}
+}
+
+// plainInteger is n without fraction or exponent, when n is an integer of at most 19 digits
+// written with either; the value is exact, as n's decimal digits are kept, not a float's.
+func plainInteger(n json.Number) (json.Number, bool) {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		return "", false
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 40 || e < -40 {
+			return "", false
+		}
+		mant, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	exp -= len(frac)
+	if exp < 0 {
+		cut := len(digits) + exp
+		if cut < 0 {
+			cut = 0
+		}
+		if strings.Trim(digits[cut:], "0") != "" {
+			return "", false // a fraction
+		}
+		digits = digits[:cut]
+	} else {
+		digits += strings.Repeat("0", exp)
+	}
+	digits = strings.TrimLeft(digits, "0")
+	switch {
+	case digits == "":
+		return "0", true
+	case len(digits) > 19:
+		return "", false
+	case neg:
+		return json.Number("-" + digits), true
+	}
+	return json.Number(digits), true
+}
+
+func badTexts(values []string) string {
+	for _, v := range values {
+		if msg := BadText(v); msg != "" {
+			return msg
+		}
+	}
+	return ""
 }
 
 // firstNonEmpty is the value kin-openapi takes of a repeated query parameter.

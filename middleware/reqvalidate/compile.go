@@ -10,7 +10,6 @@
 package reqvalidate
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,7 +211,7 @@ func (op *Operation) CheckBodyField(name string, value any) error {
 	if err != nil {
 		return err
 	}
-	v, err := decodeJSON(bytes.NewReader(raw))
+	v, err := decodeJSON(NewBody(raw))
 	if err != nil {
 		return err
 	}
