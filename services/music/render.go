@@ -18,7 +18,7 @@ var (
 		{{0, 4, 7}, {2, 5, 9}, {0, 4, 7}, {7, 11, 14}},  // I ii I V
 	}
 	minorProgressions = [][]chord{
-		{{0, 3, 7}, {5, 8, 12}, {0, 3, 7}, {7, 11, 14}}, // i iv i V
+		{{0, 3, 7}, {5, 8, 12}, {0, 3, 7}, {7, 11, 14}},  // i iv i V
 		{{0, 3, 7}, {8, 12, 15}, {0, 3, 7}, {7, 11, 14}}, // i VI i V
 	}
 )
@@ -134,8 +134,8 @@ func (s *score) start() *voice {
 	// where inter-sample peaks are largest and hardest for any meter to agree on.
 	v.tone[0] = lowpass(15000, SampleRate)
 	v.tone[1] = v.tone[0]
-	// The kick is tuned to the tonic between 41 and 82 Hz, so its pitch agrees with the key.
-	v.kickHz = midiHz(float64(28 + (s.tonic-4+12)%12))
+	// The kick is tuned to the tonic between 55 and 104 Hz, so its pitch agrees with the key.
+	v.kickHz = midiHz(float64(33 + (s.tonic-9+12)%12))
 	return v
 }
 
@@ -239,16 +239,18 @@ func (v *voice) render(l, r []float32) {
 			const sweep = 0.035
 			f0 := 3 * v.kickHz
 			phase := v.kickHz*inBeat + (f0-v.kickHz)*sweep*(1-math.Exp(-inBeat/sweep))
-			mono += 0.8*sine(phase)*math.Exp(-inBeat/0.2) + 0.15*noise(n, s.salt)*math.Exp(-inBeat/0.002)
+			// The click and the snare's low body make kick and snare beats alike in onset
+			// strength, so beat trackers hear every beat and not only the half-time pulse.
+			mono += 0.6*sine(phase)*math.Exp(-inBeat/0.15) + 0.5*noise(n, s.salt)*math.Exp(-inBeat/0.008)
 		}
 		left += mono * ctrL
 		right += mono * ctrR
 
-		// Snare on beats 2 and 4: a noise burst over a short 190 Hz body.
+		// Snare on beats 2 and 4: a noise burst over a short 170 Hz body.
 		if beat%2 == 1 {
 			nz := noise(n, s.salt+1)
-			body := sine(190 * inBeat)
-			sn := (0.5*nz*math.Exp(-inBeat/0.07) + 0.35*body*math.Exp(-inBeat/0.04)) * min(1, inBeat/0.001)
+			body := sine(170 * inBeat)
+			sn := (0.9*nz*math.Exp(-inBeat/0.06) + 0.8*body*math.Exp(-inBeat/0.05)) * min(1, inBeat/0.001)
 			left += sn * snrL
 			right += sn * snrR
 		}
@@ -261,7 +263,7 @@ func (v *voice) render(l, r []float32) {
 		if int(eighth)%2 == 1 {
 			// Off-beats lighter: the same accent on every beat evens out kick and snare
 			// beats, so trackers hear the beat rather than the bar half or the eighths.
-			level *= 0.4
+			level *= 0.3
 		}
 		h *= level
 		left += h * hatL
