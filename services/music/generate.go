@@ -4,9 +4,7 @@
 package music
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -39,8 +37,10 @@ type Track struct {
 	Key             string    `json:"key"`
 	Seed            int64     `json:"seed"`
 	Sections        []Section `json:"sections"`
-	LoudnessLufs    float64   `json:"loudnessLufs"`
-	TruePeakDbtp    float64   `json:"truePeakDbtp"`
+	// LoudnessLufs (ITU-R BS.1770-4 integrated) and TruePeakDbtp (BS.1770-4 Annex 2) are
+	// measured on the returned 16-bit file.
+	LoudnessLufs float64 `json:"loudnessLufs"`
+	TruePeakDbtp float64 `json:"truePeakDbtp"`
 	// ServedBy is which backend made the track, embedded or remote, when a job records it.
 	ServedBy string `json:"servedBy,omitempty"`
 }
@@ -55,8 +55,11 @@ type Section struct {
 // Reporter hears how far rendering is; an error from it stops the rendering.
 type Reporter func(pct int, message string, remaining time.Duration) error
 
-// SampleRate of the rendered audio.
-const SampleRate = 22050
+// SampleRate and Channels of the rendered audio, which is 16-bit PCM.
+const (
+	SampleRate = 44100
+	Channels   = 2
+)
 
 // Generator renders tracks. Speed, when above zero, caps rendering at that many seconds of
 // audio per second, as a hosted model would take; zero renders as fast as the CPU allows.
@@ -104,15 +107,22 @@ func (g Generator) Generate(ctx context.Context, p GenerateParams, report Report
 		Sections:        arrange(float64(duration)),
 	}
 
-	a := newArrangement(root, minor, tempo, t.Sections, rng)
-	total := duration * SampleRate
-	pcm := make([]int16, total)
+	sc := newScore(root, minor, tempo, t.Sections, rng)
+	// The first pass is the rendering proper, paced and reported; it meters the raw mix so
+	// that mastering can start from the right gain. Mastering then renders the score again
+	// (it is deterministic) in one-second blocks, so no whole-track float buffer exists.
+	v := sc.start()
+	meter := newLoudnessMeter(SampleRate)
+	l, r := make([]float32, SampleRate), make([]float32, SampleRate)
 	start := time.Now()
 	for sec := 0; sec < duration; sec++ {
 		if err := ctx.Err(); err != nil {
 			return Track{}, nil, err
 		}
-		a.render(pcm[sec*SampleRate : (sec+1)*SampleRate])
+		v.render(l, r)
+		for i := range l {
+			meter.add(float64(l[i]), float64(r[i]))
+		}
 		done := sec + 1
 		if g.Speed > 0 {
 			// Hold the pace a hosted model would have; the work itself still reports.
@@ -133,7 +143,16 @@ func (g Generator) Generate(ctx context.Context, p GenerateParams, report Report
 			return Track{}, nil, err
 		}
 	}
-	return t, wav(pcm), nil
+	raw, ok := meter.integrated()
+	if !ok {
+		raw = targetLufs
+	}
+	m, err := master(ctx, sc, duration*SampleRate, raw, seed)
+	if err != nil {
+		return Track{}, nil, err
+	}
+	t.LoudnessLufs, t.TruePeakDbtp = m.lufs, m.truePeak
+	return t, m.wav, nil
 }
 
 func hashString(s string) uint64 {
@@ -236,97 +255,4 @@ func arrange(d float64) []Section {
 		out[i].EndSeconds = math.Round(out[i].EndSeconds*10) / 10
 	}
 	return out
-}
-
-// arrangement holds the synthesis state across rendered chunks.
-type arrangement struct {
-	root      int
-	minor     bool
-	beat      float64 // samples per beat
-	sections  []Section
-	chords    [][]int
-	n         int // samples rendered so far
-	phases    [4]float64
-	swing     float64
-	hatLevels [4]float64
-}
-
-func newArrangement(root int, minor bool, tempo int, sections []Section, rng *rand.Rand) *arrangement {
-	progressions := [][][]int{{{0, 4, 7}, {7, 11, 14}, {9, 12, 16}, {5, 9, 12}}, {{0, 4, 7}, {5, 9, 12}, {7, 11, 14}, {0, 4, 7}}}
-	if minor {
-		progressions = [][][]int{{{0, 3, 7}, {8, 12, 15}, {3, 7, 10}, {10, 14, 17}}, {{0, 3, 7}, {5, 8, 12}, {7, 10, 14}, {0, 3, 7}}}
-	}
-	a := &arrangement{root: root, minor: minor, beat: SampleRate * 60 / float64(tempo), sections: sections,
-		chords: progressions[rng.IntN(len(progressions))], swing: rng.Float64() * 0.1}
-	for i := range a.hatLevels {
-		a.hatLevels[i] = 0.02 + rng.Float64()*0.03
-	}
-	return a
-}
-
-func freq(semitonesFromA4 float64) float64 { return 440 * math.Pow(2, semitonesFromA4/12) }
-
-func (a *arrangement) section(t float64) string {
-	for _, s := range a.sections {
-		if t >= s.StartSeconds && t < s.EndSeconds {
-			return s.Name
-		}
-	}
-	return "outro"
-}
-
-// render synthesises the next len(out) samples: a chord pad, a bass on the root, and drums
-// outside the intro and outro.
-func (a *arrangement) render(out []int16) {
-	for i := range out {
-		n := a.n + i
-		t := float64(n) / SampleRate
-		beatPos := float64(n) / a.beat
-		bar := int(beatPos / 4)
-		chord := a.chords[bar%len(a.chords)]
-		sec := a.section(t)
-		energy := 0.6
-		if sec == "chorus" {
-			energy = 1
-		}
-		base := float64(a.root - 9 - 12) // root in octave 3, relative to A4
-		var v float64
-		for j, interval := range chord {
-			a.phases[j] += 2 * math.Pi * freq(base+float64(interval)) / SampleRate
-			v += 0.08 * energy * (math.Sin(a.phases[j]) + 0.3*math.Sin(2*a.phases[j]))
-		}
-		a.phases[3] += 2 * math.Pi * freq(base-12+float64(chord[0])) / SampleRate
-		inBeat := beatPos - math.Floor(beatPos)
-		v += 0.18 * math.Sin(a.phases[3]) * math.Exp(-inBeat*2)
-		if sec != "intro" && sec != "outro" {
-			if b := int(beatPos) % 4; b == 0 || b == 2 {
-				v += 0.5 * math.Sin(2*math.Pi*55*inBeat*a.beat/SampleRate*(1-inBeat*0.5)) * math.Exp(-inBeat*12)
-			}
-			half := beatPos*2 - math.Floor(beatPos*2)
-			noise := float64(int32(uint32(n)*2654435761)) / math.MaxInt32
-			v += a.hatLevels[int(beatPos*2)%4] * noise * math.Exp(-half*30) * energy
-		}
-		// Fade in and out over the first and last two seconds.
-		total := float64(a.sections[len(a.sections)-1].EndSeconds)
-		fade := math.Min(1, math.Min(t/2, (total-t)/2))
-		out[i] = int16(math.Max(-1, math.Min(1, v*math.Max(fade, 0))) * 32000)
-	}
-	a.n += len(out)
-}
-
-// wav encodes mono 16-bit PCM as a RIFF WAVE file.
-func wav(pcm []int16) []byte {
-	var buf bytes.Buffer
-	dataLen := uint32(len(pcm) * 2)
-	buf.Grow(44 + int(dataLen))
-	buf.WriteString("RIFF")
-	binary.Write(&buf, binary.LittleEndian, 36+dataLen)
-	buf.WriteString("WAVEfmt ")
-	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(SampleRate), uint32(SampleRate * 2), uint16(2), uint16(16)} {
-		binary.Write(&buf, binary.LittleEndian, v)
-	}
-	buf.WriteString("data")
-	binary.Write(&buf, binary.LittleEndian, dataLen)
-	binary.Write(&buf, binary.LittleEndian, pcm)
-	return buf.Bytes()
 }
