@@ -45,6 +45,8 @@ func newJobEngine(cfg Config, db *storage.DB, guard *ssrf.Guard, maintenance []f
 		MaxAttempts:         cfg.JobMaxAttempts,
 		JobTimeout:          cfg.JobTimeout,
 		RescueAfter:         cfg.JobRescueAfter,
+		HeartbeatInterval:   cfg.JobHeartbeatInterval,
+		StaleAfter:          cfg.JobStaleAfter,
 		TTL:                 cfg.JobTTL,
 		MaintenanceInterval: cfg.MaintenanceInterval,
 		RetryBackoff:        cfg.JobRetryBackoff,
