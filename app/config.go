@@ -46,6 +46,8 @@ type Config struct {
 	JobMaxAttempts        int
 	JobTimeout            time.Duration
 	JobRescueAfter        time.Duration
+	JobHeartbeatInterval  time.Duration
+	JobStaleAfter         time.Duration
 	JobRetryBackoff       time.Duration
 	MaintenanceInterval   time.Duration
 	ArtifactSecret        string // hex; empty means a key kept in DataDir
@@ -126,6 +128,8 @@ var Settings = []Setting{
 	{"JARVIS_JOB_MAX_ATTEMPTS", "3", "Attempts per job, including a rescue after its process died."},
 	{"JARVIS_JOB_TIMEOUT", "10m", "Longest one attempt of a job may run."},
 	{"JARVIS_JOB_RESCUE_AFTER", "11m", "A job still running this long after its attempt began is taken to have lost its process and is run again; above JARVIS_JOB_TIMEOUT."},
+	{"JARVIS_JOB_HEARTBEAT_INTERVAL", "3s", "How often the worker of a running job records that it is alive, and how often each process looks for jobs whose heartbeat stopped."},
+	{"JARVIS_JOB_STALE_AFTER", "15s", "A running job without a heartbeat this long has lost its process and is run again (or failed, with no attempt left) by any replica; at least three heartbeat intervals."},
 	{"JARVIS_JOB_RETRY_BACKOFF", "5s", "First delay before retrying a failed attempt; doubles each attempt."},
 	{"JARVIS_MAINTENANCE_INTERVAL", "1m", "How often expired jobs are deleted and orphaned jobs failed."},
 	{"JARVIS_ARTIFACT_SECRET", "", "Hex key (32+ bytes) signing artifact links; replicas must share one. Empty: a key kept in JARVIS_DATA_DIR."},
@@ -262,6 +266,8 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.JobTimeout = dur("JARVIS_JOB_TIMEOUT")
 	cfg.JobRescueAfter = dur("JARVIS_JOB_RESCUE_AFTER")
 	cfg.JobRetryBackoff = dur("JARVIS_JOB_RETRY_BACKOFF")
+	cfg.JobHeartbeatInterval = dur("JARVIS_JOB_HEARTBEAT_INTERVAL")
+	cfg.JobStaleAfter = dur("JARVIS_JOB_STALE_AFTER")
 	cfg.MaintenanceInterval = dur("JARVIS_MAINTENANCE_INTERVAL")
 	cfg.ArtifactSecret = get("JARVIS_ARTIFACT_SECRET")
 	cfg.ArtifactURLTTL = dur("JARVIS_ARTIFACT_URL_TTL")
@@ -327,6 +333,12 @@ func (c Config) validate() error {
 	if c.JobTimeout > 0 && c.JobRescueAfter > 0 && c.JobRescueAfter <= c.JobTimeout {
 		errs = append(errs, fmt.Errorf("JARVIS_JOB_RESCUE_AFTER=%s: want more than JARVIS_JOB_TIMEOUT (%s), or running jobs would be run twice",
 			c.JobRescueAfter, c.JobTimeout))
+	}
+	if c.JobHeartbeatInterval <= 0 {
+		errs = append(errs, fmt.Errorf("JARVIS_JOB_HEARTBEAT_INTERVAL=%s: want a duration above 0, such as 3s", c.JobHeartbeatInterval))
+	} else if c.JobStaleAfter < 3*c.JobHeartbeatInterval {
+		errs = append(errs, fmt.Errorf("JARVIS_JOB_STALE_AFTER=%s: want at least three JARVIS_JOB_HEARTBEAT_INTERVAL (%s), or a slow write would look like a dead process",
+			c.JobStaleAfter, 3*c.JobHeartbeatInterval))
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
 		!strings.HasPrefix(c.DatabaseURL, "sqlite:") {

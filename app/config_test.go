@@ -228,3 +228,8 @@ func TestLoadConfigReportsEveryInvalidAccessValue(t *testing.T) {
 		assert.Contains(t, err.Error(), name)
 	}
 }
+
+func TestStaleAfterSpansSeveralHeartbeats(t *testing.T) {
+	_, err := LoadConfig(lookupFrom(map[string]string{"JARVIS_JOB_HEARTBEAT_INTERVAL": "3s", "JARVIS_JOB_STALE_AFTER": "5s"}))
+	assert.ErrorContains(t, err, "JARVIS_JOB_STALE_AFTER=5s: want at least three")
+}

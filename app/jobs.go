@@ -40,6 +40,8 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 		MaxAttempts:         cfg.JobMaxAttempts,
 		JobTimeout:          cfg.JobTimeout,
 		RescueAfter:         cfg.JobRescueAfter,
+		HeartbeatInterval:   cfg.JobHeartbeatInterval,
+		StaleAfter:          cfg.JobStaleAfter,
 		TTL:                 cfg.JobTTL,
 		MaintenanceInterval: cfg.MaintenanceInterval,
 		RetryBackoff:        cfg.JobRetryBackoff,

@@ -57,7 +57,9 @@ type Config struct {
 	Workers             int           // jobs worked at once by this process
 	MaxAttempts         int           // attempts per job, a rescue after a crash included
 	JobTimeout          time.Duration // longest one attempt may run
-	RescueAfter         time.Duration // a job running this long with no process is picked up again
+	RescueAfter         time.Duration // River's own backstop: a job running this long is picked up again
+	HeartbeatInterval   time.Duration // how often a running job's worker says it is alive; 0 for 3s
+	StaleAfter          time.Duration // a running job silent this long has lost its process; 0 for 5 heartbeats
 	TTL                 time.Duration // finished jobs and their artifacts are kept this long
 	MaintenanceInterval time.Duration // how often expired jobs are reaped and orphans reconciled
 	// PollInterval is how often workers look for jobs that no notification announced; 0 picks
@@ -78,20 +80,22 @@ type Links interface {
 
 // Service creates, runs, reads and cancels jobs.
 type Service struct {
-	cfg     Config
-	db      *storage.DB
-	store   *Store
-	river   *river.Client[*sql.Tx]
-	runners map[string]Runner
-	tasks   []func(context.Context) error
-	files   artifacts.Store
-	links   Links
-	guard   *ssrf.Guard
-	secret  webhook.Secret
-	log     zerolog.Logger
-	now     func() time.Time
-	mu      sync.Mutex
-	waiters map[string][]chan struct{}
+	cfg       Config
+	db        *storage.DB
+	store     *Store
+	river     *river.Client[*sql.Tx]
+	runners   map[string]Runner
+	tasks     []func(context.Context) error
+	files     artifacts.Store
+	links     Links
+	guard     *ssrf.Guard
+	secret    webhook.Secret
+	log       zerolog.Logger
+	now       func() time.Time
+	mu        sync.Mutex
+	waiters   map[string][]chan struct{}
+	sweeper   sync.WaitGroup
+	stopSweep context.CancelFunc
 }
 
 // Deps are the service's collaborators.
@@ -116,6 +120,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 		if drv.SupportsListener() {
 			cfg.PollInterval = time.Second
 		}
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 3 * time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 5 * cfg.HeartbeatInterval
 	}
 	s := &Service{
 		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
@@ -186,11 +196,30 @@ func Migrate(ctx context.Context, db *storage.DB) error {
 	return err
 }
 
-// Start begins working jobs until ctx ends or Stop is called.
-func (s *Service) Start(ctx context.Context) error { return s.river.Start(ctx) }
+// Start takes back the jobs this instance's previous process was running, then begins working
+// jobs and looking for jobs whose heartbeat stopped, until ctx ends or Stop is called.
+func (s *Service) Start(ctx context.Context) error {
+	// Before this process's workers fetch anything, so that every running job under its id is
+	// its predecessor's.
+	if _, err := s.rescuePredecessor(ctx); err != nil {
+		return fmt.Errorf("rescue the previous process's jobs: %w", err)
+	}
+	if err := s.river.Start(ctx); err != nil {
+		return err
+	}
+	sweepCtx, cancel := context.WithCancel(ctx)
+	s.stopSweep = cancel
+	s.sweeper.Add(1)
+	go s.sweepLoop(sweepCtx)
+	return nil
+}
 
 // Stop lets running jobs finish (up to ctx's deadline, then cancels them) and stops working.
 func (s *Service) Stop(ctx context.Context) error {
+	if s.stopSweep != nil {
+		s.stopSweep()
+		s.sweeper.Wait()
+	}
 	err := s.river.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return s.river.StopAndCancel(context.Background())

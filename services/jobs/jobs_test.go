@@ -47,6 +47,11 @@ func testConfig() jobs.Config {
 
 func newEngine(t testing.TB, db *storage.DB, runners map[string]jobs.Runner) *engine {
 	t.Helper()
+	return newEngineWith(t, db, testConfig(), runners)
+}
+
+func newEngineWith(t testing.TB, db *storage.DB, cfg jobs.Config, runners map[string]jobs.Runner) *engine {
+	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, jobs.Migrate(ctx, db))
 	files, err := artifacts.NewFiles(t.TempDir())
@@ -54,7 +59,7 @@ func newEngine(t testing.TB, db *storage.DB, runners map[string]jobs.Runner) *en
 	allow, err := ssrf.ParsePrefixes([]string{"127.0.0.0/8"})
 	require.NoError(t, err)
 	secret := webhook.NewSecret()
-	svc, err := jobs.New(testConfig(), jobs.Deps{
+	svc, err := jobs.New(cfg, jobs.Deps{
 		DB: db, Files: files, Links: artifacts.NewSigner([]byte("k"), "http://jarvis.test", time.Hour),
 		Guard: ssrf.New(allow, 5*time.Second, 1<<20), Secret: secret, Runners: runners, Log: zerolog.Nop(),
 	})

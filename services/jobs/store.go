@@ -296,19 +296,26 @@ func percentile(sorted []int64, p int) time.Duration {
 
 // start marks a queued job running for an attempt. It reports false when the job is no longer
 // queued or running (cancelled meanwhile, or finished by an earlier attempt).
-func (s *Store) start(ctx context.Context, id string, attempt int, now time.Time) (bool, error) {
+func (s *Store) start(ctx context.Context, id string, attempt int, worker string, now time.Time) (bool, error) {
 	message := "Started."
 	if attempt > 1 {
 		message = fmt.Sprintf("Started again, attempt %d.", attempt)
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = $1, attempts = $2, started_at = COALESCE(started_at, $3),
-		message = $4 WHERE id = $5 AND status IN ($6, $1) AND cancel_requested = 0`,
-		string(Running), attempt, now.UnixMilli(), message, id, string(Queued))
+		message = $4, heartbeat_at = $3, worker = $7 WHERE id = $5 AND status IN ($6, $1) AND cancel_requested = 0`,
+		string(Running), attempt, now.UnixMilli(), message, id, string(Queued), worker)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// heartbeat records that a running job's worker is still at it.
+func (s *Store) heartbeat(ctx context.Context, id string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND status = $3`,
+		now.UnixMilli(), id, string(Running))
+	return err
 }
 
 // progress records how far a running job is and reports whether cancellation was requested.

@@ -59,7 +59,7 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) erro
 	if err != nil {
 		return err
 	}
-	started, err := s.store.start(ctx, id, rj.Attempt, s.now())
+	started, err := s.store.start(ctx, id, rj.Attempt, s.river.ID(), s.now())
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,9 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) erro
 		s.finishJob(ctx, id, Cancelled, "Cancelled at the caller's request before it started.", nil, nil, nil)
 		return nil
 	}
+	stopBeat := s.beat(ctx, id)
 	out, runErr := s.runners[j.Type](ctx, j, &Progress{s: s, jobID: id, lastPct: -5})
+	stopBeat()
 	if runErr == nil {
 		result, err := marshalResult(out.Result)
 		if err != nil {
