@@ -157,7 +157,7 @@ func TestJobSurvivesARestart(t *testing.T) {
 						"JARVIS_SYNC_WAIT":            "50ms",
 						"JARVIS_EMBEDDED_MUSIC_SPEED": "20",
 						"JARVIS_JOB_MAX_ATTEMPTS":     tc.maxAttempts,
-						"JARVIS_JOB_TIMEOUT":          "4s",
+						"JARVIS_JOB_TIMEOUT":          "15s",
 					}
 					first := startProcess(t, settings)
 					resp, err := first.Client.GenerateMusicWithResponse(context.Background(), nil,
