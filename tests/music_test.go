@@ -108,6 +108,16 @@ func TestAnalyzeAndValidateAnUploadedFile(t *testing.T) {
 	require.NotNil(t, missing.ApplicationproblemJSON422, "status %d: %s", missing.StatusCode(), missing.Body)
 	assert.Contains(t, missing.ApplicationproblemJSON422.Detail, "HTTP 404")
 
+	// The same upload through MCP, as Claude or a ChatGPT app sends it, and a link the guard refuses.
+	session := mcpSession(t, s, "")
+	mv := callTool(t, session, "analyzeMusic", map[string]any{"openaiFileIdRefs": []any{map[string]any{"id": "file-1", "download_link": host.URL + "/sine.wav"}}})
+	require.False(t, mv.IsError, text(mv))
+	lufs := mv.StructuredContent.(map[string]any)["analysis"].(map[string]any)["integratedLufs"].(float64)
+	assert.InDelta(t, -20.0, lufs, 0.1)
+	refused := callTool(t, session, "validateMusic", map[string]any{"audioUrl": "http://169.254.169.254/latest/meta-data"})
+	require.True(t, refused.IsError)
+	assert.Contains(t, text(refused), "may not fetch audioUrl")
+
 	noise, err := s.Client.AnalyzeMusicWithResponse(ctx, client.AnalyzeMusicRequest{AudioUrl: ptr(host.URL + "/noise.bin")})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnsupportedMediaType, noise.StatusCode(), "%s", noise.Body)
