@@ -77,6 +77,19 @@ func (s *Store) LoadDemo(ctx context.Context, tenant string, seed uint64, asOf t
 	return reports, err
 }
 
+// DemoSeed is the seed the development server and jarvis data demo use unless told another.
+const DemoSeed = 1
+
+// EnsureDemo loads the demo into tenant when it holds no data at all, and says whether it did.
+func (s *Store) EnsureDemo(ctx context.Context, tenant string, seed uint64, asOf time.Time) (bool, error) {
+	c, err := s.Coverage(ctx, tenant)
+	if err != nil || c.Rows() > 0 {
+		return false, err
+	}
+	_, err = s.LoadDemo(ctx, tenant, seed, asOf)
+	return err == nil, err
+}
+
 // seqSource yields generated rows, given in column order.
 type seqSource struct {
 	pull func() ([]string, bool)
