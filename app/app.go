@@ -24,12 +24,14 @@ import (
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
 	"github.com/aidawg/jarvis/openapi"
+	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
 
@@ -80,6 +82,17 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 	a.closer = append(a.closer, db.Close)
 	a.ready = append(a.ready, readinessCheck{"database", db.PingContext})
+	data := tenantdata.NewStore(db)
+	if cfg.Env == "development" && cfg.DemoData == "auto" {
+		tenant := services.DevelopmentPrincipal.Tenant
+		loaded, err := data.EnsureDemo(context.Background(), tenant, tenantdata.DemoSeed, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("load the demo data into tenant %s: %w", tenant, err)
+		}
+		if loaded {
+			log.Info().Str("tenant", tenant).Msg("loaded the demo artist; JARVIS_DEMO_DATA=off leaves it out")
+		}
+	}
 	access, err := a.openAccess(db)
 	if err != nil {
 		return nil, err

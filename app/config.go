@@ -60,6 +60,7 @@ type Config struct {
 	AudioMaxBytes         int64    // largest audio file read for analysis
 	AudioMaxSeconds       int      // longest audio analysed
 	AudioFetchTimeout     time.Duration
+	DemoData              string // auto or off
 	InstanceID            string // this replica's name in the job queue; stable across restarts if set
 	ContextTTL            time.Duration
 	PrivacyPolicyURL      string
@@ -146,6 +147,7 @@ var Settings = []Setting{
 	{"JARVIS_AUDIO_MAX_BYTES", "100M", "Largest audio file analyseMusic and validateMusic read, fetched or uploaded."},
 	{"JARVIS_AUDIO_MAX_SECONDS", "900", "Longest audio analysed, in seconds; longer audio answers 422."},
 	{"JARVIS_AUDIO_FETCH_TIMEOUT", "60s", "Time allowed to fetch a whole audio file from its link."},
+	{"JARVIS_DEMO_DATA", "auto", "auto: with JARVIS_ENV=development, the demo artist is loaded into tenant dev at start when it holds no data; off: never. Production never loads it."},
 	{"JARVIS_AIDAWG_URL", "", "Remote AI Dawg backend, such as https://aidawg.example.com. Unset: the embedded modules carry every command out."},
 	{"JARVIS_AIDAWG_FALLBACK", "embedded", "embedded: while the remote fails or its circuit is open, the embedded modules serve the commands they carry out. none: they do not."},
 	{"JARVIS_AIDAWG_TIMEOUT", "10s", "Deadline of each attempt of a call to the remote AI Dawg."},
@@ -253,6 +255,10 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.AudioMaxBytes = size("JARVIS_AUDIO_MAX_BYTES")
 	cfg.AudioMaxSeconds = count("JARVIS_AUDIO_MAX_SECONDS", 1, 86400)
 	cfg.AudioFetchTimeout = dur("JARVIS_AUDIO_FETCH_TIMEOUT")
+	cfg.DemoData = get("JARVIS_DEMO_DATA")
+	if cfg.DemoData != "auto" && cfg.DemoData != "off" {
+		errs = append(errs, fmt.Errorf("JARVIS_DEMO_DATA=%q: want auto or off", cfg.DemoData))
+	}
 	cfg.DatabaseURL = get("JARVIS_DATABASE_URL")
 	cfg.InstanceID = get("JARVIS_INSTANCE_ID")
 	cfg.ContextTTL = dur("JARVIS_CONTEXT_TTL")

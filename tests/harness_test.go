@@ -56,6 +56,8 @@ func startServer(t *testing.T, settings env) *server {
 		"JARVIS_DATABASE_URL": "sqlite:" + dataDir + "/jarvis.db",
 		// Tests that are not about limits call more often than the default limits allow.
 		"JARVIS_RATE_LIMITS": "*=100000",
+		// The demo artist is loaded only by the tests about it.
+		"JARVIS_DEMO_DATA": "off",
 	}
 	for k, v := range settings {
 		vars[k] = v

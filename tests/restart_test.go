@@ -85,7 +85,7 @@ func startProcess(t *testing.T, settings env) *process {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(jarvisBinary(t), "serve")
-	cmd.Env = append(os.Environ(), "JARVIS_ENV=development", "JARVIS_ADDR="+addr, "JARVIS_PUBLIC_URL=http://"+addr)
+	cmd.Env = append(os.Environ(), "JARVIS_ENV=development", "JARVIS_DEMO_DATA=off", "JARVIS_ADDR="+addr, "JARVIS_PUBLIC_URL=http://"+addr)
 	for k, v := range settings {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

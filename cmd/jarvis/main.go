@@ -31,6 +31,8 @@ commands:
   config              print the settings and their defaults
   keys create|list|revoke   manage API keys (jarvis keys for the flags)
   usage               print usage per caller, operation and day
+  data import|export|demo|coverage   a tenant's data: files in and out, the demo artist
+                      (jarvis data for the flags)
   version             print the version
 `
 
@@ -85,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	case "keys":
 		return keysCommand(args[1:], os.LookupEnv, stdout, stderr)
+	case "data":
+		return dataCommand(args[1:], os.LookupEnv, stdout, stderr)
 	case "usage":
 		return usageCommand(args[1:], os.LookupEnv, stdout, stderr)
 	case "config":

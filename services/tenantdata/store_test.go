@@ -283,3 +283,52 @@ func TestMicros(t *testing.T) {
 		}
 	}
 }
+
+func TestDemo(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newTestStore(db)
+		asOf := time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC)
+		reports, err := s.LoadDemo(ctx, "demo", 7, asOf)
+		require.NoError(t, err)
+		require.Len(t, reports, len(Kinds))
+		c, err := s.Coverage(ctx, "demo")
+		require.NoError(t, err)
+		assert.Equal(t, DatasetDemo, c.Dataset)
+		assert.Equal(t, KindCoverage{Kind: KindMetrics, Rows: 730 * 5, From: "2024-03-01", To: "2026-02-28"}, c.Of(KindMetrics))
+		assert.Equal(t, int64(10), c.Of(KindCampaigns).Rows)
+		assert.Equal(t, int64(DemoListeners), c.Of(KindListeners).Rows)
+		assert.Positive(t, c.Of(KindListenerActivity).Rows)
+		assert.Equal(t, int64(300), c.Of(KindFeedback).Rows)
+		assert.Equal(t, int64(72), c.Of(KindCompetitors).Rows)
+		totals, err := s.CampaignTotals(ctx, "demo", day("2024-01-01"), day("2026-12-31"))
+		require.NoError(t, err)
+		withResults := 0
+		for _, ct := range totals {
+			if ct.Days > 0 {
+				withResults++
+			}
+		}
+		assert.Equal(t, 8, withResults)
+
+		// Loading it again changes nothing; a tenant with its own data is refused.
+		reports, err = s.LoadDemo(ctx, "demo", 7, asOf)
+		require.NoError(t, err)
+		for _, r := range reports {
+			assert.Equal(t, r.Read, r.Unchanged, r.Kind)
+		}
+		_, err = importString(t, s, "own", KindMetrics, CSV, metricsCSV)
+		require.NoError(t, err)
+		_, err = s.LoadDemo(ctx, "own", 7, asOf)
+		se, ok := services.AsError(err)
+		require.True(t, ok, "%v", err)
+		assert.Equal(t, services.CodeConflict, se.Code)
+
+		// Files imported over the demo make it mixed.
+		_, err = importString(t, s, "demo", KindCompetitors, CSV, "name,date,monthly_listeners\nNew,2026-01-01,5\n")
+		require.NoError(t, err)
+		c, err = s.Coverage(ctx, "demo")
+		require.NoError(t, err)
+		assert.Equal(t, DatasetMixed, c.Dataset)
+	})
+}
