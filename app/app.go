@@ -227,7 +227,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour, cfg.WriteTimeout+10*time.Second)),
-		middleware.Validate(validator),
+		middleware.Validate(validator, middleware.InvalidBudget(spec, access.limiter)),
 	}}
 	jarvis.RegisterHandlers(api, server.Handler())
 	api.answerUnmatched()

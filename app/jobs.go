@@ -48,6 +48,7 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 		InlineWait:          cfg.SyncWait,
 		CallbackAttempts:    cfg.CallbackAttempts,
 		CallbackBackoff:     cfg.CallbackBackoff,
+		AllowHTTPCallbacks:  cfg.Env == "development",
 	}, jobs.Deps{
 		DB: db, Files: store.files, Links: store.links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
 		Runners: map[string]jobs.Runner{

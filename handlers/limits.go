@@ -16,16 +16,17 @@ type LimitReporter interface {
 	Status(ctx context.Context, p services.Principal, classes []string) ([]ratelimit.Decision, error)
 }
 
-// callerLimits lists the limit of every class of operation the caller may call, with what is
-// left of it; without remaining figures when the rate-limit store cannot tell.
+// callerLimits lists the limit of every class of operation the caller may call, and of the
+// invalid budget its refused calls spend, with what is left of each; without remaining figures
+// when the rate-limit store cannot tell.
 func (s *Server) callerLimits(ctx context.Context) []jarvis.RateLimitInfo {
 	out := []jarvis.RateLimitInfo{}
 	p, ok := services.PrincipalFrom(ctx)
 	if !ok || s.opts.Limits == nil {
 		return out
 	}
-	seen := map[string]bool{}
-	var classes []string
+	seen := map[string]bool{ratelimit.InvalidClass: true}
+	classes := []string{ratelimit.InvalidClass}
 	for _, o := range s.spec.Operations {
 		if scope := o.Scope(); scope != "" && !p.Has(scope) {
 			continue

@@ -49,6 +49,35 @@ func RateLimit(spec *openapi.Spec, lim *ratelimit.Limiter) echo.MiddlewareFunc {
 	}
 }
 
+// InvalidBudget is what Validate does with a request it refuses, in a chain where RateLimit
+// counted the request: the request's count of its class is given back and it counts against the
+// caller's invalid budget instead, which the limit headers then describe; past that budget the
+// answer is a 429. Its quota, if it took one, RateLimit gives back as for any failed call.
+func InvalidBudget(spec *openapi.Spec, lim *ratelimit.Limiter) func(echo.Context, *services.Error) error {
+	return func(c echo.Context, refused *services.Error) error {
+		op, ok := spec.ByRoute(c.Request().Method, c.Path())
+		if !ok {
+			return refused
+		}
+		ctx := c.Request().Context()
+		p, _ := services.PrincipalFrom(ctx)
+		d, err := lim.TakeInvalid(ctx, p, op.RateClass())
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		writeLimitHeaders(c.Response().Header(), now, d, nil)
+		if d.Allowed {
+			return refused
+		}
+		// The fields at fault stay in the answer, so that the caller can still fix the call.
+		return &services.Error{Code: services.CodeRateLimited, RetryAfter: d.RetryAfter(now), Fields: refused.Fields,
+			Detail: "This caller has sent all " + strconv.FormatInt(d.Rate.Limit, 10) + " calls the contract refuses that are allowed per " +
+				window(d.Rate.Period) + " (the " + ratelimit.InvalidClass + " budget), and this one breaks it too: " + refused.Detail +
+				" Fix the calls as the contract describes, and retry after retryAfter seconds."}
+	}
+}
+
 func refusal(res ratelimit.Result, now time.Time) *services.Error {
 	if !res.Limit.Allowed {
 		d := res.Limit

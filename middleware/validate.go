@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
 	"github.com/aidawg/jarvis/services"
 )
@@ -16,8 +17,9 @@ import (
 // the one Echo routed the request to; a path of the contract asked with another method is 405,
 // any other path 404. echo-middleware's routing, security and error flow are not used: Echo has
 // routed the request already, authentication is a layer of its own, and the errors are shaped
-// here.
-func Validate(v *reqvalidate.Validator) echo.MiddlewareFunc {
+// here. A request refused for breaking the contract (validation_failed, malformed_json) is
+// answered as refused decides when it is given, as InvalidBudget does.
+func Validate(v *reqvalidate.Validator, refused func(echo.Context, *services.Error) error) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -43,6 +45,10 @@ func Validate(v *reqvalidate.Validator) echo.MiddlewareFunc {
 				var tooLarge *echo.HTTPError
 				if errors.As(err, &tooLarge) && tooLarge.Code == http.StatusRequestEntityTooLarge {
 					return tooLarge
+				}
+				if se, ok := services.AsError(err); ok && refused != nil &&
+					(se.Code == services.CodeValidation || se.Code == problem.CodeMalformedJSON) {
+					return refused(c, se)
 				}
 				return err
 			}

@@ -289,6 +289,7 @@ func TestScopesDecideWhatACallerMayCall(t *testing.T) {
 	assert.NotContains(t, classes, "music.generate", "a reader cannot generate")
 	assert.NotContains(t, classes, "jobs.read")
 	assert.Equal(t, 100000-1, classes["integration"], "this call counted")
+	assert.Contains(t, classes, "invalid", "the budget of refused calls applies to every caller")
 }
 
 func TestLimitHeadersAndRefusal(t *testing.T) {
@@ -338,7 +339,7 @@ func TestLimitHeadersAndRefusal(t *testing.T) {
 		resp, p, _ = sendWith(t, s, http.MethodPost, generate, h, `{"prompt": "x", "duration": 5}`)
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
 		assert.Equal(t, "music.generate;q=4;w=60, daily-quota;q=1;w=86400", resp.Header.Get("RateLimit-Policy"))
-		assert.Regexp(t, `^music\.generate;r=2;t=\d+, daily-quota;r=0;t=\d+$`, resp.Header.Get("RateLimit"))
+		assert.Regexp(t, `^music\.generate;r=3;t=\d+, daily-quota;r=0;t=\d+$`, resp.Header.Get("RateLimit"))
 		// The X-RateLimit fields show the limit closest to refusing.
 		assert.Equal(t, "1", resp.Header.Get("X-RateLimit-Limit"))
 		assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
@@ -348,6 +349,38 @@ func TestLimitHeadersAndRefusal(t *testing.T) {
 		assert.Equal(t, "quota_exceeded", p.Code)
 		assert.NotEmpty(t, resp.Header.Get("Retry-After"))
 	})
+}
+
+func TestInvalidCallsSpendTheirOwnBudget(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, production(env{"JARVIS_RATE_LIMITS": "music.generate=2,invalid=3", "JARVIS_DAILY_QUOTA": "2"}))
+	h := hdr("X-API-Key", bootstrapToken, "Content-Type", "application/json")
+	// A model's malformed calls cost neither a generation nor a unit of the quota.
+	for i, body := range []string{`{"prompt": ""}`, `{"prompt": "x", "duration": -1}`, `{"prompt": `} {
+		resp, p, _ := sendWith(t, s, http.MethodPost, generate, h, body)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%+v", p)
+		assert.Contains(t, []string{"validation_failed", "malformed_json"}, p.Code)
+		assert.Equal(t, "invalid;q=3;w=3600", resp.Header.Get("RateLimit-Policy"))
+		assert.Regexp(t, `^invalid;r=`+strconv.Itoa(2-i)+`;t=(359\d|3600)$`, resp.Header.Get("RateLimit"))
+		assert.Equal(t, "3", resp.Header.Get("X-RateLimit-Limit"))
+		assert.Equal(t, strconv.Itoa(2-i), resp.Header.Get("X-RateLimit-Remaining"))
+	}
+	// Past the invalid budget, invalid calls are refused as such, still naming what is wrong.
+	resp, p, _ := sendWith(t, s, http.MethodPost, generate, h, `{"prompt": ""}`)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "%+v", p)
+	assert.Equal(t, "rate_limited", p.Code)
+	assert.Contains(t, p.Detail, "invalid budget")
+	assert.Contains(t, fields(p), "/prompt")
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Equal(t, "invalid;q=3;w=3600", resp.Header.Get("RateLimit-Policy"))
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
+	// Neither the invalid calls nor their refusal took a generation or a unit of the quota.
+	for remaining := 1; remaining >= 0; remaining-- {
+		resp, p, _ = sendWith(t, s, http.MethodPost, generate, h, `{"prompt": "x", "duration": 5}`)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+		assert.Regexp(t, `^music\.generate;r=`+strconv.Itoa(remaining)+`;t=\d+, daily-quota;r=`+strconv.Itoa(remaining)+`;t=\d+$`,
+			resp.Header.Get("RateLimit"))
+	}
 }
 
 func TestFailedAuthenticationIsLimitedPerAddress(t *testing.T) {

@@ -350,3 +350,28 @@ func TestCallbackOnFinish(t *testing.T) {
 	require.NotNil(t, bad.ApplicationproblemJSON400, "status %d: %s", bad.StatusCode(), bad.Body)
 	assert.Equal(t, "/callbackUrl", bad.ApplicationproblemJSON400.Errors[0].Field)
 }
+
+// In production a callback is https, as the contract says, but to the operator's own receivers
+// at the addresses JARVIS_SSRF_ALLOW lists, which may take plain http.
+func TestProductionCallbacksAreHTTPS(t *testing.T) {
+	t.Parallel()
+	delivered := make(chan struct{}, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		delivered <- struct{}{}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	s := startServer(t, production(env{"JARVIS_SSRF_ALLOW": "127.0.0.0/8"}))
+	h := hdr("X-API-Key", bootstrapToken, "Content-Type", "application/json")
+
+	resp, p, _ := sendWith(t, s, http.MethodPost, generate, h, `{"prompt": "x", "callbackUrl": "http://receiver.example.com/hook"}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%+v", p)
+	assert.Equal(t, "validation_failed", p.Code)
+	assert.Contains(t, fields(p), "/callbackUrl")
+	assert.Contains(t, p.Detail, "https")
+
+	resp, p, _ = sendWith(t, s, http.MethodPost, generate, h, `{"prompt": "x", "duration": 5, "callbackUrl": "`+receiver.URL+`/hook"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%+v", p)
+	require.Eventually(t, func() bool { return len(delivered) > 0 }, 20*time.Second, 20*time.Millisecond,
+		"the allowed receiver to get the callback over http")
+}

@@ -1579,7 +1579,7 @@ type ForecastPoint struct {
 
 // ForecastRequest defines model for ForecastRequest.
 type ForecastRequest struct {
-	// CallbackUrl An https URL that gets a signed POST when the job finishes.
+	// CallbackUrl An https URL that gets a signed POST when the job finishes. Plain http is refused with a 400 naming /callbackUrl, unless the server runs with JARVIS_ENV=development or the host is an address its JARVIS_SSRF_ALLOW lists (the operator's own receivers).
 	CallbackUrl *string `json:"callbackUrl,omitempty"`
 
 	// HistoricalData History to forecast from instead of the tenant's stored daily figures. Its spacing (daily, weekly or monthly) is inferred from the dates, and the seasonal period follows (7, 52 or 12); irregular or duplicate dates answer 422 naming them.
@@ -1604,7 +1604,7 @@ type ForecastResult struct {
 
 // GenerateMusicRequest defines model for GenerateMusicRequest.
 type GenerateMusicRequest struct {
-	// CallbackUrl An https URL that gets a signed POST when the job finishes.
+	// CallbackUrl An https URL that gets a signed POST when the job finishes. Plain http is refused with a 400 naming /callbackUrl, unless the server runs with JARVIS_ENV=development or the host is an address its JARVIS_SSRF_ALLOW lists (the operator's own receivers).
 	CallbackUrl *string `json:"callbackUrl,omitempty"`
 
 	// Duration Length in seconds.
@@ -1883,7 +1883,7 @@ type ManageCampaignsResultAction string
 type ManageWorkflowsRequest struct {
 	Action ManageWorkflowsRequestAction `json:"action"`
 
-	// CallbackUrl For execute, an https URL that gets a signed POST when the run finishes.
+	// CallbackUrl For execute, an https URL that gets a signed POST when the run finishes. Plain http is refused with a 400 naming /callbackUrl, unless the server runs with JARVIS_ENV=development or the host is an address its JARVIS_SSRF_ALLOW lists (the operator's own receivers).
 	CallbackUrl *string `json:"callbackUrl,omitempty"`
 
 	// Cursor For list, the nextCursor of the previous page.

@@ -40,7 +40,7 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 	ours := newStack(t, spec, func() echo.MiddlewareFunc {
 		v, err := reqvalidate.New(spec)
 		require.NoError(t, err)
-		return middleware.Validate(v)
+		return middleware.Validate(v, nil)
 	}())
 	kin := newStack(t, spec, kinValidate(t))
 

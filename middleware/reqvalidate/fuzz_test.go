@@ -38,7 +38,7 @@ func FuzzVerdictsMatchKinOpenAPI(f *testing.F) {
 			require.NoError(t, err)
 			v, err := reqvalidate.New(spec)
 			require.NoError(t, err)
-			fuzzOurs = newStack(t, spec, middleware.Validate(v))
+			fuzzOurs = newStack(t, spec, middleware.Validate(v, nil))
 			fuzzK = newStack(t, spec, kinValidate(t))
 		})
 		path := openapi.BasePath + "/actions/music/generate"

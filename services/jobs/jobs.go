@@ -71,6 +71,9 @@ type Config struct {
 	InlineWait       time.Duration // how long RunLong waits for a job before returning it unfinished
 	CallbackAttempts int
 	CallbackBackoff  time.Duration // first retry delay of a callback; doubles each attempt
+	// AllowHTTPCallbacks accepts plain http callback URLs (development). Otherwise callbacks are
+	// https, but for the addresses the guard allows, which are the operator's own receivers.
+	AllowHTTPCallbacks bool
 }
 
 // Links makes the signed download link of an artifact.
@@ -245,10 +248,18 @@ func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, 
 		return Job{}, services.Errorf(services.CodeNotImplemented, "Jobs of type %s cannot run on this server.", typ)
 	}
 	if callbackURL != "" {
-		if _, err := s.guard.CheckURL(callbackURL); err != nil {
+		u, err := s.guard.CheckURL(callbackURL)
+		if err != nil {
 			return Job{}, &services.Error{Code: services.CodeValidation, Err: err,
 				Detail: "callbackUrl is not a URL Jarvis may call: " + err.Error() + ". Give a public https URL.",
 				Fields: []services.FieldError{{Field: "/callbackUrl", Message: err.Error()}}}
+		}
+		// A callback carries the job's result and signed links to its artifacts, which plain
+		// http would expose on the way.
+		if u.Scheme == "http" && !s.cfg.AllowHTTPCallbacks && !s.guard.Allowlisted(u) {
+			return Job{}, &services.Error{Code: services.CodeValidation,
+				Detail: "callbackUrl is a plain http URL; this server posts callbacks only over https. Give an https URL.",
+				Fields: []services.FieldError{{Field: "/callbackUrl", Message: "must be an https URL"}}}
 		}
 	}
 	raw, err := json.Marshal(params)

@@ -461,6 +461,42 @@ func TestCallbackURLGoesThroughTheGuard(t *testing.T) {
 	assert.Equal(t, "/callbackUrl", se.Fields[0].Field)
 }
 
+// Callbacks are https, but in development and to the guard's allowed addresses (127.0.0.0/8
+// here), which are the operator's own receivers.
+func TestCallbacksAreHTTPSButToAllowedAddresses(t *testing.T) {
+	db := storagetest.Open(t, storagetest.SQLiteURL(t))
+	// The jobs never finish, so that no callback is sent anywhere.
+	runners := map[string]jobs.Runner{"slow": newBlocking().run}
+	production := newEngine(t, db, runners)
+	devCfg := testConfig()
+	devCfg.AllowHTTPCallbacks = true
+	development := newEngineWith(t, db, devCfg, runners)
+	for _, tc := range []struct {
+		e   *engine
+		url string
+		ok  bool
+	}{
+		{production, "https://receiver.example.com/hook", true},
+		{production, "http://receiver.example.com/hook", false},
+		{production, "http://93.184.216.34/hook", false},
+		{production, "http://127.0.0.1:9/hook", true},
+		{production, "http://localhost:9/hook", true},
+		{development, "http://receiver.example.com/hook", true},
+	} {
+		_, err := tc.e.Create(context.Background(), alice, "slow", nil, tc.url)
+		if tc.ok {
+			assert.NoError(t, err, tc.url)
+			continue
+		}
+		se, ok := services.AsError(err)
+		require.True(t, ok, "%s: %v", tc.url, err)
+		assert.Equal(t, services.CodeValidation, se.Code, tc.url)
+		require.Len(t, se.Fields, 1, tc.url)
+		assert.Equal(t, "/callbackUrl", se.Fields[0].Field, tc.url)
+		assert.Contains(t, se.Detail, "https", tc.url)
+	}
+}
+
 // Finished jobs and their artifacts go after the retention period; unfinished ones stay.
 func TestReapKeepsUnfinishedJobs(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {

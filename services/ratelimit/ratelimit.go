@@ -43,6 +43,11 @@ const DefaultClass = "default"
 // QuotaClass names the daily quota in headers and reports.
 const QuotaClass = "daily-quota"
 
+// InvalidClass is the budget of calls that validation refused. They count against it instead
+// of their action's class, so that a model's malformed calls do not use up what the user's real
+// actions may cost.
+const InvalidClass = "invalid"
+
 const hour = time.Hour
 
 // DefaultRates are the hourly limits per class unless configured otherwise.
@@ -62,6 +67,7 @@ var DefaultRates = map[string]services.Rate{
 	"testing.health":            {Limit: 200, Period: hour},
 	"testing.validate":          {Limit: 100, Period: hour},
 	"jobs.read":                 {Limit: 1000, Period: hour},
+	InvalidClass:                {Limit: 100, Period: hour},
 	DefaultClass:                {Limit: 100, Period: hour},
 }
 
@@ -268,6 +274,21 @@ func (l *Limiter) Refund(ctx context.Context, p services.Principal, res Result) 
 	if _, err := l.count(ctx, key, res.Quota.Rate, -1); err != nil {
 		l.log.Debug().Err(err).Msg("rate limit: refund quota")
 	}
+}
+
+// TakeInvalid is for a call of class that Take let through and validation then refused: it
+// gives back the count of class the call took and counts the call against InvalidClass
+// instead. The quota a costly call took is given back by Refund, as for any failed call.
+func (l *Limiter) TakeInvalid(ctx context.Context, p services.Principal, class string) (Decision, error) {
+	if _, err := l.count(ctx, classKey(class, p), l.Rate(p, class), -1); err != nil {
+		return Decision{}, err
+	}
+	d, err := l.count(ctx, classKey(InvalidClass, p), l.Rate(p, InvalidClass), 1)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Class = InvalidClass
+	return d, nil
 }
 
 // Status looks at p's limits for classes without counting a call, for reports.

@@ -114,6 +114,34 @@ func TestKeyOverridesAndQuota(t *testing.T) {
 	assert.Nil(t, res.Quota)
 }
 
+func TestTakeInvalidMovesTheCallToTheInvalidBudget(t *testing.T) {
+	t.Parallel()
+	l := NewMemory(Config{Rates: rates("music.generate=2,invalid=2")}, zerolog.Nop())
+	ctx := context.Background()
+	assert.Equal(t, services.Rate{Limit: 100, Period: time.Hour}, rates("")[InvalidClass])
+	for i := 1; i >= 0; i-- {
+		res, err := l.Take(ctx, caller, "music.generate", false)
+		require.NoError(t, err)
+		require.True(t, res.Allowed())
+		d, err := l.TakeInvalid(ctx, caller, "music.generate")
+		require.NoError(t, err)
+		assert.Equal(t, InvalidClass, d.Class)
+		assert.True(t, d.Allowed)
+		assert.Equal(t, int64(i), d.Remaining)
+	}
+	res, err := l.Take(ctx, caller, "music.generate", false)
+	require.NoError(t, err)
+	require.True(t, res.Allowed())
+	d, err := l.TakeInvalid(ctx, caller, "music.generate")
+	require.NoError(t, err)
+	assert.False(t, d.Allowed, "past the invalid budget")
+
+	// Every invalid call gave its count back: the class still has both of its calls.
+	status, err := l.Status(ctx, caller, []string{"music.generate"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), status[0].Remaining)
+}
+
 func TestAuthFailuresPerAddress(t *testing.T) {
 	t.Parallel()
 	l := NewMemory(Config{AuthFailures: services.Rate{Limit: 2, Period: time.Minute}}, zerolog.Nop())

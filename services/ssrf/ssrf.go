@@ -86,12 +86,32 @@ func (g *Guard) CheckURL(raw string) (*url.URL, error) {
 
 var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
-func (g *Guard) checkAddr(a netip.Addr) error {
+// Allowlisted reports whether u names, as an address, a target the guard was configured to
+// allow (localhost standing for 127.0.0.1), such as an operator's own receiver. Names are not
+// resolved: what one resolves to when asked now need not be what a later connection reaches.
+func (g *Guard) Allowlisted(u *url.URL) bool {
+	host := u.Hostname()
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && g.allowed(a)
+}
+
+func (g *Guard) allowed(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range g.allow {
 		if p.Contains(a) {
-			return nil
+			return true
 		}
+	}
+	return false
+}
+
+func (g *Guard) checkAddr(a netip.Addr) error {
+	a = a.Unmap()
+	if g.allowed(a) {
+		return nil
 	}
 	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || sharedAddressSpace.Contains(a) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 
@@ -84,6 +85,25 @@ func TestAllowListAdmitsConfiguredTargets(t *testing.T) {
 	_, err = small.ReadLimited(resp.Body)
 	resp.Body.Close()
 	assert.Error(t, err, "a body over the cap is refused")
+}
+
+func TestAllowlistedNamesOnlyConfiguredAddresses(t *testing.T) {
+	allow, err := ParsePrefixes([]string{"127.0.0.0/8", "10.1.0.0/16"})
+	require.NoError(t, err)
+	g := New(allow, time.Second, 1024)
+	for raw, want := range map[string]bool{
+		"http://127.0.0.1:9000/hook":  true,
+		"http://localhost:9000/hook":  true,
+		"http://10.1.2.3/hook":        true,
+		"http://10.2.0.1/hook":        false,
+		"http://93.184.216.34/hook":   false,
+		"http://receiver.local/hook":  false, // names are not resolved
+		"http://[::ffff:10.1.0.5]/hk": true,
+	} {
+		u, err := url.Parse(raw)
+		require.NoError(t, err)
+		assert.Equal(t, want, g.Allowlisted(u), raw)
+	}
 }
 
 func TestParsePrefixes(t *testing.T) {
