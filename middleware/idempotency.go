@@ -3,6 +3,7 @@ package middleware
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 
@@ -20,7 +21,9 @@ const HeaderIdempotencyKey = "Idempotency-Key"
 // Idempotency replays the first successful answer to a request repeated with the same
 // Idempotency-Key, body and caller, on the operations whose contract takes the header. The same
 // key with another body is refused (422); a repeat while the first is still being handled
-// gets 409. Only a success spends a key, so a refused request can be corrected and retried.
+// gets 409, unless the first started a job: a repeat then answers that job as it now stands
+// (also after the first request's process died), without starting another. Only a success
+// spends a key, so a refused request can be corrected and retried.
 func Idempotency(spec *openapi.Spec, store *idempotency.Store) echo.MiddlewareFunc {
 	takesKey := map[string]bool{}
 	for _, o := range spec.Operations {
@@ -46,7 +49,7 @@ func Idempotency(spec *openapi.Spec, store *idempotency.Store) echo.MiddlewareFu
 			req.Body = reqvalidate.NewBody(body)
 			ctx, owner := req.Context(), p.Owner()
 
-			stored, err := store.Begin(ctx, owner, key, req.Method+" "+c.Path(), idempotency.Fingerprint(body))
+			claim, err := store.Begin(ctx, owner, key, req.Method+" "+c.Path(), idempotency.Fingerprint(body))
 			switch {
 			case errors.Is(err, idempotency.ErrInProgress):
 				return &services.Error{Code: services.CodeConflict, RetryAfter: 1,
@@ -56,9 +59,18 @@ func Idempotency(spec *openapi.Spec, store *idempotency.Store) echo.MiddlewareFu
 					"This Idempotency-Key was already used for a different request. Use a new key for a new request.")
 			case err != nil:
 				return err
-			case stored != nil:
+			case claim.Replay != nil:
 				c.Response().Header().Set("Idempotent-Replayed", "true")
-				return c.Blob(stored.Status, stored.ContentType, stored.Body)
+				return c.Blob(claim.Replay.Status, claim.Replay.ContentType, claim.Replay.Body)
+			}
+			if call := services.CallFrom(ctx); call != nil {
+				if claim.JobID != "" {
+					call.Note().ResumeJob(claim.JobID)
+				} else {
+					call.Note().OnJobCreated(func(ctx context.Context, tx *sql.Tx, jobID string) error {
+						return store.AttachJob(ctx, tx, owner, key, jobID)
+					})
+				}
 			}
 
 			rec := &recorder{ResponseWriter: c.Response().Writer}

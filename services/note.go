@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 )
 
@@ -13,6 +14,8 @@ type ActionNote struct {
 	jobID           string
 	follow          map[string]any
 	defaultsApplied []string
+	onJobCreated    func(ctx context.Context, tx *sql.Tx, jobID string) error
+	resumeJob       string
 }
 
 func noteFrom(ctx context.Context) *ActionNote {
@@ -29,6 +32,49 @@ func NoteJob(ctx context.Context, id string) {
 		n.jobID = id
 		n.mu.Unlock()
 	}
+}
+
+// OnJobCreated sets what is done, in the transaction that records it, with the job the call's
+// action starts: the idempotency layer ties the caller's key to the job there, so that no crash
+// can leave a job that a retry of the request does not find.
+func (n *ActionNote) OnJobCreated(f func(ctx context.Context, tx *sql.Tx, jobID string) error) {
+	n.mu.Lock()
+	n.onJobCreated = f
+	n.mu.Unlock()
+}
+
+// JobCreated is told by the job service, in the transaction that records the job, which job
+// the call's action started.
+func JobCreated(ctx context.Context, tx *sql.Tx, jobID string) error {
+	n := noteFrom(ctx)
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	f := n.onJobCreated
+	n.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f(ctx, tx, jobID)
+}
+
+// ResumeJob says that the call repeats a request that started job id, which is not finally
+// answered: the action answers that job as it now stands instead of starting another.
+func (n *ActionNote) ResumeJob(id string) {
+	n.mu.Lock()
+	n.resumeJob = id
+	n.mu.Unlock()
+}
+
+// ResumedJob is the job the call's action is to answer rather than start, or "".
+func ResumedJob(ctx context.Context) string {
+	if n := noteFrom(ctx); n != nil {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.resumeJob
+	}
+	return ""
 }
 
 // NoteFollow records a value a follow-up call would need, such as the link to a new track.

@@ -127,9 +127,11 @@ func (p *process) kill() {
 	}
 }
 
-// A job whose process is killed mid-run is taken back by the server restarted under the same
-// instance id as soon as it starts, however long an attempt may take, and finishes; one that
-// has no attempts left is failed with the reason.
+// A job whose process is killed mid-run, while its request waits, is taken back by the server
+// restarted under the same instance id as soon as it starts, however long an attempt may take,
+// and finishes; one that has no attempts left is failed with the reason. The request retried
+// with its Idempotency-Key answers that job, neither refused as still in progress nor
+// starting another.
 func TestJobSurvivesARestart(t *testing.T) {
 	skipIfShort(t)
 	t.Parallel()
@@ -154,20 +156,32 @@ func TestJobSurvivesARestart(t *testing.T) {
 						"JARVIS_DATA_DIR":             t.TempDir(),
 						"JARVIS_DATABASE_URL":         dbURL,
 						"JARVIS_INSTANCE_ID":          "replica-1",
-						"JARVIS_SYNC_WAIT":            "50ms",
+						"JARVIS_SYNC_WAIT":            "20s",
 						"JARVIS_EMBEDDED_MUSIC_SPEED": "20",
 						"JARVIS_JOB_MAX_ATTEMPTS":     tc.maxAttempts,
 						"JARVIS_JOB_TIMEOUT":          "15s",
 					}
 					first := startProcess(t, settings)
-					resp, err := first.Client.GenerateMusicWithResponse(context.Background(), nil,
-						client.GenerateMusicRequest{Prompt: "a track that outlives its server", Duration: ptr(60)})
-					require.NoError(t, err)
-					require.NotNil(t, resp.JSON202, "status %d: %s", resp.StatusCode(), resp.Body)
-					id := resp.JSON202.Job.Id
+					key := &client.GenerateMusicParams{IdempotencyKey: ptr("restart-" + tc.maxAttempts)}
+					body := client.GenerateMusicRequest{Prompt: "a track that outlives its server", Duration: ptr(60)}
+					inFlight := make(chan error, 1)
+					go func() {
+						_, err := first.Client.GenerateMusicWithResponse(context.Background(), key, body)
+						inFlight <- err
+					}()
+					var id string
+					require.Eventually(t, func() bool {
+						list, err := first.Client.ListJobsWithResponse(context.Background(), nil)
+						if err != nil || list.JSON200 == nil || len(list.JSON200.Jobs) == 0 {
+							return false
+						}
+						id = list.JSON200.Jobs[0].Id
+						return true
+					}, 20*time.Second, 20*time.Millisecond, "the job was never created")
 					mid := pollJob(t, first.server, id, func(j client.Job) bool { return j.Status == "running" && j.Progress > 0 })
 					first.kill()
 					require.Less(t, mid.Progress, 100)
+					require.Error(t, <-inFlight, "the request was still waiting for its job when the process died")
 
 					restarted := time.Now()
 					second := startProcess(t, settings)
@@ -179,9 +193,20 @@ func TestJobSurvivesARestart(t *testing.T) {
 							j.Status == "completed" || j.Status == "failed"
 					})
 					t.Logf("ready %s and %s %s after the restart", ready.Round(time.Millisecond), again.Status, time.Since(restarted).Round(time.Millisecond))
+
+					retry, err := second.Client.GenerateMusicWithResponse(context.Background(), key, body)
+					require.NoError(t, err)
+					assert.NotEqual(t, http.StatusConflict, retry.StatusCode(), "%s", retry.Body)
+					list, err := second.Client.ListJobsWithResponse(context.Background(), nil)
+					require.NoError(t, err)
+					require.NotNil(t, list.JSON200)
+					require.Len(t, list.JSON200.Jobs, 1, "the retry started no second job")
+
 					done := pollJob(t, second.server, id, func(j client.Job) bool { return j.Status == "completed" || j.Status == "failed" })
 					assert.Equal(t, tc.want, done.Status)
 					if tc.want == "completed" {
+						require.NotNil(t, retry.JSON200, "status %d: %s", retry.StatusCode(), retry.Body)
+						assert.Equal(t, 60, retry.JSON200.Track.DurationSeconds)
 						require.NotNil(t, done.Result)
 						require.NotNil(t, done.Result.Track)
 						assert.Equal(t, 60, done.Result.Track.DurationSeconds)
@@ -189,6 +214,7 @@ func TestJobSurvivesARestart(t *testing.T) {
 					} else {
 						require.NotNil(t, done.Problem)
 						assert.Contains(t, done.Problem.Detail, "stopped")
+						assert.Contains(t, string(retry.Body), id, "the retry answers the failed job")
 					}
 				})
 			}

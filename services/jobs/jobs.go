@@ -286,6 +286,9 @@ func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, 
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET river_id = $1 WHERE id = $2`, res.Job.ID, j.ID); err != nil {
 		return Job{}, err
 	}
+	if err := services.JobCreated(ctx, tx, j.ID); err != nil {
+		return Job{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return Job{}, err
 	}

@@ -20,11 +20,19 @@ var Types = []string{TypeMusicGeneration, TypeForecast, TypeWorkflowRun}
 // internalDetail is what a caller reads of a failure the job did not explain.
 const internalDetail = "Something went wrong inside Jarvis. Retry once; if it fails again, report the requestId."
 
-// RunLong creates a job for a long action and waits up to the configured inline wait for it.
+// RunLong creates a job for a long action, or takes the one the call resumes, and waits up to
+// the configured inline wait for it.
 // It returns the completed job, or the job still under way for the caller to answer 202 with;
 // a job that failed or was cancelled is returned with its problem as a *services.Error.
 func (s *Service) RunLong(ctx context.Context, owner services.Owner, typ string, params any, callbackURL string) (Job, error) {
-	j, err := s.Create(ctx, owner, typ, params, callbackURL)
+	var j Job
+	var err error
+	if id := services.ResumedJob(ctx); id != "" {
+		// A retry of the request that started this job: answer it, not a second one.
+		j, err = s.Get(ctx, owner, id)
+	} else {
+		j, err = s.Create(ctx, owner, typ, params, callbackURL)
+	}
 	if err != nil {
 		return Job{}, err
 	}
