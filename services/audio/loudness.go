@@ -49,6 +49,13 @@ func kWeighting(sampleRate float64) (shelf, highpass biquad) {
 	return shelf, highpass
 }
 
+// KWeighting gives the coefficients b0, b1, b2, a1, a2 (a0 = 1) of the two BS.1770-4
+// pre-filter stages at sampleRate, for a meter kept elsewhere (the generator's mastering).
+func KWeighting(sampleRate float64) (shelf, highpass [5]float64) {
+	s, h := kWeighting(sampleRate)
+	return [5]float64{s.b0, s.b1, s.b2, s.a1, s.a2}, [5]float64{h.b0, h.b1, h.b2, h.a1, h.a2}
+}
+
 // gainAt is |H(e^{jw})| of the biquad at frequency hz.
 func (q biquad) gainAt(hz, sampleRate float64) float64 {
 	w := 2 * math.Pi * hz / sampleRate

@@ -34,29 +34,12 @@ func (q *biquad) step(x float64) float64 {
 	return y
 }
 
-// kWeighting returns the two stages of the ITU-R BS.1770-4 K-weighting filter for any rate.
-// BS.1770 gives coefficients at 48 kHz only; these are the analogue prototypes that match them
-// (high-frequency shelf +4 dB above ~1.7 kHz, RLB high-pass at ~38 Hz), taken to the digital
-// domain by the bilinear transform with prewarping.
+// kWeighting returns the two stages of the ITU-R BS.1770-4 K-weighting filter for any rate,
+// with the coefficients the analyser's meter uses.
 func kWeighting(rate float64) (shelf, hp biquad) {
-	const (
-		shelfHz, shelfGainDb, shelfQ = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-		hpHz, hpQ                    = 38.13547087602444, 0.5003270373238773
-	)
-	k := math.Tan(math.Pi * shelfHz / rate)
-	vh := math.Pow(10, shelfGainDb/20)
-	vb := math.Pow(vh, 0.4996667741545416)
-	a0 := 1 + k/shelfQ + k*k
-	shelf = biquad{
-		b0: (vh + vb*k/shelfQ + k*k) / a0,
-		b1: 2 * (k*k - vh) / a0,
-		b2: (vh - vb*k/shelfQ + k*k) / a0,
-		a1: 2 * (k*k - 1) / a0,
-		a2: (1 - k/shelfQ + k*k) / a0,
-	}
-	k = math.Tan(math.Pi * hpHz / rate)
-	a0 = 1 + k/hpQ + k*k
-	hp = biquad{b0: 1, b1: -2, b2: 1, a1: 2 * (k*k - 1) / a0, a2: (1 - k/hpQ + k*k) / a0}
+	sc, hc := audio.KWeighting(rate)
+	shelf = biquad{b0: sc[0], b1: sc[1], b2: sc[2], a1: sc[3], a2: sc[4]}
+	hp = biquad{b0: hc[0], b1: hc[1], b2: hc[2], a1: hc[3], a2: hc[4]}
 	return shelf, hp
 }
 
