@@ -16,9 +16,11 @@ import (
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/automation"
 	"github.com/aidawg/jarvis/services/jobs"
+	"github.com/aidawg/jarvis/services/marketing"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
 	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/tenantdata"
 )
 
 // artifactStore keeps the files the server makes and signs their download links.
@@ -62,18 +64,18 @@ func audioSource(cfg Config, store *artifactStore) (*music.Source, error) {
 }
 
 // EmbeddedModules builds the embedded AI Dawg modules on their own, keeping what they make in
-// the data dir.
-func EmbeddedModules(cfg Config, log zerolog.Logger) (*modules.Runtime, error) {
+// the data dir and reading tenant data from data.
+func EmbeddedModules(cfg Config, log zerolog.Logger, data *tenantdata.Store) (*modules.Runtime, error) {
 	store, err := openArtifacts(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return embeddedModules(cfg, log, store)
+	return embeddedModules(cfg, log, store, data)
 }
 
 // embeddedModules builds the embedded AI Dawg modules: the one list of them that both
 // `jarvis serve` and `jarvis aidawg serve` use.
-func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore) (*modules.Runtime, error) {
+func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Runtime, error) {
 	contract, err := modules.LoadContract()
 	if err != nil {
 		return nil, err
@@ -84,6 +86,7 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore) (*mod
 	}
 	return modules.NewRuntime(contract, log,
 		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
+		marketing.NewModule(data),
 		automation.NewModule(nil),
 	)
 }
@@ -96,7 +99,12 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 	if err != nil {
 		return err
 	}
-	rt, err := embeddedModules(cfg, log, store)
+	db, _, err := OpenDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db))
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(cfg, log, store)
+	router, err := newRouter(cfg, log, store, data)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		AuthMethods: access.auth.Methods(),
 		Limits:      access.limiter,
 		Usage:       access.usage,
-	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio})
+
+		ImportMaxBytes: cfg.ImportMaxBytes,
+	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
+		Data: data})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -190,7 +193,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.Observe(log, metrics, spec),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
 		middleware.CORS(cfg.CORSOrigins),
-		echomw.BodyLimit(cfg.BodyLimit),
+		// importData streams its file under a limit of its own.
+		echomw.BodyLimitWithConfig(echomw.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: func(c echo.Context) bool {
+			return c.Request().Method == http.MethodPost && strings.HasPrefix(c.Request().URL.Path, openapi.BasePath+"/admin/data/")
+		}}),
 	)
 
 	e.GET("/health", func(c echo.Context) error {
@@ -253,8 +259,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger, store *artifactStore) (*modules.Router, error) {
-	embedded, err := embeddedModules(cfg, log, store)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store, data)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,7 @@ type Config struct {
 	SSRFAllow             []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
 	EmbeddedMusicSpeed    float64  // seconds of audio rendered per second; 0 for as fast as possible
 	AudioMaxBytes         int64    // largest audio file read for analysis
+	ImportMaxBytes        int64    // largest file importData takes
 	AudioMaxSeconds       int      // longest audio analysed
 	AudioFetchTimeout     time.Duration
 	DemoData              string // auto or off
@@ -115,7 +116,8 @@ var Settings = []Setting{
 	{"JARVIS_PUBLIC_URL", "", "URL callers reach Jarvis at, without the base path; the served schema's servers entry. Defaults to http:// plus JARVIS_ADDR."},
 	{"JARVIS_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"JARVIS_LOG_FLUSH_INTERVAL", "100ms", "Longest time a log line below warn waits to be written with others (one write instead of one per request); warnings and errors are written at once. 0 writes each line as it comes."},
-	{"JARVIS_BODY_LIMIT", "1M", "Largest request body accepted, such as 512K or 2M."},
+	{"JARVIS_BODY_LIMIT", "1M", "Largest request body accepted, such as 512K or 2M; importData has its own limit."},
+	{"JARVIS_IMPORT_MAX_BYTES", "64M", "Largest file importData (POST /admin/data/{kind}) takes; the upload must also finish within JARVIS_READ_TIMEOUT."},
 	{"JARVIS_READ_HEADER_TIMEOUT", "5s", "Time allowed to read request headers."},
 	{"JARVIS_READ_TIMEOUT", "15s", "Time allowed to read a whole request."},
 	{"JARVIS_WRITE_TIMEOUT", "60s", "Time allowed to write a response; above the longest inline wait."},
@@ -253,6 +255,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		AidawgBreakerCooldown: dur("JARVIS_AIDAWG_BREAKER_COOLDOWN"),
 	}
 	cfg.AudioMaxBytes = size("JARVIS_AUDIO_MAX_BYTES")
+	cfg.ImportMaxBytes = size("JARVIS_IMPORT_MAX_BYTES")
 	cfg.AudioMaxSeconds = count("JARVIS_AUDIO_MAX_SECONDS", 1, 86400)
 	cfg.AudioFetchTimeout = dur("JARVIS_AUDIO_FETCH_TIMEOUT")
 	cfg.DemoData = get("JARVIS_DEMO_DATA")

@@ -2,12 +2,17 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"time"
 
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/aidawg/jarvis/gen/jarvis"
+	"github.com/aidawg/jarvis/middleware/problem"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usage"
 )
 
@@ -77,4 +82,109 @@ func (s *Server) GetUsage(ctx context.Context, req jarvis.GetUsageRequestObject)
 		report.NextCursor = &next
 	}
 	return jarvis.GetUsage200JSONResponse(report), nil
+}
+
+// DataService imports and describes the tenants' data.
+type DataService interface {
+	Import(ctx context.Context, tenant string, kind tenantdata.Kind, format tenantdata.Format, r io.Reader) (tenantdata.Report, error)
+	Coverage(ctx context.Context, tenant string) (tenantdata.Coverage, error)
+}
+
+// adminTenant is the tenant an admin operation acts on: the one named, or the caller's own.
+func adminTenant(ctx context.Context, named *string) string {
+	if named != nil {
+		return *named
+	}
+	p, _ := services.PrincipalFrom(ctx)
+	return p.Tenant
+}
+
+// GetDataCoverage answers what data a tenant holds. The admin scope is checked before any
+// handler runs.
+func (s *Server) GetDataCoverage(ctx context.Context, req jarvis.GetDataCoverageRequestObject) (jarvis.GetDataCoverageResponseObject, error) {
+	c, err := s.deps.Data.Coverage(ctx, adminTenant(ctx, req.Params.Tenant))
+	if err != nil {
+		return failed(ctx, err)
+	}
+	out := jarvis.GetDataCoverage200JSONResponse{Tenant: c.Tenant}
+	if c.Dataset != "" {
+		d := jarvis.DataCoverageDataset(c.Dataset)
+		out.Dataset = &d
+	}
+	for _, k := range c.Kinds {
+		kc := struct {
+			From *openapi_types.Date `json:"from,omitempty"`
+			Kind string              `json:"kind"`
+			Rows int                 `json:"rows"`
+			To   *openapi_types.Date `json:"to,omitempty"`
+		}{Kind: string(k.Kind), Rows: int(k.Rows)}
+		if from, err := time.Parse(time.DateOnly, k.From); err == nil {
+			kc.From = &openapi_types.Date{Time: from}
+		}
+		if to, err := time.Parse(time.DateOnly, k.To); err == nil {
+			kc.To = &openapi_types.Date{Time: to}
+		}
+		out.Kinds = append(out.Kinds, kc)
+	}
+	return out, nil
+}
+
+// mediaFormats are the file formats importData takes, by Content-Type.
+var mediaFormats = map[string]tenantdata.Format{"text/csv": tenantdata.CSV, "application/x-ndjson": tenantdata.JSONL}
+
+// ImportData imports one file as it arrives, all rows or none.
+func (s *Server) ImportData(ctx context.Context, req jarvis.ImportDataRequestObject) (jarvis.ImportDataResponseObject, error) {
+	format := tenantdata.CSV
+	if sb, ok := req.Body.(interface{ MediaType() string }); ok {
+		format = mediaFormats[sb.MediaType()]
+	}
+	tenant := adminTenant(ctx, req.Params.Tenant)
+	body := &cappedReader{r: req.Body, left: s.opts.ImportMaxBytes}
+	rep, err := s.deps.Data.Import(ctx, tenant, tenantdata.Kind(req.Kind), format, body)
+	switch {
+	case body.over:
+		return problemOf(ctx, &services.Error{Code: problem.CodePayloadTooLarge, Detail: fmt.Sprintf(
+			"The file is larger than the %d bytes one import takes, so nothing was imported. Split it into smaller files (rows are upserted, so the parts can be imported one after another).",
+			s.opts.ImportMaxBytes)}), nil
+	case err != nil && rep.Rejected > 0:
+		se, _ := services.AsError(err)
+		e := *se
+		for _, re := range rep.Errors {
+			e.Fields = append(e.Fields, services.FieldError{Field: re.Column, Message: re.Reason, Line: re.Line})
+		}
+		return problemOf(ctx, &e), nil
+	case err != nil:
+		return failed(ctx, err)
+	}
+	out := jarvis.ImportData200JSONResponse{Tenant: tenant, Kind: string(rep.Kind), Format: jarvis.ImportReportFormat(rep.Format),
+		Read: rep.Read, Inserted: rep.Inserted, Updated: rep.Updated, Unchanged: rep.Unchanged, Rejected: rep.Rejected,
+		Errors: []jarvis.FieldError{}}
+	return out, nil
+}
+
+// cappedReader reads at most left bytes of r, and notes a body that has more.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errBodyTooLarge = errors.New("body too large")
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := c.r.Read(one[:]); n > 0 {
+			c.over = true
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }

@@ -23,6 +23,8 @@ type Options struct {
 	AuthMethods []string // as the contract's IntegrationInfo names them
 	Limits      LimitReporter
 	Usage       UsageReader // nil leaves getUsage unavailable
+	// ImportMaxBytes bounds a file given to importData.
+	ImportMaxBytes int64
 }
 
 // Deps are the services behind the operations; a nil one makes its operations answer 501.
@@ -34,6 +36,7 @@ type Deps struct {
 	Checks   *checks.Registry       // health probes and validators
 	Requests *reqvalidate.Validator // the contract's request rules, compiled once
 	Audio    AudioLinks             // which links to audio may be fetched
+	Data     DataService            // the tenants' imported data
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -55,11 +58,14 @@ var _ jarvis.StrictServerInterface = (*Server)(nil)
 // commands each needs. A handler that starts using the router adds its operation and commands
 // here, so that getIntegrationInfo stays true.
 var operationNeeds = map[string][]modules.Ref{
-	"runValidation":    {modules.CmdRunValidation.Ref},
-	"generateMusic":    {modules.CmdGenerateMusic.Ref},
-	"analyzeMusic":     {modules.CmdAnalyzeTrack.Ref},
-	"validateMusic":    {modules.CmdValidateQuality.Ref},
-	"generateForecast": {modules.CmdGenerateForecast.Ref},
+	"runValidation":       {modules.CmdRunValidation.Ref},
+	"generateMusic":       {modules.CmdGenerateMusic.Ref},
+	"analyzeMusic":        {modules.CmdAnalyzeTrack.Ref},
+	"validateMusic":       {modules.CmdValidateQuality.Ref},
+	"generateForecast":    {modules.CmdGenerateForecast.Ref},
+	"getMarketingMetrics": {modules.CmdGetMetrics.Ref},
+	"manageCampaigns":     {modules.CmdManageCampaigns.Ref},
+	"analyzeGrowth":       {modules.CmdAnalyzeGrowth.Ref},
 }
 
 // NewServer builds the handlers. An operation whose dependencies are missing from deps answers
@@ -78,6 +84,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeMusicGeneration), "generateMusic")
 	set(deps.Contexts != nil, "getUserContext", "deleteUserContext")
 	set(deps.Contexts != nil && deps.Requests != nil, "updatePreferences")
+	set(deps.Data != nil && opts.ImportMaxBytes > 0, "importData", "getDataCoverage")
 	set(deps.Checks != nil, "runHealthChecks")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")

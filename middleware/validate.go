@@ -36,7 +36,7 @@ func Validate(v *reqvalidate.Validator, refused func(echo.Context, *services.Err
 					return echo.NewHTTPError(http.StatusNotFound)
 				}
 			}
-			if op.HasBody() {
+			if op.HasJSONBody() {
 				if err := checkJSONBody(req); err != nil {
 					return err
 				}

@@ -35,6 +35,8 @@ func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
 		"cancelJob":           {services.ScopeJobs, "jobs.cancel"},
 		"getIntegrationInfo":  {"", "integration"},
 		"getUsage":            {services.ScopeAdmin, "admin.usage"},
+		"getDataCoverage":     {services.ScopeAdmin, "admin.data"},
+		"importData":          {services.ScopeAdmin, "admin.data"},
 		"getUserContext":      {services.ScopeActionsRead, "context"},
 		"updatePreferences":   {services.ScopeActionsWrite, "context.preferences"},
 		"deleteUserContext":   {services.ScopeActionsWrite, "context"},

@@ -35,6 +35,7 @@ const (
 type FieldError struct {
 	Field   string // JSON pointer into the body, or "query:name", "path:name", "header:name"
 	Message string
+	Line    int // for a row of an imported file, its line; Field is then the column
 }
 
 // Error is an expected failure with a code, a detail written for the model that reads it,

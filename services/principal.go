@@ -17,6 +17,9 @@ const (
 	MethodBootstrap   = "bootstrap"
 	MethodOAuth2      = "oauth2"
 	MethodDevelopment = "development"
+	// MethodRelayed is a caller that a Jarvis gateway names to the AI Dawg backend it calls:
+	// its User is the gateway caller's Subject.
+	MethodRelayed = "relayed"
 )
 
 // Principal is who is calling: every job, artifact and context belongs to one tenant and user.
@@ -40,6 +43,15 @@ func (p Principal) Subject() string {
 		return "key:" + p.KeyID
 	}
 	return p.Method + ":" + p.Tenant + "/" + p.User
+}
+
+// Actor names the caller in the records of what it changed: its Subject, or for a relayed
+// caller the Subject the gateway named.
+func (p Principal) Actor() string {
+	if p.Method == MethodRelayed {
+		return p.User
+	}
+	return p.Subject()
 }
 
 // Has reports whether the principal holds scope; admin holds every scope.

@@ -18,12 +18,17 @@ import (
 	"github.com/aidawg/jarvis/app"
 	"github.com/aidawg/jarvis/gen/client"
 	"github.com/aidawg/jarvis/handlers/aidawgapi/standin"
+	"github.com/aidawg/jarvis/services/tenantdata"
 )
 
 // startStandIn serves the embedded modules Jarvis ships, behind the fault injector.
 func startStandIn(t *testing.T) *standin.StandIn {
 	t.Helper()
-	rt, err := app.EmbeddedModules(standaloneConfig(t, "http://127.0.0.1:1"), zerolog.Nop())
+	cfg := standaloneConfig(t, "http://127.0.0.1:1")
+	db, _, err := app.OpenDatabase(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	rt, err := app.EmbeddedModules(cfg, zerolog.Nop(), tenantdata.NewStore(db))
 	require.NoError(t, err)
 	return standin.Start(t, rt)
 }

@@ -41,6 +41,8 @@ var wantOperations = map[string]string{
 	"deleteUserContext":   "DELETE /context",
 	"updatePreferences":   "PUT /context/preferences",
 	"getUsage":            "GET /admin/usage",
+	"getDataCoverage":     "GET /admin/data",
+	"importData":          "POST /admin/data/{kind}",
 }
 
 func loadSpec(t *testing.T) *openapi.Spec {

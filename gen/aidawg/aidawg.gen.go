@@ -92,33 +92,6 @@ func (e AnalyzeSentimentParamsTimeRange) Valid() bool {
 	}
 }
 
-// Defines values for CampaignStatus.
-const (
-	CampaignStatusActive    CampaignStatus = "active"
-	CampaignStatusCompleted CampaignStatus = "completed"
-	CampaignStatusDraft     CampaignStatus = "draft"
-	CampaignStatusPaused    CampaignStatus = "paused"
-	CampaignStatusScheduled CampaignStatus = "scheduled"
-)
-
-// Valid indicates whether the value is a known member of the CampaignStatus enum.
-func (e CampaignStatus) Valid() bool {
-	switch e {
-	case CampaignStatusActive:
-		return true
-	case CampaignStatusCompleted:
-		return true
-	case CampaignStatusDraft:
-		return true
-	case CampaignStatusPaused:
-		return true
-	case CampaignStatusScheduled:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CampaignChannel.
 const (
 	Email CampaignChannel = "email"
@@ -143,30 +116,81 @@ func (e CampaignChannel) Valid() bool {
 	}
 }
 
+// Defines values for CampaignStatus.
+const (
+	CampaignStatusActive    CampaignStatus = "active"
+	CampaignStatusCancelled CampaignStatus = "cancelled"
+	CampaignStatusCompleted CampaignStatus = "completed"
+	CampaignStatusDraft     CampaignStatus = "draft"
+	CampaignStatusPaused    CampaignStatus = "paused"
+	CampaignStatusScheduled CampaignStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the CampaignStatus enum.
+func (e CampaignStatus) Valid() bool {
+	switch e {
+	case CampaignStatusActive:
+		return true
+	case CampaignStatusCancelled:
+		return true
+	case CampaignStatusCompleted:
+		return true
+	case CampaignStatusDraft:
+		return true
+	case CampaignStatusPaused:
+		return true
+	case CampaignStatusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckChurnRiskParamsSegmentBy.
 const (
-	AgeGroup     CheckChurnRiskParamsSegmentBy = "age-group"
-	Country      CheckChurnRiskParamsSegmentBy = "country"
-	Genre        CheckChurnRiskParamsSegmentBy = "genre"
-	Plan         CheckChurnRiskParamsSegmentBy = "plan"
-	Platform     CheckChurnRiskParamsSegmentBy = "platform"
-	SignupCohort CheckChurnRiskParamsSegmentBy = "signup-cohort"
+	CheckChurnRiskParamsSegmentByAgeGroup     CheckChurnRiskParamsSegmentBy = "age-group"
+	CheckChurnRiskParamsSegmentByCountry      CheckChurnRiskParamsSegmentBy = "country"
+	CheckChurnRiskParamsSegmentByGenre        CheckChurnRiskParamsSegmentBy = "genre"
+	CheckChurnRiskParamsSegmentByPlan         CheckChurnRiskParamsSegmentBy = "plan"
+	CheckChurnRiskParamsSegmentByPlatform     CheckChurnRiskParamsSegmentBy = "platform"
+	CheckChurnRiskParamsSegmentBySignupCohort CheckChurnRiskParamsSegmentBy = "signup-cohort"
 )
 
 // Valid indicates whether the value is a known member of the CheckChurnRiskParamsSegmentBy enum.
 func (e CheckChurnRiskParamsSegmentBy) Valid() bool {
 	switch e {
-	case AgeGroup:
+	case CheckChurnRiskParamsSegmentByAgeGroup:
 		return true
-	case Country:
+	case CheckChurnRiskParamsSegmentByCountry:
 		return true
-	case Genre:
+	case CheckChurnRiskParamsSegmentByGenre:
 		return true
-	case Plan:
+	case CheckChurnRiskParamsSegmentByPlan:
 		return true
-	case Platform:
+	case CheckChurnRiskParamsSegmentByPlatform:
 		return true
-	case SignupCohort:
+	case CheckChurnRiskParamsSegmentBySignupCohort:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Dataset.
+const (
+	DatasetDemo     Dataset = "demo"
+	DatasetImported Dataset = "imported"
+	DatasetMixed    Dataset = "mixed"
+)
+
+// Valid indicates whether the value is a known member of the Dataset enum.
+func (e Dataset) Valid() bool {
+	switch e {
+	case DatasetDemo:
+		return true
+	case DatasetImported:
+		return true
+	case DatasetMixed:
 		return true
 	default:
 		return false
@@ -197,9 +221,11 @@ func (e DesktopHealthStatus) Valid() bool {
 // Defines values for ErrorCode.
 const (
 	ACTIONNOTFOUND     ErrorCode = "ACTION_NOT_FOUND"
+	CONFLICT           ErrorCode = "CONFLICT"
 	EXECUTIONFAILED    ErrorCode = "EXECUTION_FAILED"
 	INVALIDPARAMS      ErrorCode = "INVALID_PARAMS"
 	MODULENOTFOUND     ErrorCode = "MODULE_NOT_FOUND"
+	NOTFOUND           ErrorCode = "NOT_FOUND"
 	RATELIMITEXCEEDED  ErrorCode = "RATE_LIMIT_EXCEEDED"
 	SERVICEUNAVAILABLE ErrorCode = "SERVICE_UNAVAILABLE"
 	UNSUPPORTEDMEDIA   ErrorCode = "UNSUPPORTED_MEDIA"
@@ -210,11 +236,15 @@ func (e ErrorCode) Valid() bool {
 	switch e {
 	case ACTIONNOTFOUND:
 		return true
+	case CONFLICT:
+		return true
 	case EXECUTIONFAILED:
 		return true
 	case INVALIDPARAMS:
 		return true
 	case MODULENOTFOUND:
+		return true
+	case NOTFOUND:
 		return true
 	case RATELIMITEXCEEDED:
 		return true
@@ -324,6 +354,7 @@ func (e GetUsageStatsParamsTimeRange) Valid() bool {
 const (
 	Accelerating GrowthAnalysisTrend = "accelerating"
 	Declining    GrowthAnalysisTrend = "declining"
+	Flat         GrowthAnalysisTrend = "flat"
 	Slowing      GrowthAnalysisTrend = "slowing"
 	Steady       GrowthAnalysisTrend = "steady"
 )
@@ -335,9 +366,29 @@ func (e GrowthAnalysisTrend) Valid() bool {
 		return true
 	case Declining:
 		return true
+	case Flat:
+		return true
 	case Slowing:
 		return true
 	case Steady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GrowthDriverKind.
+const (
+	GrowthDriverKindCampaign GrowthDriverKind = "campaign"
+	GrowthDriverKindPlatform GrowthDriverKind = "platform"
+)
+
+// Valid indicates whether the value is a known member of the GrowthDriverKind enum.
+func (e GrowthDriverKind) Valid() bool {
+	switch e {
+	case GrowthDriverKindCampaign:
+		return true
+	case GrowthDriverKindPlatform:
 		return true
 	default:
 		return false
@@ -436,20 +487,29 @@ func (e IncentiveType) Valid() bool {
 
 // Defines values for ManageCampaignsParamsAction.
 const (
+	ManageCampaignsParamsActionCancel ManageCampaignsParamsAction = "cancel"
 	ManageCampaignsParamsActionCreate ManageCampaignsParamsAction = "create"
 	ManageCampaignsParamsActionGet    ManageCampaignsParamsAction = "get"
 	ManageCampaignsParamsActionList   ManageCampaignsParamsAction = "list"
+	ManageCampaignsParamsActionPause  ManageCampaignsParamsAction = "pause"
+	ManageCampaignsParamsActionResume ManageCampaignsParamsAction = "resume"
 	ManageCampaignsParamsActionUpdate ManageCampaignsParamsAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsParamsAction enum.
 func (e ManageCampaignsParamsAction) Valid() bool {
 	switch e {
+	case ManageCampaignsParamsActionCancel:
+		return true
 	case ManageCampaignsParamsActionCreate:
 		return true
 	case ManageCampaignsParamsActionGet:
 		return true
 	case ManageCampaignsParamsActionList:
+		return true
+	case ManageCampaignsParamsActionPause:
+		return true
+	case ManageCampaignsParamsActionResume:
 		return true
 	case ManageCampaignsParamsActionUpdate:
 		return true
@@ -460,20 +520,29 @@ func (e ManageCampaignsParamsAction) Valid() bool {
 
 // Defines values for ManageCampaignsResultAction.
 const (
+	ManageCampaignsResultActionCancel ManageCampaignsResultAction = "cancel"
 	ManageCampaignsResultActionCreate ManageCampaignsResultAction = "create"
 	ManageCampaignsResultActionGet    ManageCampaignsResultAction = "get"
 	ManageCampaignsResultActionList   ManageCampaignsResultAction = "list"
+	ManageCampaignsResultActionPause  ManageCampaignsResultAction = "pause"
+	ManageCampaignsResultActionResume ManageCampaignsResultAction = "resume"
 	ManageCampaignsResultActionUpdate ManageCampaignsResultAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsResultAction enum.
 func (e ManageCampaignsResultAction) Valid() bool {
 	switch e {
+	case ManageCampaignsResultActionCancel:
+		return true
 	case ManageCampaignsResultActionCreate:
 		return true
 	case ManageCampaignsResultActionGet:
 		return true
 	case ManageCampaignsResultActionList:
+		return true
+	case ManageCampaignsResultActionPause:
+		return true
+	case ManageCampaignsResultActionResume:
 		return true
 	case ManageCampaignsResultActionUpdate:
 		return true
@@ -799,22 +868,22 @@ func (e ScenarioName) Valid() bool {
 
 // Defines values for SentimentScoreLabel.
 const (
-	Mixed    SentimentScoreLabel = "mixed"
-	Negative SentimentScoreLabel = "negative"
-	Neutral  SentimentScoreLabel = "neutral"
-	Positive SentimentScoreLabel = "positive"
+	SentimentScoreLabelMixed    SentimentScoreLabel = "mixed"
+	SentimentScoreLabelNegative SentimentScoreLabel = "negative"
+	SentimentScoreLabelNeutral  SentimentScoreLabel = "neutral"
+	SentimentScoreLabelPositive SentimentScoreLabel = "positive"
 )
 
 // Valid indicates whether the value is a known member of the SentimentScoreLabel enum.
 func (e SentimentScoreLabel) Valid() bool {
 	switch e {
-	case Mixed:
+	case SentimentScoreLabelMixed:
 		return true
-	case Negative:
+	case SentimentScoreLabelNegative:
 		return true
-	case Neutral:
+	case SentimentScoreLabelNeutral:
 		return true
-	case Positive:
+	case SentimentScoreLabelPositive:
 		return true
 	default:
 		return false
@@ -1007,11 +1076,14 @@ type AggregateMetricsResult struct {
 type AnalyzeGrowthParams struct {
 	ForecastMonths     *int  `json:"forecastMonths,omitempty"`
 	IncludeCompetitors *bool `json:"includeCompetitors,omitempty"`
+	Months             *int  `json:"months,omitempty"`
 }
 
 // AnalyzeGrowthResult defines model for AnalyzeGrowthResult.
 type AnalyzeGrowthResult struct {
-	Growth GrowthAnalysis `json:"growth"`
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset Dataset        `json:"dataset"`
+	Growth  GrowthAnalysis `json:"growth"`
 }
 
 // AnalyzeSentimentParams defines model for AnalyzeSentimentParams.
@@ -1066,40 +1138,62 @@ type AudioRef struct {
 
 // Campaign defines model for Campaign.
 type Campaign struct {
-	Budget         *float64       `json:"budget,omitempty"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	Id             string         `json:"id"`
-	Name           string         `json:"name"`
-	Schedule       *Schedule      `json:"schedule,omitempty"`
-	Status         CampaignStatus `json:"status"`
-	TargetAudience *string        `json:"targetAudience,omitempty"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
+	Budget         float64          `json:"budget"`
+	Channel        string           `json:"channel"`
+	CreatedAt      time.Time        `json:"createdAt"`
+	CreatedBy      string           `json:"createdBy"`
+	Currency       string           `json:"currency"`
+	History        []CampaignChange `json:"history,omitempty"`
+	Id             string           `json:"id"`
+	Name           string           `json:"name"`
+	Schedule       Schedule         `json:"schedule"`
+	Status         CampaignStatus   `json:"status"`
+	TargetAudience *string          `json:"targetAudience,omitempty"`
+	UpdatedAt      time.Time        `json:"updatedAt"`
+	UpdatedBy      string           `json:"updatedBy"`
+	Version        int              `json:"version"`
 }
 
-// CampaignStatus defines model for Campaign.Status.
-type CampaignStatus string
+// CampaignChange defines model for CampaignChange.
+type CampaignChange struct {
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+
+	// Changes Each changed field with its value before and after.
+	Changes map[string]struct {
+		From interface{} `json:"from"`
+		To   interface{} `json:"to"`
+	} `json:"changes"`
+	Reason  *string `json:"reason,omitempty"`
+	Version int     `json:"version"`
+}
 
 // CampaignChannel defines model for CampaignChannel.
 type CampaignChannel string
 
 // CampaignMetrics defines model for CampaignMetrics.
 type CampaignMetrics struct {
-	CampaignId  string  `json:"campaignId"`
-	Clicks      int     `json:"clicks"`
-	Conversions int     `json:"conversions"`
-	Impressions int     `json:"impressions"`
-	Name        string  `json:"name"`
-	Roi         float64 `json:"roi"`
-	Spend       float64 `json:"spend"`
+	CampaignId      string   `json:"campaignId"`
+	Channel         string   `json:"channel"`
+	Clicks          int      `json:"clicks"`
+	ConversionRate  *float64 `json:"conversionRate"`
+	Conversions     int      `json:"conversions"`
+	Cpa             *float64 `json:"cpa"`
+	Ctr             *float64 `json:"ctr"`
+	DaysWithResults int      `json:"daysWithResults"`
+	Impressions     int      `json:"impressions"`
+	Name            string   `json:"name"`
+
+	// Revenue Revenue the campaign's results attribute to it.
+	Revenue float64        `json:"revenue"`
+	Roas    *float64       `json:"roas"`
+	Spend   float64        `json:"spend"`
+	Status  CampaignStatus `json:"status"`
 }
 
-// ChannelMetrics defines model for ChannelMetrics.
-type ChannelMetrics struct {
-	Channel   string  `json:"channel"`
-	Listeners int     `json:"listeners"`
-	Revenue   float64 `json:"revenue"`
-	Streams   int     `json:"streams"`
-}
+// CampaignStatus defines model for CampaignStatus.
+type CampaignStatus string
 
 // ChannelRevenue defines model for ChannelRevenue.
 type ChannelRevenue struct {
@@ -1182,7 +1276,7 @@ type CommandRequest struct {
 
 // CommandResponse defines model for CommandResponse.
 type CommandResponse struct {
-	// Code UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read.
+	// Code UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read; NOT_FOUND that they name a record the tenant does not have; CONFLICT that the record changed since it was read, or cannot change as asked in its state.
 	Code *ErrorCode `json:"code,omitempty"`
 
 	// Data The command's result, as its result schema in x-aidawg-commands describes it; present when success is true.
@@ -1199,9 +1293,11 @@ type CommandResponse struct {
 
 // Competitor defines model for Competitor.
 type Competitor struct {
-	GrowthRate       float64 `json:"growthRate"`
-	MonthlyListeners int     `json:"monthlyListeners"`
-	Name             string  `json:"name"`
+	// GrowthRate Percent per month, Theil-Sen over its figures; null with fewer than 3 months.
+	GrowthRate       *float64 `json:"growthRate"`
+	Month            string   `json:"month"`
+	MonthlyListeners int      `json:"monthlyListeners"`
+	Name             string   `json:"name"`
 }
 
 // DataPoint defines model for DataPoint.
@@ -1209,6 +1305,9 @@ type DataPoint struct {
 	Date  openapi_types.Date `json:"date"`
 	Value float64            `json:"value"`
 }
+
+// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+type Dataset string
 
 // DesktopHealth defines model for DesktopHealth.
 type DesktopHealth struct {
@@ -1219,7 +1318,7 @@ type DesktopHealth struct {
 // DesktopHealthStatus defines model for DesktopHealth.Status.
 type DesktopHealthStatus string
 
-// ErrorCode UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read.
+// ErrorCode UNSUPPORTED_MEDIA means the params point at media in a format the command cannot read; NOT_FOUND that they name a record the tenant does not have; CONFLICT that the record changed since it was read, or cannot change as asked in its state.
 type ErrorCode string
 
 // ErrorDetails More about a failure; for INVALID_PARAMS, the params at fault.
@@ -1401,14 +1500,23 @@ type GetChurnUsersResult struct {
 
 // GetMetricsParams defines model for GetMetricsParams.
 type GetMetricsParams struct {
-	Campaigns []string            `json:"campaigns,omitempty"`
-	EndDate   *openapi_types.Date `json:"endDate,omitempty"`
+	Campaigns []string `json:"campaigns,omitempty"`
+
+	// Currency Which revenue to count when the range holds more than one currency.
+	Currency *string `json:"currency,omitempty"`
+
+	// EndDate Last day, with timeRange custom.
+	EndDate *openapi_types.Date `json:"endDate,omitempty"`
+
+	// StartDate First day, with timeRange custom.
 	StartDate *openapi_types.Date `json:"startDate,omitempty"`
 	TimeRange *TimeRange          `json:"timeRange,omitempty"`
 }
 
 // GetMetricsResult defines model for GetMetricsResult.
 type GetMetricsResult struct {
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset Dataset          `json:"dataset"`
 	Metrics MarketingMetrics `json:"metrics"`
 }
 
@@ -1460,13 +1568,27 @@ type GetUsageStatsResult struct {
 
 // GrowthAnalysis defines model for GrowthAnalysis.
 type GrowthAnalysis struct {
-	Competitors      []Competitor        `json:"competitors,omitempty"`
-	Drivers          []GrowthDriver      `json:"drivers"`
-	Forecast         []ListenerForecast  `json:"forecast"`
-	GrowthRate       float64             `json:"growthRate"`
-	MonthlyListeners int                 `json:"monthlyListeners"`
+	Competitors     []Competitor       `json:"competitors,omitempty"`
+	CompetitorsNote string             `json:"competitorsNote"`
+	Drivers         []GrowthDriver     `json:"drivers"`
+	Forecast        []ListenerForecast `json:"forecast"`
+	ForecastMethod  string             `json:"forecastMethod"`
+
+	// GrowthRate Percent per month over the history, from the Theil-Sen slope of log listeners.
+	GrowthRate float64            `json:"growthRate"`
+	History    []MonthlyListeners `json:"history"`
+
+	// MonthlyListeners The last month's average daily listeners.
+	MonthlyListeners float64 `json:"monthlyListeners"`
+
+	// Notes What the analysis left out, such as a last month with too few days.
+	Notes []string `json:"notes,omitempty"`
+
+	// RecentGrowthRate The same over the last three months.
+	RecentGrowthRate float64             `json:"recentGrowthRate"`
 	Recommendations  []string            `json:"recommendations"`
 	Trend            GrowthAnalysisTrend `json:"trend"`
+	TrendRule        string              `json:"trendRule"`
 }
 
 // GrowthAnalysisTrend defines model for GrowthAnalysis.Trend.
@@ -1474,9 +1596,19 @@ type GrowthAnalysisTrend string
 
 // GrowthDriver defines model for GrowthDriver.
 type GrowthDriver struct {
-	Factor string  `json:"factor"`
-	Impact float64 `json:"impact"`
+	Kind GrowthDriverKind `json:"kind"`
+
+	// Metric What value measures.
+	Metric string `json:"metric"`
+	Name   string `json:"name"`
+
+	// Share value as a share of the total of its kind; null when that total is 0.
+	Share *float64 `json:"share"`
+	Value float64  `json:"value"`
 }
+
+// GrowthDriverKind defines model for GrowthDriver.Kind.
+type GrowthDriverKind string
 
 // HealthCheck defines model for HealthCheck.
 type HealthCheck struct {
@@ -1514,22 +1646,30 @@ type IncentiveType string
 
 // ListenerForecast defines model for ListenerForecast.
 type ListenerForecast struct {
-	High      int    `json:"high"`
-	Listeners int    `json:"listeners"`
-	Low       int    `json:"low"`
-	Month     string `json:"month"`
+	High      float64 `json:"high"`
+	High95    float64 `json:"high95"`
+	Listeners float64 `json:"listeners"`
+	Low       float64 `json:"low"`
+	Low95     float64 `json:"low95"`
+	Month     string  `json:"month"`
 }
 
 // ManageCampaignsParams defines model for ManageCampaignsParams.
 type ManageCampaignsParams struct {
-	Action         ManageCampaignsParamsAction `json:"action"`
-	Budget         *float64                    `json:"budget,omitempty"`
-	CampaignId     *string                     `json:"campaignId,omitempty"`
-	Cursor         *string                     `json:"cursor,omitempty"`
-	Limit          *int                        `json:"limit,omitempty"`
-	Name           *string                     `json:"name,omitempty"`
-	Schedule       *Schedule                   `json:"schedule,omitempty"`
-	TargetAudience *string                     `json:"targetAudience,omitempty"`
+	Action          ManageCampaignsParamsAction `json:"action"`
+	Budget          *float64                    `json:"budget,omitempty"`
+	CampaignId      *string                     `json:"campaignId,omitempty"`
+	Channel         *string                     `json:"channel,omitempty"`
+	Currency        *string                     `json:"currency,omitempty"`
+	Cursor          *string                     `json:"cursor,omitempty"`
+	ExpectedVersion *int                        `json:"expectedVersion,omitempty"`
+	FilterStatus    *CampaignStatus             `json:"filterStatus,omitempty"`
+	Limit           *int                        `json:"limit,omitempty"`
+	Name            *string                     `json:"name,omitempty"`
+	Reason          *string                     `json:"reason,omitempty"`
+	Schedule        *Schedule                   `json:"schedule,omitempty"`
+	Status          *CampaignStatus             `json:"status,omitempty"`
+	TargetAudience  *string                     `json:"targetAudience,omitempty"`
 }
 
 // ManageCampaignsParamsAction defines model for ManageCampaignsParams.Action.
@@ -1572,20 +1712,63 @@ type ManageWorkflowsResultAction string
 
 // MarketingMetrics defines model for MarketingMetrics.
 type MarketingMetrics struct {
-	ByChannel []ChannelMetrics   `json:"byChannel"`
-	Campaigns []CampaignMetrics  `json:"campaigns"`
-	EndDate   openapi_types.Date `json:"endDate"`
+	ByPlatform     []PlatformMetrics  `json:"byPlatform"`
+	Campaigns      []CampaignMetrics  `json:"campaigns"`
+	Change         MetricChanges      `json:"change"`
+	Currency       string             `json:"currency"`
+	Days           int                `json:"days"`
+	DaysWithData   int                `json:"daysWithData"`
+	EndDate        openapi_types.Date `json:"endDate"`
+	Notes          []string           `json:"notes"`
+	PreviousPeriod struct {
+		DaysWithData int                `json:"daysWithData"`
+		EndDate      openapi_types.Date `json:"endDate"`
+		StartDate    openapi_types.Date `json:"startDate"`
+	} `json:"previousPeriod"`
 	Series    []MetricPoint      `json:"series"`
 	StartDate openapi_types.Date `json:"startDate"`
 	TimeRange TimeRange          `json:"timeRange"`
 	Totals    MetricTotals       `json:"totals"`
 }
 
+// MetricChange A figure against the previous period of the same length.
+type MetricChange struct {
+	Current float64 `json:"current"`
+	Delta   float64 `json:"delta"`
+
+	// Percent delta / previous x 100; null when previous is 0.
+	Percent  *float64 `json:"percent,omitempty"`
+	Previous float64  `json:"previous"`
+}
+
+// MetricChanges defines model for MetricChanges.
+type MetricChanges struct {
+	// AverageDailyListeners A figure against the previous period of the same length.
+	AverageDailyListeners MetricChange `json:"averageDailyListeners"`
+
+	// Conversions A figure against the previous period of the same length.
+	Conversions MetricChange `json:"conversions"`
+
+	// Followers A figure against the previous period of the same length.
+	Followers MetricChange `json:"followers"`
+
+	// Revenue A figure against the previous period of the same length.
+	Revenue MetricChange `json:"revenue"`
+
+	// Spend A figure against the previous period of the same length.
+	Spend MetricChange `json:"spend"`
+
+	// Streams A figure against the previous period of the same length.
+	Streams MetricChange `json:"streams"`
+}
+
 // MetricPoint defines model for MetricPoint.
 type MetricPoint struct {
-	Date    openapi_types.Date `json:"date"`
-	Revenue float64            `json:"revenue"`
-	Streams int                `json:"streams"`
+	Date      openapi_types.Date `json:"date"`
+	Followers int                `json:"followers"`
+	Listeners int                `json:"listeners"`
+	Revenue   float64            `json:"revenue"`
+	Streams   int                `json:"streams"`
 }
 
 // MetricSeries defines model for MetricSeries.
@@ -1596,12 +1779,30 @@ type MetricSeries struct {
 
 // MetricTotals defines model for MetricTotals.
 type MetricTotals struct {
-	Conversions    int     `json:"conversions"`
-	EngagementRate float64 `json:"engagementRate"`
-	Followers      int     `json:"followers"`
-	Listeners      int     `json:"listeners"`
-	Revenue        float64 `json:"revenue"`
-	Streams        int     `json:"streams"`
+	// AverageDailyListeners Daily listeners summed over platforms, averaged over the days with figures.
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Clicks                int     `json:"clicks"`
+
+	// ConversionRate conversions / clicks.
+	ConversionRate *float64 `json:"conversionRate"`
+	Conversions    int      `json:"conversions"`
+
+	// Cpa spend / conversions.
+	Cpa *float64 `json:"cpa"`
+
+	// Ctr clicks / impressions.
+	Ctr *float64 `json:"ctr"`
+
+	// Followers Followers on the last day with figures, summed over platforms.
+	Followers   int     `json:"followers"`
+	Impressions int     `json:"impressions"`
+	Revenue     float64 `json:"revenue"`
+
+	// Roas attributed revenue / spend.
+	Roas    *float64 `json:"roas"`
+	Saves   int      `json:"saves"`
+	Spend   float64  `json:"spend"`
+	Streams int      `json:"streams"`
 }
 
 // ModelHealth defines model for ModelHealth.
@@ -1615,6 +1816,15 @@ type ModelHealth struct {
 // ModelHealthStatus defines model for ModelHealth.Status.
 type ModelHealthStatus string
 
+// MonthlyListeners defines model for MonthlyListeners.
+type MonthlyListeners struct {
+	Days int `json:"days"`
+
+	// Listeners Average daily listeners over the month's days with figures, summed over platforms.
+	Listeners float64 `json:"listeners"`
+	Month     string  `json:"month"`
+}
+
 // OutreachMessage defines model for OutreachMessage.
 type OutreachMessage struct {
 	Body  string  `json:"body"`
@@ -1626,6 +1836,19 @@ type ParamError struct {
 	// Field JSON pointer into params, such as /duration; "" for params as a whole.
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// PlatformMetrics defines model for PlatformMetrics.
+type PlatformMetrics struct {
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Followers             int     `json:"followers"`
+	Platform              string  `json:"platform"`
+	Revenue               float64 `json:"revenue"`
+	Saves                 int     `json:"saves"`
+
+	// Share The platform's share of the streams.
+	Share   float64 `json:"share"`
+	Streams int     `json:"streams"`
 }
 
 // QualityCheck defines model for QualityCheck.
@@ -2104,6 +2327,15 @@ type WorkflowStepRun struct {
 // WorkflowStepRunStatus defines model for WorkflowStepRun.Status.
 type WorkflowStepRunStatus string
 
+// ExecuteParams defines parameters for Execute.
+type ExecuteParams struct {
+	// XAIDawgTenant The tenant whose data the command reads and writes; Jarvis sends its caller's.
+	XAIDawgTenant *string `json:"X-AIDawg-Tenant,omitempty"`
+
+	// XAIDawgActor Who asked, as recorded with the changes the command makes.
+	XAIDawgActor *string `json:"X-AIDawg-Actor,omitempty"`
+}
+
 // ExecuteJSONRequestBody defines body for Execute for application/json ContentType.
 type ExecuteJSONRequestBody = CommandRequest
 
@@ -2195,7 +2427,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-	ExecuteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ExecuteWithBody(ctx context.Context, params *ExecuteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Execute Run one command of one module.
 	//
@@ -2204,7 +2436,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-	Execute(ctx context.Context, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	Execute(ctx context.Context, params *ExecuteParams, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetDesktopHealth The backend's health.
@@ -2231,8 +2463,8 @@ func (c *Client) GetDesktopHealth(ctx context.Context, reqEditors ...RequestEdit
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-func (c *Client) ExecuteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewExecuteRequestWithBody(c.Server, contentType, body)
+func (c *Client) ExecuteWithBody(ctx context.Context, params *ExecuteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExecuteRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2250,8 +2482,8 @@ func (c *Client) ExecuteWithBody(ctx context.Context, contentType string, body i
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-func (c *Client) Execute(ctx context.Context, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewExecuteRequest(c.Server, body)
+func (c *Client) Execute(ctx context.Context, params *ExecuteParams, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExecuteRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2290,18 +2522,18 @@ func NewGetDesktopHealthRequest(server string) (*http.Request, error) {
 }
 
 // NewExecuteRequest calls the generic Execute builder with application/json body
-func NewExecuteRequest(server string, body ExecuteJSONRequestBody) (*http.Request, error) {
+func NewExecuteRequest(server string, params *ExecuteParams, body ExecuteJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewExecuteRequestWithBody(server, "application/json", bodyReader)
+	return NewExecuteRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewExecuteRequestWithBody constructs an http.Request for the Execute method, with any body, and a specified content type
-func NewExecuteRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewExecuteRequestWithBody(server string, params *ExecuteParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2325,6 +2557,32 @@ func NewExecuteRequestWithBody(server string, contentType string, body io.Reader
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XAIDawgTenant != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-AIDawg-Tenant", *params.XAIDawgTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-AIDawg-Tenant", headerParam0)
+		}
+
+		if params.XAIDawgActor != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-AIDawg-Actor", *params.XAIDawgActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-AIDawg-Actor", headerParam1)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2389,7 +2647,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-	ExecuteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExecuteResponse, error)
+	ExecuteWithBodyWithResponse(ctx context.Context, params *ExecuteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExecuteResponse, error)
 
 	// ExecuteWithResponse Run one command of one module.
 	//
@@ -2398,7 +2656,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-	ExecuteWithResponse(ctx context.Context, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*ExecuteResponse, error)
+	ExecuteWithResponse(ctx context.Context, params *ExecuteParams, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*ExecuteResponse, error)
 }
 
 type GetDesktopHealthResponse struct {
@@ -2561,8 +2819,8 @@ func (c *ClientWithResponses) GetDesktopHealthWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-func (c *ClientWithResponses) ExecuteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExecuteResponse, error) {
-	rsp, err := c.ExecuteWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ExecuteWithBodyWithResponse(ctx context.Context, params *ExecuteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExecuteResponse, error) {
+	rsp, err := c.ExecuteWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -2576,8 +2834,8 @@ func (c *ClientWithResponses) ExecuteWithBodyWithResponse(ctx context.Context, c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/jarvis/execute (the `Execute` operationId).
-func (c *ClientWithResponses) ExecuteWithResponse(ctx context.Context, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*ExecuteResponse, error) {
-	rsp, err := c.Execute(ctx, body, reqEditors...)
+func (c *ClientWithResponses) ExecuteWithResponse(ctx context.Context, params *ExecuteParams, body ExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*ExecuteResponse, error) {
+	rsp, err := c.Execute(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -2708,7 +2966,7 @@ type ServerInterface interface {
 	GetDesktopHealth(w http.ResponseWriter, r *http.Request)
 	// Execute Run one command of one module.
 	// (POST /api/v1/jarvis/execute)
-	Execute(w http.ResponseWriter, r *http.Request)
+	Execute(w http.ResponseWriter, r *http.Request, params ExecuteParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2737,8 +2995,54 @@ func (siw *ServerInterfaceWrapper) GetDesktopHealth(w http.ResponseWriter, r *ht
 // Execute operation middleware
 func (siw *ServerInterfaceWrapper) Execute(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExecuteParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-AIDawg-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-AIDawg-Tenant")]; found {
+		var XAIDawgTenant string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-AIDawg-Tenant", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-AIDawg-Tenant", valueList[0], &XAIDawgTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-AIDawg-Tenant", Err: err})
+			return
+		}
+
+		params.XAIDawgTenant = &XAIDawgTenant
+
+	}
+
+	// ------------- Optional header parameter "X-AIDawg-Actor" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-AIDawg-Actor")]; found {
+		var XAIDawgActor string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-AIDawg-Actor", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-AIDawg-Actor", valueList[0], &XAIDawgActor, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-AIDawg-Actor", Err: err})
+			return
+		}
+
+		params.XAIDawgActor = &XAIDawgActor
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.Execute(w, r)
+		siw.Handler.Execute(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2910,7 +3214,8 @@ func (response GetDesktopHealth503JSONResponse) VisitGetDesktopHealthResponse(w 
 }
 
 type ExecuteRequestObject struct {
-	Body *ExecuteJSONRequestBody
+	Params ExecuteParams
+	Body   *ExecuteJSONRequestBody
 }
 
 type ExecuteResponseObject interface {
@@ -3095,8 +3400,10 @@ func (sh *strictHandler) GetDesktopHealth(w http.ResponseWriter, r *http.Request
 }
 
 // Execute operation middleware
-func (sh *strictHandler) Execute(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) Execute(w http.ResponseWriter, r *http.Request, params ExecuteParams) {
 	var request ExecuteRequestObject
+
+	request.Params = params
 
 	var body ExecuteJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {

@@ -72,6 +72,7 @@ func (e ActionOperationId) Valid() bool {
 // Defines values for CampaignStatus.
 const (
 	CampaignStatusActive    CampaignStatus = "active"
+	CampaignStatusCancelled CampaignStatus = "cancelled"
 	CampaignStatusCompleted CampaignStatus = "completed"
 	CampaignStatusDraft     CampaignStatus = "draft"
 	CampaignStatusPaused    CampaignStatus = "paused"
@@ -82,6 +83,8 @@ const (
 func (e CampaignStatus) Valid() bool {
 	switch e {
 	case CampaignStatusActive:
+		return true
+	case CampaignStatusCancelled:
 		return true
 	case CampaignStatusCompleted:
 		return true
@@ -140,28 +143,28 @@ func (e ChurnRequestRiskThreshold) Valid() bool {
 
 // Defines values for ChurnRequestSegmentBy.
 const (
-	AgeGroup     ChurnRequestSegmentBy = "age-group"
-	Country      ChurnRequestSegmentBy = "country"
-	Genre        ChurnRequestSegmentBy = "genre"
-	Plan         ChurnRequestSegmentBy = "plan"
-	Platform     ChurnRequestSegmentBy = "platform"
-	SignupCohort ChurnRequestSegmentBy = "signup-cohort"
+	ChurnRequestSegmentByAgeGroup     ChurnRequestSegmentBy = "age-group"
+	ChurnRequestSegmentByCountry      ChurnRequestSegmentBy = "country"
+	ChurnRequestSegmentByGenre        ChurnRequestSegmentBy = "genre"
+	ChurnRequestSegmentByPlan         ChurnRequestSegmentBy = "plan"
+	ChurnRequestSegmentByPlatform     ChurnRequestSegmentBy = "platform"
+	ChurnRequestSegmentBySignupCohort ChurnRequestSegmentBy = "signup-cohort"
 )
 
 // Valid indicates whether the value is a known member of the ChurnRequestSegmentBy enum.
 func (e ChurnRequestSegmentBy) Valid() bool {
 	switch e {
-	case AgeGroup:
+	case ChurnRequestSegmentByAgeGroup:
 		return true
-	case Country:
+	case ChurnRequestSegmentByCountry:
 		return true
-	case Genre:
+	case ChurnRequestSegmentByGenre:
 		return true
-	case Plan:
+	case ChurnRequestSegmentByPlan:
 		return true
-	case Platform:
+	case ChurnRequestSegmentByPlatform:
 		return true
-	case SignupCohort:
+	case ChurnRequestSegmentBySignupCohort:
 		return true
 	default:
 		return false
@@ -183,6 +186,27 @@ func (e ChurnSegmentRiskLevel) Valid() bool {
 	case ChurnSegmentRiskLevelLow:
 		return true
 	case ChurnSegmentRiskLevelMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DataCoverageDataset.
+const (
+	DataCoverageDatasetDemo     DataCoverageDataset = "demo"
+	DataCoverageDatasetImported DataCoverageDataset = "imported"
+	DataCoverageDatasetMixed    DataCoverageDataset = "mixed"
+)
+
+// Valid indicates whether the value is a known member of the DataCoverageDataset enum.
+func (e DataCoverageDataset) Valid() bool {
+	switch e {
+	case DataCoverageDatasetDemo:
+		return true
+	case DataCoverageDatasetImported:
+		return true
+	case DataCoverageDatasetMixed:
 		return true
 	default:
 		return false
@@ -268,6 +292,7 @@ func (e ForecastRequestMetric) Valid() bool {
 const (
 	Accelerating GrowthAnalysisTrend = "accelerating"
 	Declining    GrowthAnalysisTrend = "declining"
+	Flat         GrowthAnalysisTrend = "flat"
 	Slowing      GrowthAnalysisTrend = "slowing"
 	Steady       GrowthAnalysisTrend = "steady"
 )
@@ -279,9 +304,29 @@ func (e GrowthAnalysisTrend) Valid() bool {
 		return true
 	case Declining:
 		return true
+	case Flat:
+		return true
 	case Slowing:
 		return true
 	case Steady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GrowthDriverKind.
+const (
+	GrowthDriverKindCampaign GrowthDriverKind = "campaign"
+	GrowthDriverKindPlatform GrowthDriverKind = "platform"
+)
+
+// Valid indicates whether the value is a known member of the GrowthDriverKind enum.
+func (e GrowthDriverKind) Valid() bool {
+	switch e {
+	case GrowthDriverKindCampaign:
+		return true
+	case GrowthDriverKindPlatform:
 		return true
 	default:
 		return false
@@ -372,6 +417,24 @@ func (e HealthStatus) Valid() bool {
 	case Down:
 		return true
 	case Healthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportReportFormat.
+const (
+	Csv   ImportReportFormat = "csv"
+	Jsonl ImportReportFormat = "jsonl"
+)
+
+// Valid indicates whether the value is a known member of the ImportReportFormat enum.
+func (e ImportReportFormat) Valid() bool {
+	switch e {
+	case Csv:
+		return true
+	case Jsonl:
 		return true
 	default:
 		return false
@@ -479,20 +542,29 @@ func (e JobType) Valid() bool {
 
 // Defines values for ManageCampaignsRequestAction.
 const (
+	ManageCampaignsRequestActionCancel ManageCampaignsRequestAction = "cancel"
 	ManageCampaignsRequestActionCreate ManageCampaignsRequestAction = "create"
 	ManageCampaignsRequestActionGet    ManageCampaignsRequestAction = "get"
 	ManageCampaignsRequestActionList   ManageCampaignsRequestAction = "list"
+	ManageCampaignsRequestActionPause  ManageCampaignsRequestAction = "pause"
+	ManageCampaignsRequestActionResume ManageCampaignsRequestAction = "resume"
 	ManageCampaignsRequestActionUpdate ManageCampaignsRequestAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsRequestAction enum.
 func (e ManageCampaignsRequestAction) Valid() bool {
 	switch e {
+	case ManageCampaignsRequestActionCancel:
+		return true
 	case ManageCampaignsRequestActionCreate:
 		return true
 	case ManageCampaignsRequestActionGet:
 		return true
 	case ManageCampaignsRequestActionList:
+		return true
+	case ManageCampaignsRequestActionPause:
+		return true
+	case ManageCampaignsRequestActionResume:
 		return true
 	case ManageCampaignsRequestActionUpdate:
 		return true
@@ -503,20 +575,29 @@ func (e ManageCampaignsRequestAction) Valid() bool {
 
 // Defines values for ManageCampaignsResultAction.
 const (
+	ManageCampaignsResultActionCancel ManageCampaignsResultAction = "cancel"
 	ManageCampaignsResultActionCreate ManageCampaignsResultAction = "create"
 	ManageCampaignsResultActionGet    ManageCampaignsResultAction = "get"
 	ManageCampaignsResultActionList   ManageCampaignsResultAction = "list"
+	ManageCampaignsResultActionPause  ManageCampaignsResultAction = "pause"
+	ManageCampaignsResultActionResume ManageCampaignsResultAction = "resume"
 	ManageCampaignsResultActionUpdate ManageCampaignsResultAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsResultAction enum.
 func (e ManageCampaignsResultAction) Valid() bool {
 	switch e {
+	case ManageCampaignsResultActionCancel:
+		return true
 	case ManageCampaignsResultActionCreate:
 		return true
 	case ManageCampaignsResultActionGet:
 		return true
 	case ManageCampaignsResultActionList:
+		return true
+	case ManageCampaignsResultActionPause:
+		return true
+	case ManageCampaignsResultActionResume:
 		return true
 	case ManageCampaignsResultActionUpdate:
 		return true
@@ -819,6 +900,27 @@ func (e ReEngagementRequestCampaignType) Valid() bool {
 	}
 }
 
+// Defines values for ResponseMetaDataset.
+const (
+	ResponseMetaDatasetDemo     ResponseMetaDataset = "demo"
+	ResponseMetaDatasetImported ResponseMetaDataset = "imported"
+	ResponseMetaDatasetMixed    ResponseMetaDataset = "mixed"
+)
+
+// Valid indicates whether the value is a known member of the ResponseMetaDataset enum.
+func (e ResponseMetaDataset) Valid() bool {
+	switch e {
+	case ResponseMetaDatasetDemo:
+		return true
+	case ResponseMetaDatasetImported:
+		return true
+	case ResponseMetaDatasetMixed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResponseMetaServedBy.
 const (
 	Embedded ResponseMetaServedBy = "embedded"
@@ -1016,22 +1118,22 @@ func (e SentimentRequestTimeRange) Valid() bool {
 
 // Defines values for SentimentScoreLabel.
 const (
-	Mixed    SentimentScoreLabel = "mixed"
-	Negative SentimentScoreLabel = "negative"
-	Neutral  SentimentScoreLabel = "neutral"
-	Positive SentimentScoreLabel = "positive"
+	SentimentScoreLabelMixed    SentimentScoreLabel = "mixed"
+	SentimentScoreLabelNegative SentimentScoreLabel = "negative"
+	SentimentScoreLabelNeutral  SentimentScoreLabel = "neutral"
+	SentimentScoreLabelPositive SentimentScoreLabel = "positive"
 )
 
 // Valid indicates whether the value is a known member of the SentimentScoreLabel enum.
 func (e SentimentScoreLabel) Valid() bool {
 	switch e {
-	case Mixed:
+	case SentimentScoreLabelMixed:
 		return true
-	case Negative:
+	case SentimentScoreLabelNegative:
 		return true
-	case Neutral:
+	case SentimentScoreLabelNeutral:
 		return true
-	case Positive:
+	case SentimentScoreLabelPositive:
 		return true
 	default:
 		return false
@@ -1245,6 +1347,39 @@ func (e WorkflowStepRunStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportDataParamsKind.
+const (
+	ImportDataParamsKindCampaignResults  ImportDataParamsKind = "campaign-results"
+	ImportDataParamsKindCampaigns        ImportDataParamsKind = "campaigns"
+	ImportDataParamsKindCompetitors      ImportDataParamsKind = "competitors"
+	ImportDataParamsKindFeedback         ImportDataParamsKind = "feedback"
+	ImportDataParamsKindListenerActivity ImportDataParamsKind = "listener-activity"
+	ImportDataParamsKindListeners        ImportDataParamsKind = "listeners"
+	ImportDataParamsKindMetrics          ImportDataParamsKind = "metrics"
+)
+
+// Valid indicates whether the value is a known member of the ImportDataParamsKind enum.
+func (e ImportDataParamsKind) Valid() bool {
+	switch e {
+	case ImportDataParamsKindCampaignResults:
+		return true
+	case ImportDataParamsKindCampaigns:
+		return true
+	case ImportDataParamsKindCompetitors:
+		return true
+	case ImportDataParamsKindFeedback:
+		return true
+	case ImportDataParamsKindListenerActivity:
+		return true
+	case ImportDataParamsKindListeners:
+		return true
+	case ImportDataParamsKindMetrics:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListJobsParamsStatus.
 const (
 	ListJobsParamsStatusCancelled ListJobsParamsStatus = "cancelled"
@@ -1343,37 +1478,61 @@ type ArtifactLink struct {
 
 // Campaign defines model for Campaign.
 type Campaign struct {
-	Budget         *float64       `json:"budget,omitempty"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	Id             string         `json:"id"`
-	Name           string         `json:"name"`
-	Schedule       *Schedule      `json:"schedule,omitempty"`
-	Status         CampaignStatus `json:"status"`
-	TargetAudience *string        `json:"targetAudience,omitempty"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
+	Budget    float64   `json:"budget"`
+	Channel   string    `json:"channel"`
+	CreatedAt time.Time `json:"createdAt"`
+	CreatedBy string    `json:"createdBy"`
+	Currency  string    `json:"currency"`
+
+	// History The changes, newest first (get only).
+	History        []CampaignChange `json:"history,omitempty"`
+	Id             string           `json:"id"`
+	Name           string           `json:"name"`
+	Schedule       Schedule         `json:"schedule"`
+	Status         CampaignStatus   `json:"status"`
+	TargetAudience *string          `json:"targetAudience,omitempty"`
+	UpdatedAt      time.Time        `json:"updatedAt"`
+	UpdatedBy      string           `json:"updatedBy"`
+	Version        int              `json:"version"`
 }
 
-// CampaignStatus defines model for Campaign.Status.
-type CampaignStatus string
+// CampaignChange defines model for CampaignChange.
+type CampaignChange struct {
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+
+	// Changes Each changed field with its value before and after.
+	Changes map[string]struct {
+		From interface{} `json:"from"`
+		To   interface{} `json:"to"`
+	} `json:"changes"`
+	Reason  *string `json:"reason,omitempty"`
+	Version int     `json:"version"`
+}
 
 // CampaignMetrics defines model for CampaignMetrics.
 type CampaignMetrics struct {
-	CampaignId  string  `json:"campaignId"`
-	Clicks      int     `json:"clicks"`
-	Conversions int     `json:"conversions"`
-	Impressions int     `json:"impressions"`
-	Name        string  `json:"name"`
-	Roi         float64 `json:"roi"`
-	Spend       float64 `json:"spend"`
+	CampaignId      string   `json:"campaignId"`
+	Channel         string   `json:"channel"`
+	Clicks          int      `json:"clicks"`
+	ConversionRate  *float64 `json:"conversionRate"`
+	Conversions     int      `json:"conversions"`
+	Cpa             *float64 `json:"cpa"`
+	Ctr             *float64 `json:"ctr"`
+	DaysWithResults int      `json:"daysWithResults"`
+	Impressions     int      `json:"impressions"`
+	Name            string   `json:"name"`
+
+	// Revenue Revenue the campaign's results attribute to it.
+	Revenue float64        `json:"revenue"`
+	Roas    *float64       `json:"roas"`
+	Spend   float64        `json:"spend"`
+	Status  CampaignStatus `json:"status"`
 }
 
-// ChannelMetrics defines model for ChannelMetrics.
-type ChannelMetrics struct {
-	Channel   string  `json:"channel"`
-	Listeners int     `json:"listeners"`
-	Revenue   float64 `json:"revenue"`
-	Streams   int     `json:"streams"`
-}
+// CampaignStatus defines model for CampaignStatus.
+type CampaignStatus string
 
 // ChurnAnalysis defines model for ChurnAnalysis.
 type ChurnAnalysis struct {
@@ -1446,9 +1605,13 @@ type Clipping struct {
 
 // Competitor defines model for Competitor.
 type Competitor struct {
-	GrowthRate       float64 `json:"growthRate"`
-	MonthlyListeners int     `json:"monthlyListeners"`
-	Name             string  `json:"name"`
+	// GrowthRate Percent per month, Theil-Sen over its figures; null with fewer than 3 months.
+	GrowthRate *float64 `json:"growthRate"`
+
+	// Month Of its latest figure.
+	Month            string `json:"month"`
+	MonthlyListeners int    `json:"monthlyListeners"`
+	Name             string `json:"name"`
 }
 
 // ContextStatistics defines model for ContextStatistics.
@@ -1475,6 +1638,22 @@ type ConversationSession struct {
 	StartedAt      time.Time      `json:"startedAt"`
 }
 
+// DataCoverage defines model for DataCoverage.
+type DataCoverage struct {
+	// Dataset demo is the synthetic artist of jarvis data demo; absent when the account holds no data.
+	Dataset *DataCoverageDataset `json:"dataset,omitempty"`
+	Kinds   []struct {
+		From *openapi_types.Date `json:"from,omitempty"`
+		Kind string              `json:"kind"`
+		Rows int                 `json:"rows"`
+		To   *openapi_types.Date `json:"to,omitempty"`
+	} `json:"kinds"`
+	Tenant string `json:"tenant"`
+}
+
+// DataCoverageDataset demo is the synthetic artist of jarvis data demo; absent when the account holds no data.
+type DataCoverageDataset string
+
 // DataPoint defines model for DataPoint.
 type DataPoint struct {
 	Date  openapi_types.Date `json:"date"`
@@ -1493,7 +1672,10 @@ type DefaultParams struct {
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer to the field, such as /duration; "" for the whole body.
-	Field   string `json:"field"`
+	Field string `json:"field"`
+
+	// Line For an imported file, the line of the row at fault; field is then its column.
+	Line    *int   `json:"line,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -1645,15 +1827,33 @@ type GenreGuess struct {
 
 // GrowthAnalysis defines model for GrowthAnalysis.
 type GrowthAnalysis struct {
-	Competitors []Competitor       `json:"competitors,omitempty"`
-	Drivers     []GrowthDriver     `json:"drivers"`
-	Forecast    []ListenerForecast `json:"forecast"`
+	Competitors     []Competitor `json:"competitors,omitempty"`
+	CompetitorsNote string       `json:"competitorsNote"`
 
-	// GrowthRate Percent per month.
-	GrowthRate       float64             `json:"growthRate"`
-	MonthlyListeners int                 `json:"monthlyListeners"`
-	Recommendations  []string            `json:"recommendations"`
-	Trend            GrowthAnalysisTrend `json:"trend"`
+	// Drivers Platforms ranked by their part of the change in listeners over the history, then campaigns by conversions.
+	Drivers        []GrowthDriver     `json:"drivers"`
+	Forecast       []ListenerForecast `json:"forecast"`
+	ForecastMethod string             `json:"forecastMethod"`
+
+	// GrowthRate Percent per month over the history, from the Theil-Sen slope of log listeners.
+	GrowthRate float64            `json:"growthRate"`
+	History    []MonthlyListeners `json:"history"`
+
+	// MonthlyListeners The latest month's average daily listeners.
+	MonthlyListeners float64 `json:"monthlyListeners"`
+
+	// Notes What the analysis left out, such as a last month with too few days.
+	Notes []string `json:"notes,omitempty"`
+
+	// RecentGrowthRate The same over the last three months.
+	RecentGrowthRate float64 `json:"recentGrowthRate"`
+
+	// Recommendations Each cites the figure it comes from.
+	Recommendations []string            `json:"recommendations"`
+	Trend           GrowthAnalysisTrend `json:"trend"`
+
+	// TrendRule The thresholds that chose trend.
+	TrendRule string `json:"trendRule"`
 }
 
 // GrowthAnalysisTrend defines model for GrowthAnalysis.Trend.
@@ -1663,6 +1863,9 @@ type GrowthAnalysisTrend string
 type GrowthAnalysisRequest struct {
 	ForecastMonths     *int  `json:"forecastMonths,omitempty"`
 	IncludeCompetitors *bool `json:"includeCompetitors,omitempty"`
+
+	// Months Months of history to analyse, ending with the latest month with figures.
+	Months *int `json:"months,omitempty"`
 }
 
 // GrowthAnalysisResult defines model for GrowthAnalysisResult.
@@ -1675,9 +1878,19 @@ type GrowthAnalysisResult struct {
 
 // GrowthDriver defines model for GrowthDriver.
 type GrowthDriver struct {
-	Factor string  `json:"factor"`
-	Impact float64 `json:"impact"`
+	Kind GrowthDriverKind `json:"kind"`
+
+	// Metric What value measures.
+	Metric string `json:"metric"`
+	Name   string `json:"name"`
+
+	// Share value as a share of the total of its kind; null when that total is 0.
+	Share *float64 `json:"share"`
+	Value float64  `json:"value"`
 }
+
+// GrowthDriverKind defines model for GrowthDriver.Kind.
+type GrowthDriverKind string
 
 // HealthCheck defines model for HealthCheck.
 type HealthCheck struct {
@@ -1728,6 +1941,24 @@ type HealthReportScope string
 
 // HealthStatus defines model for HealthStatus.
 type HealthStatus string
+
+// ImportReport defines model for ImportReport.
+type ImportReport struct {
+	Errors   []FieldError       `json:"errors"`
+	Format   ImportReportFormat `json:"format"`
+	Inserted int                `json:"inserted"`
+	Kind     string             `json:"kind"`
+
+	// Read Data rows read, the header not included.
+	Read      int    `json:"read"`
+	Rejected  int    `json:"rejected"`
+	Tenant    string `json:"tenant"`
+	Unchanged int    `json:"unchanged"`
+	Updated   int    `json:"updated"`
+}
+
+// ImportReportFormat defines model for ImportReport.Format.
+type ImportReportFormat string
 
 // Incentive defines model for Incentive.
 type Incentive struct {
@@ -1836,32 +2067,52 @@ type JobTypeCount struct {
 
 // ListenerForecast defines model for ListenerForecast.
 type ListenerForecast struct {
-	High      int    `json:"high"`
-	Listeners int    `json:"listeners"`
-	Low       int    `json:"low"`
-	Month     string `json:"month"`
+	High      float64 `json:"high"`
+	High95    float64 `json:"high95"`
+	Listeners float64 `json:"listeners"`
+
+	// Low 80 % interval.
+	Low float64 `json:"low"`
+
+	// Low95 95 % interval.
+	Low95 float64 `json:"low95"`
+	Month string  `json:"month"`
 }
 
 // ManageCampaignsRequest defines model for ManageCampaignsRequest.
 type ManageCampaignsRequest struct {
 	Action ManageCampaignsRequestAction `json:"action"`
 
-	// Budget US dollars.
+	// Budget Required for create.
 	Budget *float64 `json:"budget,omitempty"`
 
-	// CampaignId Required for update and get.
+	// CampaignId Required for every action but create and list.
 	CampaignId *string `json:"campaignId,omitempty"`
+
+	// Channel Such as social-ads, email or playlist-pitching; create defaults to other.
+	Channel *string `json:"channel,omitempty"`
+
+	// Currency ISO 4217; create defaults to USD.
+	Currency *string `json:"currency,omitempty"`
 
 	// Cursor For list, the nextCursor of the previous page.
 	Cursor *string `json:"cursor,omitempty"`
+
+	// ExpectedVersion The version last read; a change made since answers 409.
+	ExpectedVersion *int            `json:"expectedVersion,omitempty"`
+	FilterStatus    *CampaignStatus `json:"filterStatus,omitempty"`
 
 	// Limit For list, campaigns per page.
 	Limit *int `json:"limit,omitempty"`
 
 	// Name Required for create.
-	Name           *string   `json:"name,omitempty"`
-	Schedule       *Schedule `json:"schedule,omitempty"`
-	TargetAudience *string   `json:"targetAudience,omitempty"`
+	Name *string `json:"name,omitempty"`
+
+	// Reason Recorded with the change.
+	Reason         *string         `json:"reason,omitempty"`
+	Schedule       *Schedule       `json:"schedule,omitempty"`
+	Status         *CampaignStatus `json:"status,omitempty"`
+	TargetAudience *string         `json:"targetAudience,omitempty"`
 }
 
 // ManageCampaignsRequestAction defines model for ManageCampaignsRequest.Action.
@@ -1920,9 +2171,19 @@ type ManageWorkflowsResultAction string
 
 // MarketingMetrics defines model for MarketingMetrics.
 type MarketingMetrics struct {
-	ByChannel []ChannelMetrics          `json:"byChannel"`
-	Campaigns []CampaignMetrics         `json:"campaigns"`
-	EndDate   openapi_types.Date        `json:"endDate"`
+	ByPlatform   []PlatformMetrics  `json:"byPlatform"`
+	Campaigns    []CampaignMetrics  `json:"campaigns"`
+	Change       MetricChanges      `json:"change"`
+	Currency     string             `json:"currency"`
+	Days         int                `json:"days"`
+	DaysWithData int                `json:"daysWithData"`
+	EndDate      openapi_types.Date `json:"endDate"`
+
+	// Notes What the figures leave out, such as days without data.
+	Notes          []string       `json:"notes"`
+	PreviousPeriod PreviousPeriod `json:"previousPeriod"`
+
+	// Series One point per day with figures, all platforms together.
 	Series    []MetricPoint             `json:"series,omitempty"`
 	StartDate openapi_types.Date        `json:"startDate"`
 	TimeRange MarketingMetricsTimeRange `json:"timeRange"`
@@ -1934,18 +2195,23 @@ type MarketingMetricsTimeRange string
 
 // MarketingMetricsRequest defines model for MarketingMetricsRequest.
 type MarketingMetricsRequest struct {
-	// Campaigns Campaign ids to include.
+	// Campaigns Campaign ids to include; without it, every campaign that runs in the range or has results in it.
 	Campaigns []string `json:"campaigns,omitempty"`
 
-	// EndDate Last day, required when timeRange is custom.
+	// Currency Which revenue to count when the range holds figures in more than one currency.
+	Currency *string `json:"currency,omitempty"`
+
+	// EndDate Last day, required when timeRange is custom; at most three years after startDate.
 	EndDate *openapi_types.Date `json:"endDate,omitempty"`
 
 	// StartDate First day, required when timeRange is custom.
-	StartDate *openapi_types.Date               `json:"startDate,omitempty"`
+	StartDate *openapi_types.Date `json:"startDate,omitempty"`
+
+	// TimeRange The last 1, 7, 30, 90 or 365 days up to today (UTC), or custom.
 	TimeRange *MarketingMetricsRequestTimeRange `json:"timeRange,omitempty"`
 }
 
-// MarketingMetricsRequestTimeRange defines model for MarketingMetricsRequest.TimeRange.
+// MarketingMetricsRequestTimeRange The last 1, 7, 30, 90 or 365 days up to today (UTC), or custom.
 type MarketingMetricsRequestTimeRange string
 
 // MarketingMetricsResult defines model for MarketingMetricsResult.
@@ -1955,23 +2221,74 @@ type MarketingMetricsResult struct {
 	Metrics MarketingMetrics `json:"metrics"`
 }
 
+// MetricChange A figure against the previous period of the same length.
+type MetricChange struct {
+	Current float64 `json:"current"`
+	Delta   float64 `json:"delta"`
+
+	// Percent delta / previous x 100; null when previous is 0.
+	Percent  *float64 `json:"percent,omitempty"`
+	Previous float64  `json:"previous"`
+}
+
+// MetricChanges defines model for MetricChanges.
+type MetricChanges struct {
+	// AverageDailyListeners A figure against the previous period of the same length.
+	AverageDailyListeners MetricChange `json:"averageDailyListeners"`
+
+	// Conversions A figure against the previous period of the same length.
+	Conversions MetricChange `json:"conversions"`
+
+	// Followers A figure against the previous period of the same length.
+	Followers MetricChange `json:"followers"`
+
+	// Revenue A figure against the previous period of the same length.
+	Revenue MetricChange `json:"revenue"`
+
+	// Spend A figure against the previous period of the same length.
+	Spend MetricChange `json:"spend"`
+
+	// Streams A figure against the previous period of the same length.
+	Streams MetricChange `json:"streams"`
+}
+
 // MetricPoint defines model for MetricPoint.
 type MetricPoint struct {
-	Date    openapi_types.Date `json:"date"`
-	Revenue float64            `json:"revenue"`
-	Streams int                `json:"streams"`
+	Date      openapi_types.Date `json:"date"`
+	Followers int                `json:"followers"`
+	Listeners int                `json:"listeners"`
+	Revenue   float64            `json:"revenue"`
+	Streams   int                `json:"streams"`
 }
 
 // MetricTotals defines model for MetricTotals.
 type MetricTotals struct {
-	Conversions    int     `json:"conversions"`
-	EngagementRate float64 `json:"engagementRate"`
-	Followers      int     `json:"followers"`
-	Listeners      int     `json:"listeners"`
+	// AverageDailyListeners Daily listeners summed over platforms, averaged over the days with figures.
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Clicks                int     `json:"clicks"`
 
-	// Revenue US dollars.
+	// ConversionRate conversions / clicks; null without clicks.
+	ConversionRate *float64 `json:"conversionRate"`
+	Conversions    int      `json:"conversions"`
+
+	// Cpa spend / conversions; null without conversions.
+	Cpa *float64 `json:"cpa"`
+
+	// Ctr clicks / impressions; null without impressions.
+	Ctr *float64 `json:"ctr"`
+
+	// Followers Followers on the last day with figures, summed over platforms.
+	Followers   int `json:"followers"`
+	Impressions int `json:"impressions"`
+
+	// Revenue In the answer's currency.
 	Revenue float64 `json:"revenue"`
-	Streams int     `json:"streams"`
+
+	// Roas attributed revenue / spend; null without spend.
+	Roas    *float64 `json:"roas"`
+	Saves   int      `json:"saves"`
+	Spend   float64  `json:"spend"`
+	Streams int      `json:"streams"`
 }
 
 // ModuleInfo defines model for ModuleInfo.
@@ -1983,6 +2300,15 @@ type ModuleInfo struct {
 
 // ModuleName defines model for ModuleName.
 type ModuleName string
+
+// MonthlyListeners defines model for MonthlyListeners.
+type MonthlyListeners struct {
+	Days int `json:"days"`
+
+	// Listeners Average daily listeners over the month's days with figures, summed over platforms.
+	Listeners float64 `json:"listeners"`
+	Month     string  `json:"month"`
+}
 
 // Notifications defines model for Notifications.
 type Notifications struct {
@@ -2027,6 +2353,19 @@ type OutreachMessage struct {
 	Title *string `json:"title,omitempty"`
 }
 
+// PlatformMetrics defines model for PlatformMetrics.
+type PlatformMetrics struct {
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Followers             int     `json:"followers"`
+	Platform              string  `json:"platform"`
+	Revenue               float64 `json:"revenue"`
+	Saves                 int     `json:"saves"`
+
+	// Share The platform's share of the streams.
+	Share   float64 `json:"share"`
+	Streams int     `json:"streams"`
+}
+
 // Preferences defines model for Preferences.
 type Preferences struct {
 	DefaultParams    []DefaultParams          `json:"defaultParams,omitempty"`
@@ -2037,6 +2376,13 @@ type Preferences struct {
 
 // PreferencesOutputFormat defines model for Preferences.OutputFormat.
 type PreferencesOutputFormat string
+
+// PreviousPeriod defines model for PreviousPeriod.
+type PreviousPeriod struct {
+	DaysWithData int                `json:"daysWithData"`
+	EndDate      openapi_types.Date `json:"endDate"`
+	StartDate    openapi_types.Date `json:"startDate"`
+}
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -2181,6 +2527,9 @@ type ResourceStatus struct {
 
 // ResponseMeta How the answer was made.
 type ResponseMeta struct {
+	// Dataset For answers computed from the account's data, where it came from; demo is the synthetic artist that development servers load, not real figures.
+	Dataset *ResponseMetaDataset `json:"dataset,omitempty"`
+
 	// DefaultsApplied Request fields filled from the caller's saved preferences.
 	DefaultsApplied []string `json:"defaultsApplied,omitempty"`
 	DurationMs      *int     `json:"durationMs,omitempty"`
@@ -2189,6 +2538,9 @@ type ResponseMeta struct {
 	// ServedBy embedded or remote AI Dawg modules, or Jarvis itself.
 	ServedBy ResponseMetaServedBy `json:"servedBy"`
 }
+
+// ResponseMetaDataset For answers computed from the account's data, where it came from; demo is the synthetic artist that development servers load, not real figures.
+type ResponseMetaDataset string
 
 // ResponseMetaServedBy embedded or remote AI Dawg modules, or Jarvis itself.
 type ResponseMetaServedBy string
@@ -2265,6 +2617,7 @@ type ScenarioName string
 
 // Schedule defines model for Schedule.
 type Schedule struct {
+	// End After start.
 	End   *openapi_types.Date `json:"end,omitempty"`
 	Start openapi_types.Date  `json:"start"`
 }
@@ -2697,6 +3050,21 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetDataCoverageParams defines parameters for GetDataCoverage.
+type GetDataCoverageParams struct {
+	// Tenant The account to read; the caller's own by default.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
+// ImportDataParams defines parameters for ImportData.
+type ImportDataParams struct {
+	// Tenant The account to import into; the caller's own by default.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
+// ImportDataParamsKind defines parameters for ImportData.
+type ImportDataParamsKind string
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From First UTC day to include, such as 2026-11-01; six days before to by default.
@@ -2979,54 +3347,54 @@ type ClientInterface interface {
 	// Corresponds with POST /actions/engagement/sentiment (the `AnalyzeSentiment` operationId).
 	AnalyzeSentiment(ctx context.Context, body AnalyzeSentimentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ManageCampaignsWithBody Create, update, get or list marketing campaigns.
+	// ManageCampaignsWithBody Create, update, get, list, pause, resume or cancel marketing campaigns.
 	//
-	// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+	// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/marketing/campaigns (the `ManageCampaigns` operationId).
 	ManageCampaignsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ManageCampaigns Create, update, get or list marketing campaigns.
+	// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
 	//
-	// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+	// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /actions/marketing/campaigns (the `ManageCampaigns` operationId).
 	ManageCampaigns(ctx context.Context, body ManageCampaignsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeGrowthWithBody Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowthWithBody Analyse audience growth, what drives it, competitors and a listener forecast.
 	//
-	// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+	// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/marketing/growth-analysis (the `AnalyzeGrowth` operationId).
 	AnalyzeGrowthWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeGrowth Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowth Analyse audience growth, what drives it, competitors and a listener forecast.
 	//
-	// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+	// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /actions/marketing/growth-analysis (the `AnalyzeGrowth` operationId).
 	AnalyzeGrowth(ctx context.Context, body AnalyzeGrowthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetMarketingMetricsWithBody Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetricsWithBody Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	//
-	// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+	// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/marketing/metrics (the `GetMarketingMetrics` operationId).
 	GetMarketingMetricsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetrics Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	//
-	// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+	// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3122,6 +3490,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 	RunValidation(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDataCoverage Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+	//
+	// The rows and first and last dates of each kind of imported data (metrics, campaigns, campaign-results, listeners, listener-activity, feedback, competitors), and whether they are the demo artist. Needs the admin scope.
+	//
+	// Corresponds with GET /admin/data (the `GetDataCoverage` operationId).
+	GetDataCoverage(ctx context.Context, params *GetDataCoverageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportDataWithBody Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+	//
+	// The body is the file, as text/csv with a header row or application/x-ndjson, with the columns the README lists per kind. Rows are upserted by their natural key, so a second import of a file changes nothing. A file with any bad row imports nothing and answers 422 naming each row's line and column.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/data/{kind} (the `ImportData` operationId).
+	ImportDataWithBody(ctx context.Context, kind ImportDataParamsKind, params *ImportDataParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUsage Read usage per API key, operation and day (admin scope).
 	//
@@ -3436,9 +3820,9 @@ func (c *Client) AnalyzeSentiment(ctx context.Context, body AnalyzeSentimentJSON
 	return c.Client.Do(req)
 }
 
-// ManageCampaignsWithBody Create, update, get or list marketing campaigns.
+// ManageCampaignsWithBody Create, update, get, list, pause, resume or cancel marketing campaigns.
 //
-// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3455,9 +3839,9 @@ func (c *Client) ManageCampaignsWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
-// ManageCampaigns Create, update, get or list marketing campaigns.
+// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
 //
-// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3474,9 +3858,9 @@ func (c *Client) ManageCampaigns(ctx context.Context, body ManageCampaignsJSONRe
 	return c.Client.Do(req)
 }
 
-// AnalyzeGrowthWithBody Analyse audience growth, its drivers and a forecast for the coming months.
+// AnalyzeGrowthWithBody Analyse audience growth, what drives it, competitors and a listener forecast.
 //
-// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3493,9 +3877,9 @@ func (c *Client) AnalyzeGrowthWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// AnalyzeGrowth Analyse audience growth, its drivers and a forecast for the coming months.
+// AnalyzeGrowth Analyse audience growth, what drives it, competitors and a listener forecast.
 //
-// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3512,9 +3896,9 @@ func (c *Client) AnalyzeGrowth(ctx context.Context, body AnalyzeGrowthJSONReques
 	return c.Client.Do(req)
 }
 
-// GetMarketingMetricsWithBody Read streams, listeners, revenue and campaign figures for a time range.
+// GetMarketingMetricsWithBody Read streams, listeners, revenue and campaign results for a period, against the period before it.
 //
-// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3531,9 +3915,9 @@ func (c *Client) GetMarketingMetricsWithBody(ctx context.Context, contentType st
 	return c.Client.Do(req)
 }
 
-// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
+// GetMarketingMetrics Read streams, listeners, revenue and campaign results for a period, against the period before it.
 //
-// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3730,6 +4114,42 @@ func (c *Client) RunValidationWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 func (c *Client) RunValidation(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRunValidationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDataCoverage Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+//
+// The rows and first and last dates of each kind of imported data (metrics, campaigns, campaign-results, listeners, listener-activity, feedback, competitors), and whether they are the demo artist. Needs the admin scope.
+//
+// Corresponds with GET /admin/data (the `GetDataCoverage` operationId).
+func (c *Client) GetDataCoverage(ctx context.Context, params *GetDataCoverageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDataCoverageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportDataWithBody Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+//
+// The body is the file, as text/csv with a header row or application/x-ndjson, with the columns the README lists per kind. Rows are upserted by their natural key, so a second import of a file changes nothing. A file with any bad row imports nothing and answers 422 naming each row's line and column.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/data/{kind} (the `ImportData` operationId).
+func (c *Client) ImportDataWithBody(ctx context.Context, kind ImportDataParamsKind, params *ImportDataParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportDataRequestWithBody(c.Server, kind, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4529,6 +4949,123 @@ func NewRunValidationRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewGetDataCoverageRequest constructs an http.Request for the GetDataCoverage method
+func NewGetDataCoverageRequest(server string, params *GetDataCoverageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/data")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tenant != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportDataRequestWithBody constructs an http.Request for the ImportData method, with any body, and a specified content type
+func NewImportDataRequestWithBody(server string, kind ImportDataParamsKind, params *ImportDataParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "kind", kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/data/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tenant != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetUsageRequest constructs an http.Request for the GetUsage method
 func NewGetUsageRequest(server string, params *GetUsageParams) (*http.Request, error) {
 	var err error
@@ -5098,54 +5635,54 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /actions/engagement/sentiment (the `AnalyzeSentiment` operationId).
 	AnalyzeSentimentWithResponse(ctx context.Context, body AnalyzeSentimentJSONRequestBody, reqEditors ...RequestEditorFn) (*AnalyzeSentimentResponse, error)
 
-	// ManageCampaignsWithBodyWithResponse Create, update, get or list marketing campaigns.
+	// ManageCampaignsWithBodyWithResponse Create, update, get, list, pause, resume or cancel marketing campaigns.
 	//
-	// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+	// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/marketing/campaigns (the `ManageCampaigns` operationId).
 	ManageCampaignsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ManageCampaignsResponse, error)
 
-	// ManageCampaignsWithResponse Create, update, get or list marketing campaigns.
+	// ManageCampaignsWithResponse Create, update, get, list, pause, resume or cancel marketing campaigns.
 	//
-	// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+	// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/marketing/campaigns (the `ManageCampaigns` operationId).
 	ManageCampaignsWithResponse(ctx context.Context, body ManageCampaignsJSONRequestBody, reqEditors ...RequestEditorFn) (*ManageCampaignsResponse, error)
 
-	// AnalyzeGrowthWithBodyWithResponse Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowthWithBodyWithResponse Analyse audience growth, what drives it, competitors and a listener forecast.
 	//
-	// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+	// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/marketing/growth-analysis (the `AnalyzeGrowth` operationId).
 	AnalyzeGrowthWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnalyzeGrowthResponse, error)
 
-	// AnalyzeGrowthWithResponse Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowthWithResponse Analyse audience growth, what drives it, competitors and a listener forecast.
 	//
-	// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+	// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/marketing/growth-analysis (the `AnalyzeGrowth` operationId).
 	AnalyzeGrowthWithResponse(ctx context.Context, body AnalyzeGrowthJSONRequestBody, reqEditors ...RequestEditorFn) (*AnalyzeGrowthResponse, error)
 
-	// GetMarketingMetricsWithBodyWithResponse Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetricsWithBodyWithResponse Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	//
-	// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+	// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/marketing/metrics (the `GetMarketingMetrics` operationId).
 	GetMarketingMetricsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetMarketingMetricsResponse, error)
 
-	// GetMarketingMetricsWithResponse Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetricsWithResponse Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	//
-	// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+	// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5241,6 +5778,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /actions/testing/validate (the `RunValidation` operationId).
 	RunValidationWithResponse(ctx context.Context, body RunValidationJSONRequestBody, reqEditors ...RequestEditorFn) (*RunValidationResponse, error)
+
+	// GetDataCoverageWithResponse Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+	//
+	// The rows and first and last dates of each kind of imported data (metrics, campaigns, campaign-results, listeners, listener-activity, feedback, competitors), and whether they are the demo artist. Needs the admin scope.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/data (the `GetDataCoverage` operationId).
+	GetDataCoverageWithResponse(ctx context.Context, params *GetDataCoverageParams, reqEditors ...RequestEditorFn) (*GetDataCoverageResponse, error)
+
+	// ImportDataWithBodyWithResponse Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+	//
+	// The body is the file, as text/csv with a header row or application/x-ndjson, with the columns the README lists per kind. Rows are upserted by their natural key, so a second import of a file changes nothing. A file with any bad row imports nothing and answers 422 naming each row's line and column.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/data/{kind} (the `ImportData` operationId).
+	ImportDataWithBodyWithResponse(ctx context.Context, kind ImportDataParamsKind, params *ImportDataParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportDataResponse, error)
 
 	// GetUsageWithResponse Read usage per API key, operation and day (admin scope).
 	//
@@ -7631,6 +8186,259 @@ func (r RunValidationResponse) ContentType() string {
 	return ""
 }
 
+// GetDataCoverageResponse401Headers the declared response headers of an HTTP 401 response for GetDataCoverage
+type GetDataCoverageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetDataCoverageResponse429Headers the declared response headers of an HTTP 429 response for GetDataCoverage
+type GetDataCoverageResponse429Headers struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// GetDataCoverageResponse503Headers the declared response headers of an HTTP 503 response for GetDataCoverage
+type GetDataCoverageResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetDataCoverageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataCoverage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDataCoverageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDataCoverageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDataCoverageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDataCoverageResponse) GetJSON200() *DataCoverage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDataCoverageResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDataCoverageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDataCoverageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDataCoverageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDataCoverageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportDataResponse401Headers the declared response headers of an HTTP 401 response for ImportData
+type ImportDataResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ImportDataResponse429Headers the declared response headers of an HTTP 429 response for ImportData
+type ImportDataResponse429Headers struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ImportDataResponse503Headers the declared response headers of an HTTP 503 response for ImportData
+type ImportDataResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ImportDataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportDataResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportDataResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportDataResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportDataResponse) GetJSON200() *ImportReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ImportDataResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportDataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportDataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportDataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportDataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetUsageResponse401Headers the declared response headers of an HTTP 401 response for GetUsage
 type GetUsageResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8894,9 +9702,9 @@ func (c *ClientWithResponses) AnalyzeSentimentWithResponse(ctx context.Context, 
 	return ParseAnalyzeSentimentResponse(rsp)
 }
 
-// ManageCampaignsWithBodyWithResponse Create, update, get or list marketing campaigns.
+// ManageCampaignsWithBodyWithResponse Create, update, get, list, pause, resume or cancel marketing campaigns.
 //
-// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8909,9 +9717,9 @@ func (c *ClientWithResponses) ManageCampaignsWithBodyWithResponse(ctx context.Co
 	return ParseManageCampaignsResponse(rsp)
 }
 
-// ManageCampaignsWithResponse Create, update, get or list marketing campaigns.
+// ManageCampaignsWithResponse Create, update, get, list, pause, resume or cancel marketing campaigns.
 //
-// action create needs name; update and get need campaignId; list pages with cursor and limit. Creating or updating a campaign changes what AI Dawg promotes and spends.
+// create needs name, budget and schedule; list pages with cursor. Others need campaignId; give expectedVersion to refuse with 409 a change made since you read it. A status change that is not allowed is 409. Every change is recorded with who made it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8924,9 +9732,9 @@ func (c *ClientWithResponses) ManageCampaignsWithResponse(ctx context.Context, b
 	return ParseManageCampaignsResponse(rsp)
 }
 
-// AnalyzeGrowthWithBodyWithResponse Analyse audience growth, its drivers and a forecast for the coming months.
+// AnalyzeGrowthWithBodyWithResponse Analyse audience growth, what drives it, competitors and a listener forecast.
 //
-// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8939,9 +9747,9 @@ func (c *ClientWithResponses) AnalyzeGrowthWithBodyWithResponse(ctx context.Cont
 	return ParseAnalyzeGrowthResponse(rsp)
 }
 
-// AnalyzeGrowthWithResponse Analyse audience growth, its drivers and a forecast for the coming months.
+// AnalyzeGrowthWithResponse Analyse audience growth, what drives it, competitors and a listener forecast.
 //
-// Answers the current growth rate and trend, what drives it, similar artists for comparison when includeCompetitors is true, and a monthly listener forecast.
+// Monthly listeners, growth rate and trend (Theil-Sen), drivers by platform and campaign, imported competitors, a forecast for forecastMonths with intervals, and recommendations citing their figures. Needs at least four months of imported metrics.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8954,9 +9762,9 @@ func (c *ClientWithResponses) AnalyzeGrowthWithResponse(ctx context.Context, bod
 	return ParseAnalyzeGrowthResponse(rsp)
 }
 
-// GetMarketingMetricsWithBodyWithResponse Read streams, listeners, revenue and campaign figures for a time range.
+// GetMarketingMetricsWithBodyWithResponse Read streams, listeners, revenue and campaign results for a period, against the period before it.
 //
-// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8969,9 +9777,9 @@ func (c *ClientWithResponses) GetMarketingMetricsWithBodyWithResponse(ctx contex
 	return ParseGetMarketingMetricsResponse(rsp)
 }
 
-// GetMarketingMetricsWithResponse Read streams, listeners, revenue and campaign figures for a time range.
+// GetMarketingMetricsWithResponse Read streams, listeners, revenue and campaign results for a period, against the period before it.
 //
-// Use timeRange custom with startDate and endDate for a specific period. Campaign figures are included for the given campaign ids, or for all active campaigns.
+// Totals, per platform, per campaign (ctr, conversion rate, cpa, roas), a daily series and the change against the previous period of the same length. Computed from the account's imported data; 422 says what to import when it is missing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9132,6 +9940,36 @@ func (c *ClientWithResponses) RunValidationWithResponse(ctx context.Context, bod
 		return nil, err
 	}
 	return ParseRunValidationResponse(rsp)
+}
+
+// GetDataCoverageWithResponse Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+//
+// The rows and first and last dates of each kind of imported data (metrics, campaigns, campaign-results, listeners, listener-activity, feedback, competitors), and whether they are the demo artist. Needs the admin scope.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/data (the `GetDataCoverage` operationId).
+func (c *ClientWithResponses) GetDataCoverageWithResponse(ctx context.Context, params *GetDataCoverageParams, reqEditors ...RequestEditorFn) (*GetDataCoverageResponse, error) {
+	rsp, err := c.GetDataCoverage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDataCoverageResponse(rsp)
+}
+
+// ImportDataWithBodyWithResponse Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+//
+// The body is the file, as text/csv with a header row or application/x-ndjson, with the columns the README lists per kind. Rows are upserted by their natural key, so a second import of a file changes nothing. A file with any bad row imports nothing and answers 422 naming each row's line and column.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/data/{kind} (the `ImportData` operationId).
+func (c *ClientWithResponses) ImportDataWithBodyWithResponse(ctx context.Context, kind ImportDataParamsKind, params *ImportDataParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportDataResponse, error) {
+	rsp, err := c.ImportDataWithBody(ctx, kind, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportDataResponse(rsp)
 }
 
 // GetUsageWithResponse Read usage per API key, operation and day (admin scope).
@@ -11968,6 +12806,313 @@ func ParseRunValidationResponse(rsp *http.Response) (*RunValidationResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RunValidationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDataCoverageResponse parses an HTTP response from a GetDataCoverageWithResponse call
+func ParseGetDataCoverageResponse(rsp *http.Response) (*GetDataCoverageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDataCoverageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataCoverage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDataCoverageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDataCoverageResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDataCoverageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportDataResponse parses an HTTP response from a ImportDataWithResponse call
+func ParseImportDataResponse(rsp *http.Response) (*ImportDataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportDataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportDataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportDataResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportDataResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -70,6 +71,7 @@ func (e ActionOperationId) Valid() bool {
 // Defines values for CampaignStatus.
 const (
 	CampaignStatusActive    CampaignStatus = "active"
+	CampaignStatusCancelled CampaignStatus = "cancelled"
 	CampaignStatusCompleted CampaignStatus = "completed"
 	CampaignStatusDraft     CampaignStatus = "draft"
 	CampaignStatusPaused    CampaignStatus = "paused"
@@ -80,6 +82,8 @@ const (
 func (e CampaignStatus) Valid() bool {
 	switch e {
 	case CampaignStatusActive:
+		return true
+	case CampaignStatusCancelled:
 		return true
 	case CampaignStatusCompleted:
 		return true
@@ -138,28 +142,28 @@ func (e ChurnRequestRiskThreshold) Valid() bool {
 
 // Defines values for ChurnRequestSegmentBy.
 const (
-	AgeGroup     ChurnRequestSegmentBy = "age-group"
-	Country      ChurnRequestSegmentBy = "country"
-	Genre        ChurnRequestSegmentBy = "genre"
-	Plan         ChurnRequestSegmentBy = "plan"
-	Platform     ChurnRequestSegmentBy = "platform"
-	SignupCohort ChurnRequestSegmentBy = "signup-cohort"
+	ChurnRequestSegmentByAgeGroup     ChurnRequestSegmentBy = "age-group"
+	ChurnRequestSegmentByCountry      ChurnRequestSegmentBy = "country"
+	ChurnRequestSegmentByGenre        ChurnRequestSegmentBy = "genre"
+	ChurnRequestSegmentByPlan         ChurnRequestSegmentBy = "plan"
+	ChurnRequestSegmentByPlatform     ChurnRequestSegmentBy = "platform"
+	ChurnRequestSegmentBySignupCohort ChurnRequestSegmentBy = "signup-cohort"
 )
 
 // Valid indicates whether the value is a known member of the ChurnRequestSegmentBy enum.
 func (e ChurnRequestSegmentBy) Valid() bool {
 	switch e {
-	case AgeGroup:
+	case ChurnRequestSegmentByAgeGroup:
 		return true
-	case Country:
+	case ChurnRequestSegmentByCountry:
 		return true
-	case Genre:
+	case ChurnRequestSegmentByGenre:
 		return true
-	case Plan:
+	case ChurnRequestSegmentByPlan:
 		return true
-	case Platform:
+	case ChurnRequestSegmentByPlatform:
 		return true
-	case SignupCohort:
+	case ChurnRequestSegmentBySignupCohort:
 		return true
 	default:
 		return false
@@ -181,6 +185,27 @@ func (e ChurnSegmentRiskLevel) Valid() bool {
 	case ChurnSegmentRiskLevelLow:
 		return true
 	case ChurnSegmentRiskLevelMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DataCoverageDataset.
+const (
+	DataCoverageDatasetDemo     DataCoverageDataset = "demo"
+	DataCoverageDatasetImported DataCoverageDataset = "imported"
+	DataCoverageDatasetMixed    DataCoverageDataset = "mixed"
+)
+
+// Valid indicates whether the value is a known member of the DataCoverageDataset enum.
+func (e DataCoverageDataset) Valid() bool {
+	switch e {
+	case DataCoverageDatasetDemo:
+		return true
+	case DataCoverageDatasetImported:
+		return true
+	case DataCoverageDatasetMixed:
 		return true
 	default:
 		return false
@@ -266,6 +291,7 @@ func (e ForecastRequestMetric) Valid() bool {
 const (
 	Accelerating GrowthAnalysisTrend = "accelerating"
 	Declining    GrowthAnalysisTrend = "declining"
+	Flat         GrowthAnalysisTrend = "flat"
 	Slowing      GrowthAnalysisTrend = "slowing"
 	Steady       GrowthAnalysisTrend = "steady"
 )
@@ -277,9 +303,29 @@ func (e GrowthAnalysisTrend) Valid() bool {
 		return true
 	case Declining:
 		return true
+	case Flat:
+		return true
 	case Slowing:
 		return true
 	case Steady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GrowthDriverKind.
+const (
+	GrowthDriverKindCampaign GrowthDriverKind = "campaign"
+	GrowthDriverKindPlatform GrowthDriverKind = "platform"
+)
+
+// Valid indicates whether the value is a known member of the GrowthDriverKind enum.
+func (e GrowthDriverKind) Valid() bool {
+	switch e {
+	case GrowthDriverKindCampaign:
+		return true
+	case GrowthDriverKindPlatform:
 		return true
 	default:
 		return false
@@ -370,6 +416,24 @@ func (e HealthStatus) Valid() bool {
 	case Down:
 		return true
 	case Healthy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportReportFormat.
+const (
+	Csv   ImportReportFormat = "csv"
+	Jsonl ImportReportFormat = "jsonl"
+)
+
+// Valid indicates whether the value is a known member of the ImportReportFormat enum.
+func (e ImportReportFormat) Valid() bool {
+	switch e {
+	case Csv:
+		return true
+	case Jsonl:
 		return true
 	default:
 		return false
@@ -477,20 +541,29 @@ func (e JobType) Valid() bool {
 
 // Defines values for ManageCampaignsRequestAction.
 const (
+	ManageCampaignsRequestActionCancel ManageCampaignsRequestAction = "cancel"
 	ManageCampaignsRequestActionCreate ManageCampaignsRequestAction = "create"
 	ManageCampaignsRequestActionGet    ManageCampaignsRequestAction = "get"
 	ManageCampaignsRequestActionList   ManageCampaignsRequestAction = "list"
+	ManageCampaignsRequestActionPause  ManageCampaignsRequestAction = "pause"
+	ManageCampaignsRequestActionResume ManageCampaignsRequestAction = "resume"
 	ManageCampaignsRequestActionUpdate ManageCampaignsRequestAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsRequestAction enum.
 func (e ManageCampaignsRequestAction) Valid() bool {
 	switch e {
+	case ManageCampaignsRequestActionCancel:
+		return true
 	case ManageCampaignsRequestActionCreate:
 		return true
 	case ManageCampaignsRequestActionGet:
 		return true
 	case ManageCampaignsRequestActionList:
+		return true
+	case ManageCampaignsRequestActionPause:
+		return true
+	case ManageCampaignsRequestActionResume:
 		return true
 	case ManageCampaignsRequestActionUpdate:
 		return true
@@ -501,20 +574,29 @@ func (e ManageCampaignsRequestAction) Valid() bool {
 
 // Defines values for ManageCampaignsResultAction.
 const (
+	ManageCampaignsResultActionCancel ManageCampaignsResultAction = "cancel"
 	ManageCampaignsResultActionCreate ManageCampaignsResultAction = "create"
 	ManageCampaignsResultActionGet    ManageCampaignsResultAction = "get"
 	ManageCampaignsResultActionList   ManageCampaignsResultAction = "list"
+	ManageCampaignsResultActionPause  ManageCampaignsResultAction = "pause"
+	ManageCampaignsResultActionResume ManageCampaignsResultAction = "resume"
 	ManageCampaignsResultActionUpdate ManageCampaignsResultAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the ManageCampaignsResultAction enum.
 func (e ManageCampaignsResultAction) Valid() bool {
 	switch e {
+	case ManageCampaignsResultActionCancel:
+		return true
 	case ManageCampaignsResultActionCreate:
 		return true
 	case ManageCampaignsResultActionGet:
 		return true
 	case ManageCampaignsResultActionList:
+		return true
+	case ManageCampaignsResultActionPause:
+		return true
+	case ManageCampaignsResultActionResume:
 		return true
 	case ManageCampaignsResultActionUpdate:
 		return true
@@ -817,6 +899,27 @@ func (e ReEngagementRequestCampaignType) Valid() bool {
 	}
 }
 
+// Defines values for ResponseMetaDataset.
+const (
+	ResponseMetaDatasetDemo     ResponseMetaDataset = "demo"
+	ResponseMetaDatasetImported ResponseMetaDataset = "imported"
+	ResponseMetaDatasetMixed    ResponseMetaDataset = "mixed"
+)
+
+// Valid indicates whether the value is a known member of the ResponseMetaDataset enum.
+func (e ResponseMetaDataset) Valid() bool {
+	switch e {
+	case ResponseMetaDatasetDemo:
+		return true
+	case ResponseMetaDatasetImported:
+		return true
+	case ResponseMetaDatasetMixed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResponseMetaServedBy.
 const (
 	Embedded ResponseMetaServedBy = "embedded"
@@ -1014,22 +1117,22 @@ func (e SentimentRequestTimeRange) Valid() bool {
 
 // Defines values for SentimentScoreLabel.
 const (
-	Mixed    SentimentScoreLabel = "mixed"
-	Negative SentimentScoreLabel = "negative"
-	Neutral  SentimentScoreLabel = "neutral"
-	Positive SentimentScoreLabel = "positive"
+	SentimentScoreLabelMixed    SentimentScoreLabel = "mixed"
+	SentimentScoreLabelNegative SentimentScoreLabel = "negative"
+	SentimentScoreLabelNeutral  SentimentScoreLabel = "neutral"
+	SentimentScoreLabelPositive SentimentScoreLabel = "positive"
 )
 
 // Valid indicates whether the value is a known member of the SentimentScoreLabel enum.
 func (e SentimentScoreLabel) Valid() bool {
 	switch e {
-	case Mixed:
+	case SentimentScoreLabelMixed:
 		return true
-	case Negative:
+	case SentimentScoreLabelNegative:
 		return true
-	case Neutral:
+	case SentimentScoreLabelNeutral:
 		return true
-	case Positive:
+	case SentimentScoreLabelPositive:
 		return true
 	default:
 		return false
@@ -1243,6 +1346,39 @@ func (e WorkflowStepRunStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportDataParamsKind.
+const (
+	ImportDataParamsKindCampaignResults  ImportDataParamsKind = "campaign-results"
+	ImportDataParamsKindCampaigns        ImportDataParamsKind = "campaigns"
+	ImportDataParamsKindCompetitors      ImportDataParamsKind = "competitors"
+	ImportDataParamsKindFeedback         ImportDataParamsKind = "feedback"
+	ImportDataParamsKindListenerActivity ImportDataParamsKind = "listener-activity"
+	ImportDataParamsKindListeners        ImportDataParamsKind = "listeners"
+	ImportDataParamsKindMetrics          ImportDataParamsKind = "metrics"
+)
+
+// Valid indicates whether the value is a known member of the ImportDataParamsKind enum.
+func (e ImportDataParamsKind) Valid() bool {
+	switch e {
+	case ImportDataParamsKindCampaignResults:
+		return true
+	case ImportDataParamsKindCampaigns:
+		return true
+	case ImportDataParamsKindCompetitors:
+		return true
+	case ImportDataParamsKindFeedback:
+		return true
+	case ImportDataParamsKindListenerActivity:
+		return true
+	case ImportDataParamsKindListeners:
+		return true
+	case ImportDataParamsKindMetrics:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListJobsParamsStatus.
 const (
 	ListJobsParamsStatusCancelled ListJobsParamsStatus = "cancelled"
@@ -1341,37 +1477,61 @@ type ArtifactLink struct {
 
 // Campaign defines model for Campaign.
 type Campaign struct {
-	Budget         *float64       `json:"budget,omitempty"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	Id             string         `json:"id"`
-	Name           string         `json:"name"`
-	Schedule       *Schedule      `json:"schedule,omitempty"`
-	Status         CampaignStatus `json:"status"`
-	TargetAudience *string        `json:"targetAudience,omitempty"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
+	Budget    float64   `json:"budget"`
+	Channel   string    `json:"channel"`
+	CreatedAt time.Time `json:"createdAt"`
+	CreatedBy string    `json:"createdBy"`
+	Currency  string    `json:"currency"`
+
+	// History The changes, newest first (get only).
+	History        []CampaignChange `json:"history,omitempty"`
+	Id             string           `json:"id"`
+	Name           string           `json:"name"`
+	Schedule       Schedule         `json:"schedule"`
+	Status         CampaignStatus   `json:"status"`
+	TargetAudience *string          `json:"targetAudience,omitempty"`
+	UpdatedAt      time.Time        `json:"updatedAt"`
+	UpdatedBy      string           `json:"updatedBy"`
+	Version        int              `json:"version"`
 }
 
-// CampaignStatus defines model for Campaign.Status.
-type CampaignStatus string
+// CampaignChange defines model for CampaignChange.
+type CampaignChange struct {
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+
+	// Changes Each changed field with its value before and after.
+	Changes map[string]struct {
+		From interface{} `json:"from"`
+		To   interface{} `json:"to"`
+	} `json:"changes"`
+	Reason  *string `json:"reason,omitempty"`
+	Version int     `json:"version"`
+}
 
 // CampaignMetrics defines model for CampaignMetrics.
 type CampaignMetrics struct {
-	CampaignId  string  `json:"campaignId"`
-	Clicks      int     `json:"clicks"`
-	Conversions int     `json:"conversions"`
-	Impressions int     `json:"impressions"`
-	Name        string  `json:"name"`
-	Roi         float64 `json:"roi"`
-	Spend       float64 `json:"spend"`
+	CampaignId      string   `json:"campaignId"`
+	Channel         string   `json:"channel"`
+	Clicks          int      `json:"clicks"`
+	ConversionRate  *float64 `json:"conversionRate"`
+	Conversions     int      `json:"conversions"`
+	Cpa             *float64 `json:"cpa"`
+	Ctr             *float64 `json:"ctr"`
+	DaysWithResults int      `json:"daysWithResults"`
+	Impressions     int      `json:"impressions"`
+	Name            string   `json:"name"`
+
+	// Revenue Revenue the campaign's results attribute to it.
+	Revenue float64        `json:"revenue"`
+	Roas    *float64       `json:"roas"`
+	Spend   float64        `json:"spend"`
+	Status  CampaignStatus `json:"status"`
 }
 
-// ChannelMetrics defines model for ChannelMetrics.
-type ChannelMetrics struct {
-	Channel   string  `json:"channel"`
-	Listeners int     `json:"listeners"`
-	Revenue   float64 `json:"revenue"`
-	Streams   int     `json:"streams"`
-}
+// CampaignStatus defines model for CampaignStatus.
+type CampaignStatus string
 
 // ChurnAnalysis defines model for ChurnAnalysis.
 type ChurnAnalysis struct {
@@ -1444,9 +1604,13 @@ type Clipping struct {
 
 // Competitor defines model for Competitor.
 type Competitor struct {
-	GrowthRate       float64 `json:"growthRate"`
-	MonthlyListeners int     `json:"monthlyListeners"`
-	Name             string  `json:"name"`
+	// GrowthRate Percent per month, Theil-Sen over its figures; null with fewer than 3 months.
+	GrowthRate *float64 `json:"growthRate"`
+
+	// Month Of its latest figure.
+	Month            string `json:"month"`
+	MonthlyListeners int    `json:"monthlyListeners"`
+	Name             string `json:"name"`
 }
 
 // ContextStatistics defines model for ContextStatistics.
@@ -1473,6 +1637,22 @@ type ConversationSession struct {
 	StartedAt      time.Time      `json:"startedAt"`
 }
 
+// DataCoverage defines model for DataCoverage.
+type DataCoverage struct {
+	// Dataset demo is the synthetic artist of jarvis data demo; absent when the account holds no data.
+	Dataset *DataCoverageDataset `json:"dataset,omitempty"`
+	Kinds   []struct {
+		From *openapi_types.Date `json:"from,omitempty"`
+		Kind string              `json:"kind"`
+		Rows int                 `json:"rows"`
+		To   *openapi_types.Date `json:"to,omitempty"`
+	} `json:"kinds"`
+	Tenant string `json:"tenant"`
+}
+
+// DataCoverageDataset demo is the synthetic artist of jarvis data demo; absent when the account holds no data.
+type DataCoverageDataset string
+
 // DataPoint defines model for DataPoint.
 type DataPoint struct {
 	Date  openapi_types.Date `json:"date"`
@@ -1491,7 +1671,10 @@ type DefaultParams struct {
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer to the field, such as /duration; "" for the whole body.
-	Field   string `json:"field"`
+	Field string `json:"field"`
+
+	// Line For an imported file, the line of the row at fault; field is then its column.
+	Line    *int   `json:"line,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -1643,15 +1826,33 @@ type GenreGuess struct {
 
 // GrowthAnalysis defines model for GrowthAnalysis.
 type GrowthAnalysis struct {
-	Competitors []Competitor       `json:"competitors,omitempty"`
-	Drivers     []GrowthDriver     `json:"drivers"`
-	Forecast    []ListenerForecast `json:"forecast"`
+	Competitors     []Competitor `json:"competitors,omitempty"`
+	CompetitorsNote string       `json:"competitorsNote"`
 
-	// GrowthRate Percent per month.
-	GrowthRate       float64             `json:"growthRate"`
-	MonthlyListeners int                 `json:"monthlyListeners"`
-	Recommendations  []string            `json:"recommendations"`
-	Trend            GrowthAnalysisTrend `json:"trend"`
+	// Drivers Platforms ranked by their part of the change in listeners over the history, then campaigns by conversions.
+	Drivers        []GrowthDriver     `json:"drivers"`
+	Forecast       []ListenerForecast `json:"forecast"`
+	ForecastMethod string             `json:"forecastMethod"`
+
+	// GrowthRate Percent per month over the history, from the Theil-Sen slope of log listeners.
+	GrowthRate float64            `json:"growthRate"`
+	History    []MonthlyListeners `json:"history"`
+
+	// MonthlyListeners The latest month's average daily listeners.
+	MonthlyListeners float64 `json:"monthlyListeners"`
+
+	// Notes What the analysis left out, such as a last month with too few days.
+	Notes []string `json:"notes,omitempty"`
+
+	// RecentGrowthRate The same over the last three months.
+	RecentGrowthRate float64 `json:"recentGrowthRate"`
+
+	// Recommendations Each cites the figure it comes from.
+	Recommendations []string            `json:"recommendations"`
+	Trend           GrowthAnalysisTrend `json:"trend"`
+
+	// TrendRule The thresholds that chose trend.
+	TrendRule string `json:"trendRule"`
 }
 
 // GrowthAnalysisTrend defines model for GrowthAnalysis.Trend.
@@ -1661,6 +1862,9 @@ type GrowthAnalysisTrend string
 type GrowthAnalysisRequest struct {
 	ForecastMonths     *int  `json:"forecastMonths,omitempty"`
 	IncludeCompetitors *bool `json:"includeCompetitors,omitempty"`
+
+	// Months Months of history to analyse, ending with the latest month with figures.
+	Months *int `json:"months,omitempty"`
 }
 
 // GrowthAnalysisResult defines model for GrowthAnalysisResult.
@@ -1673,9 +1877,19 @@ type GrowthAnalysisResult struct {
 
 // GrowthDriver defines model for GrowthDriver.
 type GrowthDriver struct {
-	Factor string  `json:"factor"`
-	Impact float64 `json:"impact"`
+	Kind GrowthDriverKind `json:"kind"`
+
+	// Metric What value measures.
+	Metric string `json:"metric"`
+	Name   string `json:"name"`
+
+	// Share value as a share of the total of its kind; null when that total is 0.
+	Share *float64 `json:"share"`
+	Value float64  `json:"value"`
 }
+
+// GrowthDriverKind defines model for GrowthDriver.Kind.
+type GrowthDriverKind string
 
 // HealthCheck defines model for HealthCheck.
 type HealthCheck struct {
@@ -1726,6 +1940,24 @@ type HealthReportScope string
 
 // HealthStatus defines model for HealthStatus.
 type HealthStatus string
+
+// ImportReport defines model for ImportReport.
+type ImportReport struct {
+	Errors   []FieldError       `json:"errors"`
+	Format   ImportReportFormat `json:"format"`
+	Inserted int                `json:"inserted"`
+	Kind     string             `json:"kind"`
+
+	// Read Data rows read, the header not included.
+	Read      int    `json:"read"`
+	Rejected  int    `json:"rejected"`
+	Tenant    string `json:"tenant"`
+	Unchanged int    `json:"unchanged"`
+	Updated   int    `json:"updated"`
+}
+
+// ImportReportFormat defines model for ImportReport.Format.
+type ImportReportFormat string
 
 // Incentive defines model for Incentive.
 type Incentive struct {
@@ -1834,32 +2066,52 @@ type JobTypeCount struct {
 
 // ListenerForecast defines model for ListenerForecast.
 type ListenerForecast struct {
-	High      int    `json:"high"`
-	Listeners int    `json:"listeners"`
-	Low       int    `json:"low"`
-	Month     string `json:"month"`
+	High      float64 `json:"high"`
+	High95    float64 `json:"high95"`
+	Listeners float64 `json:"listeners"`
+
+	// Low 80 % interval.
+	Low float64 `json:"low"`
+
+	// Low95 95 % interval.
+	Low95 float64 `json:"low95"`
+	Month string  `json:"month"`
 }
 
 // ManageCampaignsRequest defines model for ManageCampaignsRequest.
 type ManageCampaignsRequest struct {
 	Action ManageCampaignsRequestAction `json:"action"`
 
-	// Budget US dollars.
+	// Budget Required for create.
 	Budget *float64 `json:"budget,omitempty"`
 
-	// CampaignId Required for update and get.
+	// CampaignId Required for every action but create and list.
 	CampaignId *string `json:"campaignId,omitempty"`
+
+	// Channel Such as social-ads, email or playlist-pitching; create defaults to other.
+	Channel *string `json:"channel,omitempty"`
+
+	// Currency ISO 4217; create defaults to USD.
+	Currency *string `json:"currency,omitempty"`
 
 	// Cursor For list, the nextCursor of the previous page.
 	Cursor *string `json:"cursor,omitempty"`
+
+	// ExpectedVersion The version last read; a change made since answers 409.
+	ExpectedVersion *int            `json:"expectedVersion,omitempty"`
+	FilterStatus    *CampaignStatus `json:"filterStatus,omitempty"`
 
 	// Limit For list, campaigns per page.
 	Limit *int `json:"limit,omitempty"`
 
 	// Name Required for create.
-	Name           *string   `json:"name,omitempty"`
-	Schedule       *Schedule `json:"schedule,omitempty"`
-	TargetAudience *string   `json:"targetAudience,omitempty"`
+	Name *string `json:"name,omitempty"`
+
+	// Reason Recorded with the change.
+	Reason         *string         `json:"reason,omitempty"`
+	Schedule       *Schedule       `json:"schedule,omitempty"`
+	Status         *CampaignStatus `json:"status,omitempty"`
+	TargetAudience *string         `json:"targetAudience,omitempty"`
 }
 
 // ManageCampaignsRequestAction defines model for ManageCampaignsRequest.Action.
@@ -1918,9 +2170,19 @@ type ManageWorkflowsResultAction string
 
 // MarketingMetrics defines model for MarketingMetrics.
 type MarketingMetrics struct {
-	ByChannel []ChannelMetrics          `json:"byChannel"`
-	Campaigns []CampaignMetrics         `json:"campaigns"`
-	EndDate   openapi_types.Date        `json:"endDate"`
+	ByPlatform   []PlatformMetrics  `json:"byPlatform"`
+	Campaigns    []CampaignMetrics  `json:"campaigns"`
+	Change       MetricChanges      `json:"change"`
+	Currency     string             `json:"currency"`
+	Days         int                `json:"days"`
+	DaysWithData int                `json:"daysWithData"`
+	EndDate      openapi_types.Date `json:"endDate"`
+
+	// Notes What the figures leave out, such as days without data.
+	Notes          []string       `json:"notes"`
+	PreviousPeriod PreviousPeriod `json:"previousPeriod"`
+
+	// Series One point per day with figures, all platforms together.
 	Series    []MetricPoint             `json:"series,omitempty"`
 	StartDate openapi_types.Date        `json:"startDate"`
 	TimeRange MarketingMetricsTimeRange `json:"timeRange"`
@@ -1932,18 +2194,23 @@ type MarketingMetricsTimeRange string
 
 // MarketingMetricsRequest defines model for MarketingMetricsRequest.
 type MarketingMetricsRequest struct {
-	// Campaigns Campaign ids to include.
+	// Campaigns Campaign ids to include; without it, every campaign that runs in the range or has results in it.
 	Campaigns []string `json:"campaigns,omitempty"`
 
-	// EndDate Last day, required when timeRange is custom.
+	// Currency Which revenue to count when the range holds figures in more than one currency.
+	Currency *string `json:"currency,omitempty"`
+
+	// EndDate Last day, required when timeRange is custom; at most three years after startDate.
 	EndDate *openapi_types.Date `json:"endDate,omitempty"`
 
 	// StartDate First day, required when timeRange is custom.
-	StartDate *openapi_types.Date               `json:"startDate,omitempty"`
+	StartDate *openapi_types.Date `json:"startDate,omitempty"`
+
+	// TimeRange The last 1, 7, 30, 90 or 365 days up to today (UTC), or custom.
 	TimeRange *MarketingMetricsRequestTimeRange `json:"timeRange,omitempty"`
 }
 
-// MarketingMetricsRequestTimeRange defines model for MarketingMetricsRequest.TimeRange.
+// MarketingMetricsRequestTimeRange The last 1, 7, 30, 90 or 365 days up to today (UTC), or custom.
 type MarketingMetricsRequestTimeRange string
 
 // MarketingMetricsResult defines model for MarketingMetricsResult.
@@ -1953,23 +2220,74 @@ type MarketingMetricsResult struct {
 	Metrics MarketingMetrics `json:"metrics"`
 }
 
+// MetricChange A figure against the previous period of the same length.
+type MetricChange struct {
+	Current float64 `json:"current"`
+	Delta   float64 `json:"delta"`
+
+	// Percent delta / previous x 100; null when previous is 0.
+	Percent  *float64 `json:"percent,omitempty"`
+	Previous float64  `json:"previous"`
+}
+
+// MetricChanges defines model for MetricChanges.
+type MetricChanges struct {
+	// AverageDailyListeners A figure against the previous period of the same length.
+	AverageDailyListeners MetricChange `json:"averageDailyListeners"`
+
+	// Conversions A figure against the previous period of the same length.
+	Conversions MetricChange `json:"conversions"`
+
+	// Followers A figure against the previous period of the same length.
+	Followers MetricChange `json:"followers"`
+
+	// Revenue A figure against the previous period of the same length.
+	Revenue MetricChange `json:"revenue"`
+
+	// Spend A figure against the previous period of the same length.
+	Spend MetricChange `json:"spend"`
+
+	// Streams A figure against the previous period of the same length.
+	Streams MetricChange `json:"streams"`
+}
+
 // MetricPoint defines model for MetricPoint.
 type MetricPoint struct {
-	Date    openapi_types.Date `json:"date"`
-	Revenue float64            `json:"revenue"`
-	Streams int                `json:"streams"`
+	Date      openapi_types.Date `json:"date"`
+	Followers int                `json:"followers"`
+	Listeners int                `json:"listeners"`
+	Revenue   float64            `json:"revenue"`
+	Streams   int                `json:"streams"`
 }
 
 // MetricTotals defines model for MetricTotals.
 type MetricTotals struct {
-	Conversions    int     `json:"conversions"`
-	EngagementRate float64 `json:"engagementRate"`
-	Followers      int     `json:"followers"`
-	Listeners      int     `json:"listeners"`
+	// AverageDailyListeners Daily listeners summed over platforms, averaged over the days with figures.
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Clicks                int     `json:"clicks"`
 
-	// Revenue US dollars.
+	// ConversionRate conversions / clicks; null without clicks.
+	ConversionRate *float64 `json:"conversionRate"`
+	Conversions    int      `json:"conversions"`
+
+	// Cpa spend / conversions; null without conversions.
+	Cpa *float64 `json:"cpa"`
+
+	// Ctr clicks / impressions; null without impressions.
+	Ctr *float64 `json:"ctr"`
+
+	// Followers Followers on the last day with figures, summed over platforms.
+	Followers   int `json:"followers"`
+	Impressions int `json:"impressions"`
+
+	// Revenue In the answer's currency.
 	Revenue float64 `json:"revenue"`
-	Streams int     `json:"streams"`
+
+	// Roas attributed revenue / spend; null without spend.
+	Roas    *float64 `json:"roas"`
+	Saves   int      `json:"saves"`
+	Spend   float64  `json:"spend"`
+	Streams int      `json:"streams"`
 }
 
 // ModuleInfo defines model for ModuleInfo.
@@ -1981,6 +2299,15 @@ type ModuleInfo struct {
 
 // ModuleName defines model for ModuleName.
 type ModuleName string
+
+// MonthlyListeners defines model for MonthlyListeners.
+type MonthlyListeners struct {
+	Days int `json:"days"`
+
+	// Listeners Average daily listeners over the month's days with figures, summed over platforms.
+	Listeners float64 `json:"listeners"`
+	Month     string  `json:"month"`
+}
 
 // Notifications defines model for Notifications.
 type Notifications struct {
@@ -2025,6 +2352,19 @@ type OutreachMessage struct {
 	Title *string `json:"title,omitempty"`
 }
 
+// PlatformMetrics defines model for PlatformMetrics.
+type PlatformMetrics struct {
+	AverageDailyListeners float64 `json:"averageDailyListeners"`
+	Followers             int     `json:"followers"`
+	Platform              string  `json:"platform"`
+	Revenue               float64 `json:"revenue"`
+	Saves                 int     `json:"saves"`
+
+	// Share The platform's share of the streams.
+	Share   float64 `json:"share"`
+	Streams int     `json:"streams"`
+}
+
 // Preferences defines model for Preferences.
 type Preferences struct {
 	DefaultParams    []DefaultParams          `json:"defaultParams,omitempty"`
@@ -2035,6 +2375,13 @@ type Preferences struct {
 
 // PreferencesOutputFormat defines model for Preferences.OutputFormat.
 type PreferencesOutputFormat string
+
+// PreviousPeriod defines model for PreviousPeriod.
+type PreviousPeriod struct {
+	DaysWithData int                `json:"daysWithData"`
+	EndDate      openapi_types.Date `json:"endDate"`
+	StartDate    openapi_types.Date `json:"startDate"`
+}
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -2179,6 +2526,9 @@ type ResourceStatus struct {
 
 // ResponseMeta How the answer was made.
 type ResponseMeta struct {
+	// Dataset For answers computed from the account's data, where it came from; demo is the synthetic artist that development servers load, not real figures.
+	Dataset *ResponseMetaDataset `json:"dataset,omitempty"`
+
 	// DefaultsApplied Request fields filled from the caller's saved preferences.
 	DefaultsApplied []string `json:"defaultsApplied,omitempty"`
 	DurationMs      *int     `json:"durationMs,omitempty"`
@@ -2187,6 +2537,9 @@ type ResponseMeta struct {
 	// ServedBy embedded or remote AI Dawg modules, or Jarvis itself.
 	ServedBy ResponseMetaServedBy `json:"servedBy"`
 }
+
+// ResponseMetaDataset For answers computed from the account's data, where it came from; demo is the synthetic artist that development servers load, not real figures.
+type ResponseMetaDataset string
 
 // ResponseMetaServedBy embedded or remote AI Dawg modules, or Jarvis itself.
 type ResponseMetaServedBy string
@@ -2263,6 +2616,7 @@ type ScenarioName string
 
 // Schedule defines model for Schedule.
 type Schedule struct {
+	// End After start.
 	End   *openapi_types.Date `json:"end,omitempty"`
 	Start openapi_types.Date  `json:"start"`
 }
@@ -2695,6 +3049,21 @@ type GenerateMusicParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetDataCoverageParams defines parameters for GetDataCoverage.
+type GetDataCoverageParams struct {
+	// Tenant The account to read; the caller's own by default.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
+// ImportDataParams defines parameters for ImportData.
+type ImportDataParams struct {
+	// Tenant The account to import into; the caller's own by default.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
+// ImportDataParamsKind defines parameters for ImportData.
+type ImportDataParamsKind string
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From First UTC day to include, such as 2026-11-01; six days before to by default.
@@ -2811,13 +3180,13 @@ type ServerInterface interface {
 	// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
 	// (POST /actions/engagement/sentiment)
 	AnalyzeSentiment(ctx echo.Context) error
-	// ManageCampaigns Create, update, get or list marketing campaigns.
+	// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
 	// (POST /actions/marketing/campaigns)
 	ManageCampaigns(ctx echo.Context) error
-	// AnalyzeGrowth Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowth Analyse audience growth, what drives it, competitors and a listener forecast.
 	// (POST /actions/marketing/growth-analysis)
 	AnalyzeGrowth(ctx echo.Context) error
-	// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetrics Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	// (POST /actions/marketing/metrics)
 	GetMarketingMetrics(ctx echo.Context) error
 	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
@@ -2835,6 +3204,12 @@ type ServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx echo.Context) error
+	// GetDataCoverage Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+	// (GET /admin/data)
+	GetDataCoverage(ctx echo.Context, params GetDataCoverageParams) error
+	// ImportData Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+	// (POST /admin/data/{kind})
+	ImportData(ctx echo.Context, kind ImportDataParamsKind, params ImportDataParams) error
 	// GetUsage Read usage per API key, operation and day (admin scope).
 	// (GET /admin/usage)
 	GetUsage(ctx echo.Context, params GetUsageParams) error
@@ -3058,6 +3433,49 @@ func (w *ServerInterfaceWrapper) RunValidation(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RunValidation(ctx)
+	return err
+}
+
+// GetDataCoverage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDataCoverage(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDataCoverageParams
+	// ------------- Optional query parameter "tenant" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tenant", ctx.QueryParams(), &params.Tenant, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDataCoverage(ctx, params)
+	return err
+}
+
+// ImportData converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportData(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "kind" -------------
+	var kind ImportDataParamsKind
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kind", ctx.Param("kind"), &kind, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportDataParams
+	// ------------- Optional query parameter "tenant" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tenant", ctx.QueryParams(), &params.Tenant, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportData(ctx, kind, params)
 	return err
 }
 
@@ -3289,28 +3707,30 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/", wrapper.GetIntegrationInfo, options.OperationMiddlewares["getIntegrationInfo"]...)
-	router.GET(options.BaseURL+"/admin/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
-	router.POST(options.BaseURL+"/actions/music/generate", wrapper.GenerateMusic, options.OperationMiddlewares["generateMusic"]...)
-	router.POST(options.BaseURL+"/actions/music/analyze", wrapper.AnalyzeMusic, options.OperationMiddlewares["analyzeMusic"]...)
-	router.POST(options.BaseURL+"/actions/music/validate", wrapper.ValidateMusic, options.OperationMiddlewares["validateMusic"]...)
-	router.POST(options.BaseURL+"/actions/marketing/metrics", wrapper.GetMarketingMetrics, options.OperationMiddlewares["getMarketingMetrics"]...)
-	router.POST(options.BaseURL+"/actions/marketing/campaigns", wrapper.ManageCampaigns, options.OperationMiddlewares["manageCampaigns"]...)
-	router.POST(options.BaseURL+"/actions/marketing/growth-analysis", wrapper.AnalyzeGrowth, options.OperationMiddlewares["analyzeGrowth"]...)
-	router.POST(options.BaseURL+"/actions/engagement/sentiment", wrapper.AnalyzeSentiment, options.OperationMiddlewares["analyzeSentiment"]...)
-	router.POST(options.BaseURL+"/actions/engagement/churn", wrapper.DetectChurn, options.OperationMiddlewares["detectChurn"]...)
-	router.POST(options.BaseURL+"/actions/engagement/re-engage", wrapper.CreateReEngagement, options.OperationMiddlewares["createReEngagement"]...)
-	router.POST(options.BaseURL+"/actions/automation/workflows", wrapper.ManageWorkflows, options.OperationMiddlewares["manageWorkflows"]...)
 	router.POST(options.BaseURL+"/actions/automation/forecasts", wrapper.GenerateForecast, options.OperationMiddlewares["generateForecast"]...)
 	router.POST(options.BaseURL+"/actions/automation/scaling", wrapper.ManageScaling, options.OperationMiddlewares["manageScaling"]...)
+	router.POST(options.BaseURL+"/actions/automation/workflows", wrapper.ManageWorkflows, options.OperationMiddlewares["manageWorkflows"]...)
+	router.POST(options.BaseURL+"/actions/engagement/churn", wrapper.DetectChurn, options.OperationMiddlewares["detectChurn"]...)
+	router.POST(options.BaseURL+"/actions/engagement/re-engage", wrapper.CreateReEngagement, options.OperationMiddlewares["createReEngagement"]...)
+	router.POST(options.BaseURL+"/actions/engagement/sentiment", wrapper.AnalyzeSentiment, options.OperationMiddlewares["analyzeSentiment"]...)
+	router.POST(options.BaseURL+"/actions/marketing/campaigns", wrapper.ManageCampaigns, options.OperationMiddlewares["manageCampaigns"]...)
+	router.POST(options.BaseURL+"/actions/marketing/growth-analysis", wrapper.AnalyzeGrowth, options.OperationMiddlewares["analyzeGrowth"]...)
+	router.POST(options.BaseURL+"/actions/marketing/metrics", wrapper.GetMarketingMetrics, options.OperationMiddlewares["getMarketingMetrics"]...)
+	router.POST(options.BaseURL+"/actions/music/analyze", wrapper.AnalyzeMusic, options.OperationMiddlewares["analyzeMusic"]...)
+	router.POST(options.BaseURL+"/actions/music/generate", wrapper.GenerateMusic, options.OperationMiddlewares["generateMusic"]...)
+	router.POST(options.BaseURL+"/actions/music/validate", wrapper.ValidateMusic, options.OperationMiddlewares["validateMusic"]...)
 	router.POST(options.BaseURL+"/actions/testing/health", wrapper.RunHealthChecks, options.OperationMiddlewares["runHealthChecks"]...)
 	router.POST(options.BaseURL+"/actions/testing/validate", wrapper.RunValidation, options.OperationMiddlewares["runValidation"]...)
-	router.GET(options.BaseURL+"/jobs", wrapper.ListJobs, options.OperationMiddlewares["listJobs"]...)
-	router.GET(options.BaseURL+"/jobs/:jobId", wrapper.GetJobStatus, options.OperationMiddlewares["getJobStatus"]...)
-	router.POST(options.BaseURL+"/jobs/:jobId/cancel", wrapper.CancelJob, options.OperationMiddlewares["cancelJob"]...)
-	router.GET(options.BaseURL+"/jobs-stats", wrapper.GetJobStats, options.OperationMiddlewares["getJobStats"]...)
+	router.GET(options.BaseURL+"/admin/data", wrapper.GetDataCoverage, options.OperationMiddlewares["getDataCoverage"]...)
+	router.POST(options.BaseURL+"/admin/data/:kind", wrapper.ImportData, options.OperationMiddlewares["importData"]...)
+	router.GET(options.BaseURL+"/admin/usage", wrapper.GetUsage, options.OperationMiddlewares["getUsage"]...)
 	router.DELETE(options.BaseURL+"/context", wrapper.DeleteUserContext, options.OperationMiddlewares["deleteUserContext"]...)
 	router.GET(options.BaseURL+"/context", wrapper.GetUserContext, options.OperationMiddlewares["getUserContext"]...)
 	router.PUT(options.BaseURL+"/context/preferences", wrapper.UpdatePreferences, options.OperationMiddlewares["updatePreferences"]...)
+	router.GET(options.BaseURL+"/jobs", wrapper.ListJobs, options.OperationMiddlewares["listJobs"]...)
+	router.GET(options.BaseURL+"/jobs-stats", wrapper.GetJobStats, options.OperationMiddlewares["getJobStats"]...)
+	router.GET(options.BaseURL+"/jobs/:jobId", wrapper.GetJobStatus, options.OperationMiddlewares["getJobStatus"]...)
+	router.POST(options.BaseURL+"/jobs/:jobId/cancel", wrapper.CancelJob, options.OperationMiddlewares["cancelJob"]...)
 
 }
 
@@ -7032,6 +7452,372 @@ func (response RunValidation504ApplicationProblemPlusJSONResponse) VisitRunValid
 	return err
 }
 
+type GetDataCoverageRequestObject struct {
+	Params GetDataCoverageParams
+}
+
+type GetDataCoverageResponseObject interface {
+	VisitGetDataCoverageResponse(w http.ResponseWriter) error
+}
+
+type GetDataCoverage200JSONResponse DataCoverage
+
+func (response GetDataCoverage200JSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage400ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage401ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage403ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage429ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage500ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage501ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDataCoverage503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDataCoverage503ApplicationProblemPlusJSONResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDataRequestObject struct {
+	Kind   ImportDataParamsKind `json:"kind"`
+	Params ImportDataParams
+	Body   io.Reader
+}
+
+type ImportDataResponseObject interface {
+	VisitImportDataResponse(w http.ResponseWriter) error
+}
+
+type ImportData200JSONResponse ImportReport
+
+func (response ImportData200JSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData400ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData401ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData403ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData413ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData415ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData422ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData429ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData500ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData501ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportData503ApplicationProblemPlusJSONResponse) VisitImportDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUsageRequestObject struct {
 	Params GetUsageParams
 }
@@ -8647,13 +9433,13 @@ type StrictServerInterface interface {
 	// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
 	// (POST /actions/engagement/sentiment)
 	AnalyzeSentiment(ctx context.Context, request AnalyzeSentimentRequestObject) (AnalyzeSentimentResponseObject, error)
-	// ManageCampaigns Create, update, get or list marketing campaigns.
+	// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
 	// (POST /actions/marketing/campaigns)
 	ManageCampaigns(ctx context.Context, request ManageCampaignsRequestObject) (ManageCampaignsResponseObject, error)
-	// AnalyzeGrowth Analyse audience growth, its drivers and a forecast for the coming months.
+	// AnalyzeGrowth Analyse audience growth, what drives it, competitors and a listener forecast.
 	// (POST /actions/marketing/growth-analysis)
 	AnalyzeGrowth(ctx context.Context, request AnalyzeGrowthRequestObject) (AnalyzeGrowthResponseObject, error)
-	// GetMarketingMetrics Read streams, listeners, revenue and campaign figures for a time range.
+	// GetMarketingMetrics Read streams, listeners, revenue and campaign results for a period, against the period before it.
 	// (POST /actions/marketing/metrics)
 	GetMarketingMetrics(ctx context.Context, request GetMarketingMetricsRequestObject) (GetMarketingMetricsResponseObject, error)
 	// AnalyzeMusic Measure a track's loudness, peaks, dynamics, stereo image, tempo, key and structure, and optionally its vocals.
@@ -8671,6 +9457,12 @@ type StrictServerInterface interface {
 	// RunValidation Validate Jarvis's configuration, contract, data and business rules.
 	// (POST /actions/testing/validate)
 	RunValidation(ctx context.Context, request RunValidationRequestObject) (RunValidationResponseObject, error)
+	// GetDataCoverage Read what data an account holds, per kind, with row counts and date ranges (admin scope).
+	// (GET /admin/data)
+	GetDataCoverage(ctx context.Context, request GetDataCoverageRequestObject) (GetDataCoverageResponseObject, error)
+	// ImportData Import a CSV or JSON Lines file of one kind of data, all rows or none (admin scope).
+	// (POST /admin/data/{kind})
+	ImportData(ctx context.Context, request ImportDataRequestObject) (ImportDataResponseObject, error)
 	// GetUsage Read usage per API key, operation and day (admin scope).
 	// (GET /admin/usage)
 	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
@@ -9376,6 +10168,59 @@ func (sh *strictHandler) RunValidation(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RunValidationResponseObject); ok {
 		return validResponse.VisitRunValidationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDataCoverage operation middleware
+func (sh *strictHandler) GetDataCoverage(ctx echo.Context, params GetDataCoverageParams) error {
+	var request GetDataCoverageRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDataCoverage(ctx.Request().Context(), request.(GetDataCoverageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDataCoverage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDataCoverageResponseObject); ok {
+		return validResponse.VisitGetDataCoverageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportData operation middleware
+func (sh *strictHandler) ImportData(ctx echo.Context, kind ImportDataParamsKind, params ImportDataParams) error {
+	var request ImportDataRequestObject
+
+	request.Kind = kind
+	request.Params = params
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportData(ctx.Request().Context(), request.(ImportDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportDataResponseObject); ok {
+		return validResponse.VisitImportDataResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

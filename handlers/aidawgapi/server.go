@@ -58,6 +58,13 @@ func Handler(rt *modules.Runtime, log zerolog.Logger, bodyLimit int64) http.Hand
 // Execute runs one command. Handled failures answer 200 with success false, as the backend
 // does, except RATE_LIMIT_EXCEEDED (429) and SERVICE_UNAVAILABLE (503).
 func (s *Server) Execute(ctx context.Context, req aidawg.ExecuteRequestObject) (aidawg.ExecuteResponseObject, error) {
+	if t := req.Params.XAIDawgTenant; t != nil {
+		p := services.Principal{Tenant: *t, Method: services.MethodRelayed}
+		if a := req.Params.XAIDawgActor; a != nil {
+			p.User = *a
+		}
+		ctx = services.WithPrincipal(ctx, p)
+	}
 	out, f := s.rt.Execute(ctx, req.Body.Module, req.Body.Action, req.Body.Params)
 	if f == nil {
 		data, err := json.Marshal(out)

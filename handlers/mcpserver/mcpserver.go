@@ -30,6 +30,8 @@ var NotExposed = map[string]string{
 	"getIntegrationInfo": "MCP clients learn the tools from tools/list and the server's instructions",
 	"getJobStats":        "aggregate figures for dashboards, not a step of a conversation",
 	"getUsage":           "administration, not for assistants",
+	"getDataCoverage":    "administration, not for assistants",
+	"importData":         "administration: its body is a file, not tool arguments",
 }
 
 // headerArgs names the header parameters a tool takes as arguments.

@@ -81,6 +81,10 @@ func New(requestID, instance string, e *services.Error) jarvis.Problem {
 		fields := make([]jarvis.FieldError, len(e.Fields))
 		for i, f := range e.Fields {
 			fields[i] = jarvis.FieldError{Field: f.Field, Message: f.Message}
+			if f.Line > 0 {
+				line := f.Line
+				fields[i].Line = &line
+			}
 		}
 		p.Errors = fields
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,6 +46,21 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 
 	b := op.body
 	if b == nil {
+		return invalid(fields)
+	}
+	if b.stream {
+		ct := req.Header.Get("Content-Type")
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case req.ContentLength == 0 && b.required:
+			fields = append(fields, services.FieldError{Field: "", Message: "is required but missing"})
+		case err != nil || b.content.Get(mt) == nil:
+			return &services.Error{Code: services.CodeUnsupportedMedia, Detail: "The body is " + strconv.Quote(ct) +
+				". Send the file as " + strings.Join(sortedMediaTypes(b.content), " or ") + "."}
+		}
+		if len(fields) == 0 {
+			req.Body = &StreamBody{ReadCloser: req.Body, mediaType: mt}
+		}
 		return invalid(fields)
 	}
 	data, err := ReadBody(req)
@@ -96,6 +112,25 @@ func (op *Operation) Check(req *http.Request, path Params) error {
 	}
 	return nil
 }
+
+func sortedMediaTypes(c openapi3.Content) []string {
+	out := make([]string, 0, len(c))
+	for mt := range c {
+		out = append(out, mt)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// StreamBody is a body of text files read as it arrives, with the media type validation
+// accepted it as, which is how a handler tells the file's format.
+type StreamBody struct {
+	io.ReadCloser
+	mediaType string
+}
+
+// MediaType is the body's Content-Type without its parameters.
+func (b *StreamBody) MediaType() string { return b.mediaType }
 
 // Body is a request body held in memory. It reads as sent; once validated it also carries, as
 // kin-openapi's KeepValidatedValue body does, the value it was validated as. A layer that reads

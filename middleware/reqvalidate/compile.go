@@ -61,6 +61,9 @@ type body struct {
 	schema   *jsonschema.Schema
 	defaults *defaults
 	kin30    bool // kin-openapi checks this schema with its OpenAPI 3.0 visitor; see kinmode.go
+	// stream is a body of text files (CSV, JSON Lines) that the handler reads as it arrives:
+	// only its content type is checked here, so that a large file is never held in memory.
+	stream bool
 	// fields are the body's top-level fields, each compiled alone, for checking a value meant
 	// for one field (a user's default params) without a whole request.
 	fields        map[string]*jsonschema.Schema
@@ -255,6 +258,9 @@ func matchSegments(template, segments []string) bool {
 // HasBody reports whether the operation takes a request body.
 func (op *Operation) HasBody() bool { return op.body != nil }
 
+// HasJSONBody reports whether the operation's body is JSON, rather than files it streams.
+func (op *Operation) HasJSONBody() bool { return op.body != nil && !op.body.stream }
+
 // operationParameters lists the parameters kin-openapi checks, in its order: the path item's
 // that the operation does not override, then the operation's.
 func operationParameters(item *openapi3.PathItem, op *openapi3.Operation) ([]*openapi3.Parameter, error) {
@@ -321,8 +327,12 @@ func compileBody(rb *openapi3.RequestBody) (*body, *openapi3.Schema, error) {
 	if len(rb.Content) == 0 {
 		return b, nil, nil
 	}
+	if streamed(rb.Content) {
+		b.content, b.stream = rb.Content, true
+		return b, nil, nil
+	}
 	if len(rb.Content) != 1 || rb.Content.Get(jsonMediaType) == nil {
-		return nil, nil, errors.New("only a request body of application/json alone is supported")
+		return nil, nil, errors.New("only a request body of application/json alone, or of text media types with string schemas, is supported")
 	}
 	b.content = rb.Content
 	mt := rb.Content.Get(jsonMediaType)
@@ -342,6 +352,17 @@ func compileBody(rb *openapi3.RequestBody) (*body, *openapi3.Schema, error) {
 }
 
 const jsonMediaType = "application/json"
+
+// streamed reports whether every media type of a body is a text file format with a plain
+// string schema, such as text/csv and application/x-ndjson.
+func streamed(content openapi3.Content) bool {
+	for mt, m := range content {
+		if mt == jsonMediaType || m.Schema == nil || m.Schema.Value == nil || !m.Schema.Value.Type.Is("string") {
+			return false
+		}
+	}
+	return len(content) > 0
+}
 
 // schemaJSON is the schema as kin-openapi hands it to the JSON Schema validator: its JSON form,
 // with references to components left in place.

@@ -67,7 +67,9 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 				assert.Equal(t, rq.differs.kin, want.status, "kin-openapi on %s\nkin: %s", rq, want.body)
 			}
 			assert.Equal(t, rq.differs.ours, got.status, "%s (%s)\nours: %s", rq, rq.differs.why, got.body)
-			assert.Contains(t, got.body, `"code":"`+rq.differs.code+`"`, "%s", rq)
+			if rq.differs.code != "" {
+				assert.Contains(t, got.body, `"code":"`+rq.differs.code+`"`, "%s", rq)
+			}
 			continue
 		}
 		if !assert.Equal(t, want.status, got.status, "%s\nkin: %s\nours: %s", rq, want.body, got.body) {
@@ -79,6 +81,9 @@ func TestVerdictsMatchKinOpenAPI(t *testing.T) {
 		}
 		accepted++
 		assert.Equal(t, want.query, got.query, "query after validation of %s", rq)
+		if rq.file {
+			continue // a file is read by its handler as it streams, never held as a value
+		}
 		assertHolds(t, want.value, got.value, rq.String())
 	}
 	t.Logf("%d requests: %d accepted, %d rejected by both, %d deliberately answered otherwise", len(corpus), accepted, rejected, differ)
@@ -185,7 +190,10 @@ func newStack(t *testing.T, spec *openapi.Spec, validate echo.MiddlewareFunc) *s
 
 func (s *stack) do(t *testing.T, rq request) outcome {
 	req := httptest.NewRequest(rq.method, rq.target, strings.NewReader(rq.body))
-	if rq.body != "" || rq.contentType != "" {
+	switch {
+	case rq.contentType != "":
+		req.Header.Set("Content-Type", rq.contentType)
+	case rq.body != "":
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range rq.header {
@@ -208,6 +216,7 @@ func (s *stack) do(t *testing.T, rq request) outcome {
 }
 
 type request struct {
+	file        bool // a body of files, which is streamed
 	name        string
 	method      string
 	target      string
@@ -231,6 +240,13 @@ type difference struct {
 // generated binder refuses the request without naming the parameter; it is refused naming it.
 var repeatedParam = difference{why: "a single-valued query parameter given more than once", ours: http.StatusBadRequest, code: "validation_failed"}
 
+// kin-openapi has no decoder for JSON Lines; a file body is streamed to its handler, which
+// reads it row by row, so only its media type is checked before.
+var ndjsonBody = difference{why: "a JSON Lines file", ours: http.StatusOK}
+
+// A file in a media type the operation does not take is 415, as a JSON body in another type is.
+var otherMediaType = difference{why: "a file body in another media type", ours: http.StatusUnsupportedMediaType, code: "unsupported_media_type"}
+
 var trailingData = difference{why: "data after the JSON value", kin: http.StatusOK, ours: http.StatusBadRequest, code: "malformed_json"}
 
 func (r request) String() string {
@@ -244,9 +260,11 @@ func generateCorpus(t *testing.T, spec *openapi.Spec) []request {
 	var out []request
 	for _, op := range spec.Operations {
 		g := &generator{op: op}
-		target := strings.NewReplacer("{jobId}", "job_1").Replace(openapi.BasePath + op.Path)
+		target := strings.NewReplacer("{jobId}", "job_1", "{kind}", "metrics").Replace(openapi.BasePath + op.Path)
 		base := request{method: op.Method, target: target, header: http.Header{}}
-		if rb := op.Op.RequestBody; rb != nil {
+		if rb := op.Op.RequestBody; rb != nil && rb.Value.Content.Get("application/json") == nil {
+			out = append(out, fileRequests(op, base, rb.Value.Content)...)
+		} else if rb != nil {
 			mt := rb.Value.Content.Get("application/json")
 			schema := mt.Schema.Value
 			bodies := map[string]any{
@@ -295,6 +313,34 @@ func generateCorpus(t *testing.T, spec *openapi.Spec) []request {
 	return out
 }
 
+// fileRequests sends a body of files as each of its media types, as another type, and empty.
+func fileRequests(op *openapi.Operation, base request, content openapi3.Content) []request {
+	var out []request
+	base.file = true
+	for _, mt := range sortedKeys(content) {
+		r := base
+		r.name, r.contentType = op.ID+" "+mt, mt
+		if ex, ok := content[mt].Example.(string); ok {
+			r.body = ex
+		}
+		if mt == "application/x-ndjson" {
+			r.differs = &ndjsonBody
+		}
+		out = append(out, r)
+	}
+	for _, ct := range []string{"application/json", "text/plain", "text/csv; charset=utf-8"} {
+		r := base
+		r.name, r.contentType, r.body = op.ID+" as "+ct, ct, "date,platform,streams\n2026-01-01,spotify,1\n"
+		if !strings.HasPrefix(ct, "text/csv") {
+			r.differs = &otherMediaType
+		}
+		out = append(out, r)
+	}
+	r := base
+	r.name, r.contentType = op.ID+" empty", "text/csv"
+	return append(out, r)
+}
+
 func (r request) withBody(name string, body any) request {
 	raw, err := json.Marshal(body)
 	if err != nil {
@@ -308,7 +354,7 @@ func (r request) withBody(name string, body any) request {
 func paramRequests(op *openapi.Operation, base request) []request {
 	var out []request
 	var exampleBody any
-	if rb := op.Op.RequestBody; rb != nil {
+	if rb := op.Op.RequestBody; rb != nil && rb.Value.Content.Get("application/json") != nil {
 		exampleBody = rb.Value.Content.Get("application/json").Example
 	}
 	for _, ref := range op.Op.Parameters {

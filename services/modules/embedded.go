@@ -46,6 +46,17 @@ func UnsupportedMedia(message string, fields ...services.FieldError) *Failure {
 	return &Failure{Code: aidawg.UNSUPPORTEDMEDIA, Message: message, Fields: fields}
 }
 
+// NotFound is the failure for params that name a record the tenant does not have.
+func NotFound(message string, fields ...services.FieldError) *Failure {
+	return &Failure{Code: aidawg.NOTFOUND, Message: message, Fields: fields}
+}
+
+// Conflict is the failure for a change to a record that changed since it was read, or that
+// its state does not allow.
+func Conflict(message string, fields ...services.FieldError) *Failure {
+	return &Failure{Code: aidawg.CONFLICT, Message: message, Fields: fields}
+}
+
 // ExecutionFailed is the failure for a command that could not be carried out.
 func ExecutionFailed(message string, cause error) *Failure {
 	return &Failure{Code: aidawg.EXECUTIONFAILED, Message: message, Err: cause}

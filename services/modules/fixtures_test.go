@@ -52,7 +52,7 @@ func (m *engagement) analyze(ctx context.Context, p aidawg.AnalyzeSentimentParam
 			services.FieldError{Field: "/texts/0", Message: "has no words to analyse"})
 	}
 	return aidawg.AnalyzeSentimentResult{Sentiment: aidawg.SentimentAnalysis{
-		Overall:      aidawg.SentimentScore{Score: 0.5, Label: aidawg.Positive, SampleSize: n},
+		Overall:      aidawg.SentimentScore{Score: 0.5, Label: aidawg.SentimentScoreLabelPositive, SampleSize: n},
 		Distribution: aidawg.SentimentDistribution{Positive: 1},
 		BySource:     []aidawg.SourceSentiment{{Source: "texts", Score: 0.5, SampleSize: n}},
 	}}, nil

@@ -284,9 +284,19 @@ func (b *breaker) remaining(cooldown time.Duration) time.Duration {
 	return left
 }
 
+// callerOf names the caller to the backend, whose data and records are per tenant.
+func callerOf(ctx context.Context) *aidawg.ExecuteParams {
+	p, ok := services.PrincipalFrom(ctx)
+	if !ok {
+		return &aidawg.ExecuteParams{}
+	}
+	actor := p.Actor()
+	return &aidawg.ExecuteParams{XAIDawgTenant: &p.Tenant, XAIDawgActor: &actor}
+}
+
 // attempt makes one call. ctx is the attempt's, call the whole call's.
 func (r *Remote) attempt(ctx, call context.Context, spec *Spec, params json.RawMessage) (json.RawMessage, *remoteError) {
-	resp, err := r.client.Execute(ctx, aidawg.CommandRequest{Module: spec.Module, Action: spec.Action, Params: params})
+	resp, err := r.client.Execute(ctx, callerOf(call), aidawg.CommandRequest{Module: spec.Module, Action: spec.Action, Params: params})
 	if err != nil {
 		return nil, transportError(ctx, call, err)
 	}

@@ -111,6 +111,10 @@ func codeError(ref Ref, code aidawg.ErrorCode, message string, fields []services
 	case aidawg.UNSUPPORTEDMEDIA:
 		return &services.Error{Code: services.CodeUnsupportedMedia, Fields: fields, Err: cause,
 			Detail: fmt.Sprintf("AI Dawg cannot read the media given to %s: %s", ref, msg)}
+	case aidawg.NOTFOUND:
+		return &services.Error{Code: services.CodeNotFound, Fields: fields, Err: cause, Detail: message}
+	case aidawg.CONFLICT:
+		return &services.Error{Code: services.CodeConflict, Fields: fields, Err: cause, Detail: message}
 	case aidawg.ACTIONNOTFOUND, aidawg.MODULENOTFOUND:
 		return &services.Error{Code: services.CodeNotImplemented, Err: cause,
 			Detail: fmt.Sprintf("AI Dawg does not carry out %s on this server: %s Call getIntegrationInfo to see which operations are available.", ref, msg)}

@@ -181,8 +181,11 @@ func demo(seed uint64, end time.Time) map[Kind]iter.Seq[[]string] {
 					impressions := int64(spend * c.cpm * (0.9 + 0.2*r.Float64()))
 					clicks := int64(float64(impressions) * c.ctr * (0.8 + 0.4*r.Float64()))
 					conversions := int64(float64(clicks) * c.cvr * (0.7 + 0.6*r.Float64()))
+					// Attributed revenue follows the conversions without a draw of its own, so
+					// that the other figures stay as they were for a seed.
+					revenue := float64(conversions) * conversionValue[c.channel]
 					if !yield([]string{c.id, ds(d), i64(impressions), i64(clicks), i64(conversions),
-						strconv.FormatFloat(math.Round(spend*100)/100, 'f', 2, 64)}) {
+						strconv.FormatFloat(math.Round(spend*100)/100, 'f', 2, 64), strconv.FormatFloat(math.Round(revenue*100)/100, 'f', 2, 64)}) {
 						return
 					}
 				}
@@ -262,6 +265,14 @@ type demoCampaign struct {
 	start, end                          time.Time
 	budget                              int
 	cpm, ctr, cvr                       float64 // impressions per dollar, clicks per impression, conversions per click
+}
+
+// conversionValue is the revenue, in USD, a conversion of the demo artist's campaigns brings
+// per channel: a pre-save or a follow on a streaming platform earns more than a click from a
+// display ad.
+var conversionValue = map[string]float64{
+	"social-ads": 1.4, "playlist-pitch": 2.2, "email": 1.1, "influencer": 1.6, "youtube-ads": 0.9,
+	"display": 0.7, "tiktok-ads": 1.2, "radio": 1,
 }
 
 func demoCampaigns(first, end time.Time) []demoCampaign {

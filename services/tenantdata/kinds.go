@@ -152,6 +152,7 @@ var kindDefs = map[Kind]*kindDef{
 			dayKey("date"),
 			count("impressions"), count("clicks"), count("conversions"),
 			{name: "spend", db: "spend_micros", typ: tMoney, dflt: "0"},
+			{name: "revenue", db: "revenue_micros", typ: tMoney, dflt: "0"},
 		}, check: func(v []any) (string, string) {
 			if v[3].(int64) > v[2].(int64) {
 				return "clicks", "is more than impressions"

@@ -17,15 +17,6 @@ import (
 	"github.com/aidawg/jarvis/services/storage"
 )
 
-// Source is what the modules read a tenant's data through.
-type Source interface {
-	Coverage(ctx context.Context, tenant string) (Coverage, error)
-	MetricTotals(ctx context.Context, tenant string, from, to time.Time, by Grouping) ([]MetricTotal, error)
-	CampaignTotals(ctx context.Context, tenant string, from, to time.Time) ([]CampaignTotal, error)
-}
-
-var _ Source = (*Store)(nil)
-
 // Store is the tenant data in the Jarvis database.
 type Store struct {
 	db  *storage.DB
@@ -96,6 +87,17 @@ func (c Coverage) Of(k Kind) KindCoverage {
 		}
 	}
 	return KindCoverage{Kind: k}
+}
+
+// Dataset says where tenant's data came from: DatasetDemo, DatasetImported, DatasetMixed, or
+// "" when it holds none.
+func (s *Store) Dataset(ctx context.Context, tenant string) (string, error) {
+	var d string
+	err := s.db.QueryRowContext(ctx, `SELECT dataset FROM tenant_datasets WHERE tenant = $1`, tenant).Scan(&d)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return d, err
 }
 
 // Coverage counts a tenant's rows of each kind and their date range.
@@ -194,43 +196,6 @@ func groupBy(cols ...string) string {
 		}
 	}
 	return strings.Join(append(g, "currency"), ", ")
-}
-
-// CampaignTotal is one campaign with the sums of its daily results over a range.
-type CampaignTotal struct {
-	ID, Name, Channel, Status, Currency string
-	StartDate, EndDate                  string
-	BudgetMicros                        int64
-	Days                                int64 // days with results in the range
-	Impressions, Clicks, Conversions    int64
-	SpendMicros                         int64
-}
-
-// CampaignTotals sums each campaign's results from from to to (inclusive) in the database; a
-// campaign without results in the range has zeros. Ordered by campaign id.
-func (s *Store) CampaignTotals(ctx context.Context, tenant string, from, to time.Time) ([]CampaignTotal, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.name, c.channel, c.status, c.currency, c.start_day, c.end_day,
-			c.budget_micros, COUNT(r.day), COALESCE(SUM(r.impressions), 0), COALESCE(SUM(r.clicks), 0),
-			COALESCE(SUM(r.conversions), 0), COALESCE(SUM(r.spend_micros), 0)
-		FROM campaigns c LEFT JOIN campaign_results r
-			ON r.tenant = c.tenant AND r.campaign_id = c.id AND r.day >= $2 AND r.day <= $3
-		WHERE c.tenant = $1
-		GROUP BY c.id, c.name, c.channel, c.status, c.currency, c.start_day, c.end_day, c.budget_micros
-		ORDER BY c.id`, tenant, from.Format(time.DateOnly), to.Format(time.DateOnly))
-	if err != nil {
-		return nil, fmt.Errorf("sum campaigns: %w", err)
-	}
-	defer rows.Close()
-	var out []CampaignTotal
-	for rows.Next() {
-		var t CampaignTotal
-		if err := rows.Scan(&t.ID, &t.Name, &t.Channel, &t.Status, &t.Currency, &t.StartDate, &t.EndDate,
-			&t.BudgetMicros, &t.Days, &t.Impressions, &t.Clicks, &t.Conversions, &t.SpendMicros); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 // Export writes tenant's rows of kind in format, ordered by natural key; importing the output

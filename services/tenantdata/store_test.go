@@ -95,14 +95,18 @@ func TestStore(t *testing.T) {
 				"c1,2026-01-01,1000,50,5,20\nc1,2026-01-02,2000,70,7,30.25\nc1,2026-02-10,9,1,0,1\n")
 			require.NoError(t, err)
 			assert.Equal(t, 3, rep.Inserted)
-			got, err := s.CampaignTotals(ctx, "t3", day("2026-01-01"), day("2026-01-31"))
+			got, err := s.CampaignPeriods(ctx, "t3", day("2026-01-01"), day("2026-01-31"))
 			require.NoError(t, err)
-			assert.Equal(t, []CampaignTotal{
+			assert.Equal(t, []CampaignPeriod{
 				{ID: "c1", Name: "Spring push", Channel: "social-ads", Status: "active", Currency: "USD", StartDate: "2026-01-01",
-					EndDate: "2026-01-31", BudgetMicros: 500_000_000, Days: 2, Impressions: 3000, Clicks: 120, Conversions: 12, SpendMicros: 50_250_000},
-				{ID: "c2", Name: "Idle", Channel: "email", Status: "draft", Currency: "USD", StartDate: "2026-02-01",
-					EndDate: "2026-02-01", BudgetMicros: 10_500_000},
-			}, got)
+					EndDate: "2026-01-31", Days: 2, Impressions: 3000, Clicks: 120, Conversions: 12, SpendMicros: 50_250_000},
+			}, got, "c2 neither runs in January nor has results in it")
+			got, err = s.CampaignPeriods(ctx, "t3", day("2026-02-01"), day("2026-02-28"))
+			require.NoError(t, err)
+			require.Len(t, got, 2, "c1 has a result in February, c2 runs in it")
+			assert.Equal(t, int64(1), got[0].Days)
+			assert.Equal(t, CampaignPeriod{ID: "c2", Name: "Idle", Channel: "email", Status: "draft", Currency: "USD",
+				StartDate: "2026-02-01", EndDate: "2026-02-01"}, got[1])
 
 			// Re-importing a campaign with other audit columns leaves it unchanged; its created
 			// columns keep their first values.
@@ -301,7 +305,7 @@ func TestDemo(t *testing.T) {
 		assert.Positive(t, c.Of(KindListenerActivity).Rows)
 		assert.Equal(t, int64(300), c.Of(KindFeedback).Rows)
 		assert.Equal(t, int64(72), c.Of(KindCompetitors).Rows)
-		totals, err := s.CampaignTotals(ctx, "demo", day("2024-01-01"), day("2026-12-31"))
+		totals, err := s.CampaignPeriods(ctx, "demo", day("2024-01-01"), day("2026-12-31"))
 		require.NoError(t, err)
 		withResults := 0
 		for _, ct := range totals {
