@@ -101,7 +101,8 @@ func (m *Module) analyzeGrowth(ctx context.Context, p aidawg.AnalyzeGrowthParams
 	g.Trend = classify(g.GrowthRate, g.RecentGrowthRate)
 
 	windowFrom, _ := time.Parse("2006-01", history[0].name)
-	windowTo := time.Date(lastDay.Year(), lastDay.Month(), lastDay.Day(), 0, 0, 0, 0, time.UTC)
+	lastMonth, _ := time.Parse("2006-01", latest.name)
+	windowTo := lastMonth.AddDate(0, 1, -1)
 	if drivers, err := m.drivers(ctx, tenant, history, windowFrom, windowTo); err != nil {
 		return out, err
 	} else {
