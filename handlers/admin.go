@@ -142,6 +142,10 @@ func (s *Server) ImportData(ctx context.Context, req jarvis.ImportDataRequestObj
 	body := &cappedReader{r: req.Body, left: s.opts.ImportMaxBytes}
 	rep, err := s.deps.Data.Import(ctx, tenant, tenantdata.Kind(req.Kind), format, body)
 	switch {
+	case body.read == 0:
+		// A chunked upload has no length to refuse it by before it is read.
+		return problemOf(ctx, &services.Error{Code: services.CodeValidation, Detail: "The body is empty. Send the file's content as the body.",
+			Fields: []services.FieldError{{Field: "", Message: "is required but missing"}}}), nil
 	case body.over:
 		return problemOf(ctx, &services.Error{Code: problem.CodePayloadTooLarge, Detail: fmt.Sprintf(
 			"The file is larger than the %d bytes one import takes, so nothing was imported. Split it into smaller files (rows are upserted, so the parts can be imported one after another).",
@@ -166,6 +170,7 @@ func (s *Server) ImportData(ctx context.Context, req jarvis.ImportDataRequestObj
 type cappedReader struct {
 	r    io.Reader
 	left int64
+	read int64
 	over bool
 }
 
@@ -186,5 +191,6 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
+	c.read += int64(n)
 	return n, err
 }

@@ -72,25 +72,15 @@ type periodFigures struct {
 	impressions, clicks, conversions, spend, attributed int64
 }
 
-func (m *Module) figures(ctx context.Context, tenant, currency string, from, to time.Time, only []string) (periodFigures, error) {
-	var f periodFigures
-	var err error
-	if f.days, err = m.store.DaysWithData(ctx, tenant, currency, from, to); err != nil {
-		return f, err
-	}
-	if f.platforms, err = m.store.PlatformPeriods(ctx, tenant, currency, from, to); err != nil {
-		return f, err
-	}
-	for _, p := range f.platforms {
+// figures sums one period's platforms, and its campaigns (only those asked for, when some are).
+func figures(per tenantdata.Period, campaigns []tenantdata.CampaignPeriod, currency string, only []string) periodFigures {
+	f := periodFigures{days: per.Days, platforms: per.Platforms}
+	for _, p := range per.Platforms {
 		f.streams += p.Streams
 		f.listeners += p.Listeners
 		f.followers += p.Followers
 		f.saves += p.Saves
 		f.revenue += p.RevenueMicros
-	}
-	campaigns, err := m.store.CampaignPeriods(ctx, tenant, from, to)
-	if err != nil {
-		return f, err
 	}
 	for _, c := range campaigns {
 		if len(only) > 0 && !slices.Contains(only, c.ID) {
@@ -106,7 +96,7 @@ func (m *Module) figures(ctx context.Context, tenant, currency string, from, to 
 		f.spend += c.SpendMicros
 		f.attributed += c.RevenueMicros
 	}
-	return f, nil
+	return f
 }
 
 func (f periodFigures) averageListeners() float64 {
@@ -131,6 +121,9 @@ func (m *Module) getMetrics(ctx context.Context, p aidawg.GetMetricsParams) (aid
 	prevTo := from.AddDate(0, 0, -1)
 	prevFrom := prevTo.AddDate(0, 0, 1-days)
 
+	if err := m.store.EnsureSums(ctx, tenant); err != nil {
+		return out, err
+	}
 	currencies, err := m.store.Currencies(ctx, tenant, from, to)
 	if err != nil {
 		return out, err
@@ -158,14 +151,20 @@ func (m *Module) getMetrics(ctx context.Context, p aidawg.GetMetricsParams) (aid
 			services.FieldError{Field: "/currency", Message: "is required when the range holds more than one currency"})
 	}
 
-	cur, err := m.figures(ctx, tenant, currency, from, to, p.Campaigns)
+	prevPeriod, curPeriod, err := m.store.TwoPeriods(ctx, tenant, currency, prevFrom, from, to)
 	if err != nil {
 		return out, err
 	}
-	prev, err := m.figures(ctx, tenant, currency, prevFrom, prevTo, p.Campaigns)
+	curCampaigns, err := m.store.CampaignPeriods(ctx, tenant, from, to)
 	if err != nil {
 		return out, err
 	}
+	prevCampaigns, err := m.store.CampaignPeriods(ctx, tenant, prevFrom, prevTo)
+	if err != nil {
+		return out, err
+	}
+	cur := figures(curPeriod, curCampaigns, currency, p.Campaigns)
+	prev := figures(prevPeriod, prevCampaigns, currency, p.Campaigns)
 	series, err := m.store.DayTotals(ctx, tenant, currency, from, to)
 	if err != nil {
 		return out, err

@@ -18,10 +18,10 @@ import (
 type Store interface {
 	Dataset(ctx context.Context, tenant string) (string, error)
 	LastMetricDay(ctx context.Context, tenant string) (string, error)
+	EnsureSums(ctx context.Context, tenant string) error
 	Currencies(ctx context.Context, tenant string, from, to time.Time) ([]string, error)
-	PlatformPeriods(ctx context.Context, tenant, currency string, from, to time.Time) ([]tenantdata.PlatformPeriod, error)
+	TwoPeriods(ctx context.Context, tenant, currency string, prevFrom, from, to time.Time) (previous, current tenantdata.Period, err error)
 	DayTotals(ctx context.Context, tenant, currency string, from, to time.Time) ([]tenantdata.DayTotal, error)
-	DaysWithData(ctx context.Context, tenant, currency string, from, to time.Time) (int64, error)
 	CampaignPeriods(ctx context.Context, tenant string, from, to time.Time) ([]tenantdata.CampaignPeriod, error)
 	MonthlyListeners(ctx context.Context, tenant string, from time.Time) ([]tenantdata.MonthPlatform, []tenantdata.MonthDays, error)
 	CompetitorMonths(ctx context.Context, tenant string, from time.Time) ([]tenantdata.CompetitorMonth, error)

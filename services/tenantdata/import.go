@@ -202,6 +202,11 @@ func (s *Store) importInto(ctx context.Context, tx *sql.Tx, tenant string, def *
 	rep.Inserted = int(after - before)
 	rep.Updated = int(w.affected) - rep.Inserted
 	rep.Unchanged = valid - int(w.affected)
+	if def.kind == KindMetrics && w.affected > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_sums_stale (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING`, tenant); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 

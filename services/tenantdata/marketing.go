@@ -2,6 +2,7 @@ package tenantdata
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 
 // Currencies lists the currencies of tenant's daily metrics from from to to, in order.
 func (s *Store) Currencies(ctx context.Context, tenant string, from, to time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT currency FROM platform_metrics
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT currency FROM metric_days
 		WHERE tenant = $1 AND day >= $2 AND day <= $3 ORDER BY currency`, tenant, dayText(from), dayText(to))
 	if err != nil {
 		return nil, fmt.Errorf("metric currencies: %w", err)
@@ -28,6 +29,52 @@ func (s *Store) Currencies(ctx context.Context, tenant string, from, to time.Tim
 	return out, rows.Err()
 }
 
+// EnsureSums brings tenant's running sums and daily totals up to date with its daily metrics,
+// when an import changed these since they were last built. Of concurrent callers one rebuilds;
+// the others wait for it, then find nothing to do.
+func (s *Store) EnsureSums(ctx context.Context, tenant string) error {
+	var stale int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM metric_sums_stale WHERE tenant = $1`, tenant).Scan(&stale); err != nil {
+		return fmt.Errorf("metric sums: %w", err)
+	}
+	if stale == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM metric_sums_stale WHERE tenant = $1`, tenant)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return rebuildMetricSums(ctx, tx, tenant)
+	})
+}
+
+// rebuildMetricSums recomputes tenant's running sums per platform and totals per day from its
+// daily metrics, by window functions in the database.
+func rebuildMetricSums(ctx context.Context, tx *sql.Tx, tenant string) error {
+	for _, q := range []string{
+		`DELETE FROM metric_sums WHERE tenant = $1`,
+		`INSERT INTO metric_sums (tenant, currency, platform, day, days, streams, listeners, saves, revenue_micros, followers)
+		SELECT tenant, currency, platform, day, COUNT(*) OVER w, SUM(streams) OVER w, SUM(listeners) OVER w,
+			SUM(saves) OVER w, SUM(revenue_micros) OVER w, followers
+		FROM platform_metrics WHERE tenant = $1
+		WINDOW w AS (PARTITION BY currency, platform ORDER BY day ROWS UNBOUNDED PRECEDING)`,
+		`DELETE FROM metric_days WHERE tenant = $1`,
+		`INSERT INTO metric_days (tenant, currency, day, ordinal, streams, listeners, followers, saves, revenue_micros)
+		SELECT tenant, currency, day, ROW_NUMBER() OVER (PARTITION BY currency ORDER BY day), SUM(streams), SUM(listeners),
+			SUM(followers), SUM(saves), SUM(revenue_micros)
+		FROM platform_metrics WHERE tenant = $1 GROUP BY tenant, currency, day`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, tenant); err != nil {
+			return fmt.Errorf("rebuild metric sums: %w", err)
+		}
+	}
+	return nil
+}
+
 // PlatformPeriod is one platform's figures over a period.
 type PlatformPeriod struct {
 	Platform      string
@@ -39,29 +86,69 @@ type PlatformPeriod struct {
 	Followers     int64 // on the platform's last day with a row in the period
 }
 
-// PlatformPeriods sums tenant's daily metrics in currency per platform from from to to
-// (inclusive), ordered by platform.
-func (s *Store) PlatformPeriods(ctx context.Context, tenant, currency string, from, to time.Time) ([]PlatformPeriod, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.platform, COUNT(*), SUM(m.streams), SUM(m.listeners), SUM(m.saves),
-			SUM(m.revenue_micros),
-			(SELECT l.followers FROM platform_metrics l WHERE l.tenant = $1 AND l.platform = m.platform
-				AND l.currency = $4 AND l.day >= $2 AND l.day <= $3 ORDER BY l.day DESC LIMIT 1)
-		FROM platform_metrics m
-		WHERE m.tenant = $1 AND m.day >= $2 AND m.day <= $3 AND m.currency = $4
-		GROUP BY m.platform ORDER BY m.platform`, tenant, dayText(from), dayText(to), currency)
-	if err != nil {
-		return nil, fmt.Errorf("sum metrics per platform: %w", err)
+// Period is the figures of one period in one currency: per platform, and the days with any.
+type Period struct {
+	Days      int64
+	Platforms []PlatformPeriod
+}
+
+// running is a platform's running sums through a day.
+type running struct {
+	days, streams, listeners, saves, revenue, followers int64
+}
+
+// runningAt reads the running sums of platform through day (the last row on or before it).
+func (s *Store) runningAt(ctx context.Context, tenant, currency, platform, day string) (running, error) {
+	var r running
+	err := s.db.QueryRowContext(ctx, `SELECT days, streams, listeners, saves, revenue_micros, followers FROM metric_sums
+		WHERE tenant = $1 AND currency = $2 AND platform = $3 AND day <= $4 ORDER BY day DESC LIMIT 1`,
+		tenant, currency, platform, day).Scan(&r.days, &r.streams, &r.listeners, &r.saves, &r.revenue, &r.followers)
+	if err == sql.ErrNoRows {
+		return running{}, nil
 	}
-	defer rows.Close()
-	var out []PlatformPeriod
-	for rows.Next() {
-		var p PlatformPeriod
-		if err := rows.Scan(&p.Platform, &p.Days, &p.Streams, &p.Listeners, &p.Saves, &p.RevenueMicros, &p.Followers); err != nil {
-			return nil, err
+	return r, err
+}
+
+// ordinalAt is how many days with metrics in currency tenant has on or before day.
+func (s *Store) ordinalAt(ctx context.Context, tenant, currency, day string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT ordinal FROM metric_days WHERE tenant = $1 AND currency = $2 AND day <= $3
+		ORDER BY day DESC LIMIT 1`, tenant, currency, day).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return n, err
+}
+
+// TwoPeriods sums tenant's daily metrics in currency per platform over [prevFrom, from) and
+// [from, to]: each sum is the difference of the running sums at the periods' bounds.
+func (s *Store) TwoPeriods(ctx context.Context, tenant, currency string, prevFrom, from, to time.Time) (previous, current Period, err error) {
+	bounds := []string{dayText(prevFrom.AddDate(0, 0, -1)), dayText(from.AddDate(0, 0, -1)), dayText(to)}
+	var ord [3]int64
+	for i, b := range bounds {
+		if ord[i], err = s.ordinalAt(ctx, tenant, currency, b); err != nil {
+			return previous, current, fmt.Errorf("days with metrics: %w", err)
 		}
-		out = append(out, p)
 	}
-	return out, rows.Err()
+	previous.Days, current.Days = ord[1]-ord[0], ord[2]-ord[1]
+	for _, platform := range Platforms {
+		var at [3]running
+		for i, b := range bounds {
+			if at[i], err = s.runningAt(ctx, tenant, currency, platform, b); err != nil {
+				return previous, current, fmt.Errorf("running sums: %w", err)
+			}
+		}
+		for i, per := range []*Period{&previous, &current} {
+			lo, hi := at[i], at[i+1]
+			if hi.days == lo.days {
+				continue // no row of the platform in the period
+			}
+			per.Platforms = append(per.Platforms, PlatformPeriod{Platform: platform, Days: hi.days - lo.days,
+				Streams: hi.streams - lo.streams, Listeners: hi.listeners - lo.listeners, Saves: hi.saves - lo.saves,
+				RevenueMicros: hi.revenue - lo.revenue, Followers: hi.followers})
+		}
+	}
+	return previous, current, nil
 }
 
 // DayTotal is one day's figures, all platforms together.
@@ -73,14 +160,14 @@ type DayTotal struct {
 	RevenueMicros int64
 }
 
-// DayTotals sums tenant's daily metrics in currency per day from from to to, oldest first;
-// days without rows are absent.
+// DayTotals reads tenant's daily totals in currency from from to to, oldest first; days without
+// rows are absent.
 func (s *Store) DayTotals(ctx context.Context, tenant, currency string, from, to time.Time) ([]DayTotal, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT day, SUM(streams), SUM(listeners), SUM(followers), SUM(revenue_micros)
-		FROM platform_metrics WHERE tenant = $1 AND day >= $2 AND day <= $3 AND currency = $4
-		GROUP BY day ORDER BY day`, tenant, dayText(from), dayText(to), currency)
+	rows, err := s.db.QueryContext(ctx, `SELECT day, streams, listeners, followers, revenue_micros
+		FROM metric_days WHERE tenant = $1 AND currency = $2 AND day >= $3 AND day <= $4
+		ORDER BY day`, tenant, currency, dayText(from), dayText(to))
 	if err != nil {
-		return nil, fmt.Errorf("sum metrics per day: %w", err)
+		return nil, fmt.Errorf("daily totals: %w", err)
 	}
 	defer rows.Close()
 	var out []DayTotal
@@ -92,17 +179,6 @@ func (s *Store) DayTotals(ctx context.Context, tenant, currency string, from, to
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// DaysWithData counts the days from from to to on which tenant has metrics in currency.
-func (s *Store) DaysWithData(ctx context.Context, tenant, currency string, from, to time.Time) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT day) FROM platform_metrics
-		WHERE tenant = $1 AND day >= $2 AND day <= $3 AND currency = $4`, tenant, dayText(from), dayText(to), currency).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count days with metrics: %w", err)
-	}
-	return n, nil
 }
 
 // CampaignPeriod is one campaign with the sums of its results over a period.
