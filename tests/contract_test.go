@@ -110,7 +110,7 @@ func TestContractConsequentialOperations(t *testing.T) {
 	spec := loadSpec(t)
 	want := map[string]bool{
 		"generateMusic": true, "manageCampaigns": true, "createReEngagement": true,
-		"manageWorkflows": true, "manageScaling": true,
+		"manageWorkflows": true, "manageScaling": true, "importData": true,
 	}
 	for _, o := range spec.Operations {
 		assert.Equal(t, want[o.ID], o.Consequential, o.ID)
@@ -170,7 +170,13 @@ func TestContractExamplesAreValid(t *testing.T) {
 		assert.Less(t, len(b), 100_000, "%s example", where)
 	}
 	for _, o := range spec.Operations {
-		if o.HasBody {
+		if content := o.Op.RequestBody; o.HasBody && content.Value.Content.Get("application/json") == nil {
+			// A body of files: each media type shows a file, as text.
+			for mt, m := range content.Value.Content {
+				ex, ok := m.Example.(string)
+				assert.True(t, ok && ex != "", "%s request %s has no example file", o.ID, mt)
+			}
+		} else if o.HasBody {
 			check(t, o.ID+" request", o.Op.RequestBody.Value.Content.Get("application/json"))
 		}
 		codes := make([]string, 0)

@@ -100,6 +100,9 @@ func fuzzRequest(rng *rand.Rand, op *openapi.Operation) (method, target string, 
 	for _, ref := range op.Op.Parameters {
 		p := ref.Value
 		v := "job_1"
+		if e := p.Schema.Value.Enum; len(e) > 0 && p.In == openapi3.ParameterInPath {
+			v = fmt.Sprint(e[0])
+		}
 		if p.In != openapi3.ParameterInPath {
 			if rng.IntN(2) == 0 {
 				continue
@@ -137,7 +140,15 @@ func fuzzRequest(rng *rand.Rand, op *openapi.Operation) (method, target string, 
 		target += "?" + strings.Join(query, "&")
 	}
 	method = op.Method
-	if rb := op.Op.RequestBody; rb != nil {
+	if rb := op.Op.RequestBody; rb != nil && rb.Value.Content.Get("application/json") == nil {
+		// A file: its example with one line replaced by fuzz, in one of its media types.
+		types := sortedKeys(rb.Value.Content)
+		mt := types[rng.IntN(len(types))]
+		header.Set("Content-Type", mt)
+		lines := strings.Split(rb.Value.Content[mt].Example.(string), "\n")
+		lines[rng.IntN(len(lines))] = pick(fuzzTexts)
+		body = strings.Join(lines, "\n")
+	} else if rb != nil {
 		header.Set("Content-Type", "application/json")
 		body = fuzzBody(rng, rb.Value.Content.Get("application/json").Example)
 	}
@@ -218,4 +229,13 @@ func replaceAt(root any, path []any, literal string) string {
 	}
 	out, _ := json.Marshal(set(root, path))
 	return strings.Replace(string(out), `"\u0001fuzz\u0001"`, literal, 1)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
