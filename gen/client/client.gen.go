@@ -1205,7 +1205,6 @@ func (e ValidationRequestValidationType) Valid() bool {
 
 // Defines values for WorkflowRunStatus.
 const (
-	WorkflowRunStatusCancelled WorkflowRunStatus = "cancelled"
 	WorkflowRunStatusFailed    WorkflowRunStatus = "failed"
 	WorkflowRunStatusSucceeded WorkflowRunStatus = "succeeded"
 )
@@ -1213,8 +1212,6 @@ const (
 // Valid indicates whether the value is a known member of the WorkflowRunStatus enum.
 func (e WorkflowRunStatus) Valid() bool {
 	switch e {
-	case WorkflowRunStatusCancelled:
-		return true
 	case WorkflowRunStatusFailed:
 		return true
 	case WorkflowRunStatusSucceeded:
@@ -2635,15 +2632,17 @@ type Workflow struct {
 
 // WorkflowRun defines model for WorkflowRun.
 type WorkflowRun struct {
-	FinishedAt *time.Time          `json:"finishedAt,omitempty"`
-	StartedAt  time.Time           `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+
+	// Status failed when any step failed. A run cancelled with cancelJob is a cancelled job, whose message says how far it got.
 	Status     WorkflowRunStatus   `json:"status"`
 	Steps      []WorkflowStepRun   `json:"steps"`
 	Trigger    *WorkflowRunTrigger `json:"trigger,omitempty"`
 	WorkflowId string              `json:"workflowId"`
 }
 
-// WorkflowRunStatus defines model for WorkflowRun.Status.
+// WorkflowRunStatus failed when any step failed. A run cancelled with cancelJob is a cancelled job, whose message says how far it got.
 type WorkflowRunStatus string
 
 // WorkflowRunTrigger defines model for WorkflowRun.Trigger.
@@ -2682,12 +2681,9 @@ type WorkflowStepRun struct {
 	DurationMs *int `json:"durationMs,omitempty"`
 
 	// HttpStatus The status the operation answered with.
-	HttpStatus *int   `json:"httpStatus,omitempty"`
-	Id         string `json:"id"`
-
-	// JobId The job the step started, for a long operation.
-	JobId       *string `json:"jobId,omitempty"`
-	OperationId string  `json:"operationId"`
+	HttpStatus  *int   `json:"httpStatus,omitempty"`
+	Id          string `json:"id"`
+	OperationId string `json:"operationId"`
 
 	// Problem An RFC 9457 problem.
 	Problem *Problem `json:"problem,omitempty"`
