@@ -131,7 +131,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, err
 	}
 	pipeline, starter := &lazyPipeline{}, &lateJobs{}
-	flows := workflows.New(db, pipeline)
+	flows := workflows.New(db, pipeline, time.Now)
 	flowRuns := workflows.NewRunner(flows.Store(), pipeline, keys.NewStore(db))
 	schedules := workflows.NewScheduler(flows.Store(), starter, time.Now, log)
 	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log,

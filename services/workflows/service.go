@@ -18,9 +18,10 @@ type Service struct {
 	now      func() time.Time
 }
 
-// New returns the service over db; pipeline checks the steps against the contract.
-func New(db *storage.DB, pipeline Pipeline) *Service {
-	return &Service{store: NewStore(db), pipeline: pipeline, now: time.Now}
+// New returns the service over db; pipeline checks the steps against the contract, and now is
+// the clock schedules are reckoned from.
+func New(db *storage.DB, pipeline Pipeline, now func() time.Time) *Service {
+	return &Service{store: NewStore(db), pipeline: pipeline, now: now}
 }
 
 // Store is the service's store.
