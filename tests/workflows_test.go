@@ -286,3 +286,27 @@ func TestWorkflowLifecycle(t *testing.T) {
 	require.NotNil(t, missing.ApplicationproblemJSON400, "status %d", missing.StatusCode())
 	assert.Equal(t, "/workflowId", missing.ApplicationproblemJSON400.Errors[0].Field)
 }
+
+// A run longer than the wait answers 202 with its job, whose result is the run. With a single
+// job worker the run still finishes: runs have a queue of their own, so the generation job the
+// run waits for is not stuck behind it.
+func TestWorkflowRunAnswersWithAJob(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, env{"JARVIS_SYNC_WAIT": "100ms", "JARVIS_EMBEDDED_MUSIC_SPEED": "10", "JARVIS_JOB_WORKERS": "1"})
+	w := create(t, s.Client, "slow render",
+		step("gen", "generateMusic", map[string]any{"prompt": "a slow swell", "duration": 5}),
+		step("check", "validateMusic", map[string]any{"audioUrl": "${steps.gen.track.audio.url}"}),
+	)
+	resp := manage(t, s.Client, client.ManageWorkflowsRequest{Action: client.ManageWorkflowsRequestActionExecute, WorkflowId: &w.Id})
+	require.NotNil(t, resp.JSON202, "status %d: %s", resp.StatusCode(), resp.Body)
+	job := resp.JSON202.Job
+	assert.Equal(t, client.JobTypeWorkflowRun, job.Type)
+	done := pollJob(t, s, job.Id, func(j client.Job) bool { return j.Status == client.JobStatusValueCompleted || j.Status == client.JobStatusValueFailed })
+	require.Equal(t, client.JobStatusValueCompleted, done.Status, "%+v", done.Problem)
+	require.NotNil(t, done.Result)
+	require.NotNil(t, done.Result.Run)
+	run := done.Result.Run
+	assert.Equal(t, client.WorkflowRunStatusSucceeded, run.Status)
+	require.Len(t, run.Steps, 2)
+	assert.Equal(t, client.WorkflowStepRunStatusOk, run.Steps[1].Status, "%+v", run.Steps[1])
+}
