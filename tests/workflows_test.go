@@ -301,7 +301,9 @@ func TestWorkflowRunAnswersWithAJob(t *testing.T) {
 	require.NotNil(t, resp.JSON202, "status %d: %s", resp.StatusCode(), resp.Body)
 	job := resp.JSON202.Job
 	assert.Equal(t, client.JobTypeWorkflowRun, job.Type)
-	done := pollJob(t, s, job.Id, func(j client.Job) bool { return j.Status == client.JobStatusValueCompleted || j.Status == client.JobStatusValueFailed })
+	done := pollJob(t, s, job.Id, func(j client.Job) bool {
+		return j.Status == client.JobStatusValueCompleted || j.Status == client.JobStatusValueFailed
+	})
 	require.Equal(t, client.JobStatusValueCompleted, done.Status, "%+v", done.Problem)
 	require.NotNil(t, done.Result)
 	require.NotNil(t, done.Result.Run)
