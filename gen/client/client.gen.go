@@ -2635,14 +2635,14 @@ type WorkflowRun struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	StartedAt  time.Time  `json:"startedAt"`
 
-	// Status failed when any step failed. A run cancelled with cancelJob is a cancelled job, whose message says how far it got.
+	// Status failed when any step failed. A run cancelled with cancelJob ends as a cancelled job, without a run; the actions its finished steps took are in the caller's history (getUserContext).
 	Status     WorkflowRunStatus   `json:"status"`
 	Steps      []WorkflowStepRun   `json:"steps"`
 	Trigger    *WorkflowRunTrigger `json:"trigger,omitempty"`
 	WorkflowId string              `json:"workflowId"`
 }
 
-// WorkflowRunStatus failed when any step failed. A run cancelled with cancelJob is a cancelled job, whose message says how far it got.
+// WorkflowRunStatus failed when any step failed. A run cancelled with cancelJob ends as a cancelled job, without a run; the actions its finished steps took are in the caller's history (getUserContext).
 type WorkflowRunStatus string
 
 // WorkflowRunTrigger defines model for WorkflowRun.Trigger.
