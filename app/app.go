@@ -28,11 +28,13 @@ import (
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
+	"github.com/aidawg/jarvis/services/keys"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usercontext"
+	"github.com/aidawg/jarvis/services/workflows"
 )
 
 // Version is the server's version, set at build time.
@@ -128,10 +130,16 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
+	pipeline, starter := &lazyPipeline{}, &lateJobs{}
+	flows := workflows.New(db, pipeline, time.Now)
+	flowRuns := workflows.NewRunner(flows.Store(), pipeline, keys.NewStore(db))
+	schedules := workflows.NewScheduler(flows.Store(), starter, time.Now, log)
+	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log,
+		flowRuns.JobRunner(), schedules.Task())
 	if err != nil {
 		return nil, err
 	}
+	starter.engine = engine
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	if err := engine.Start(jobsCtx); err != nil {
 		stopJobs()
@@ -168,7 +176,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 
 		ImportMaxBytes: cfg.ImportMaxBytes,
 	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
-		Data: data})
+		Data: data, Workflows: flows})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -244,6 +252,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	pipeline.p = tools.Pipeline(validator)
 	mcpHandler := echo.WrapHandler(tools.Handler(ListenerIsLoopback(publicHostPort(cfg.PublicURL))))
 	mcpAuth := middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
 		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath, Log: log})

@@ -22,7 +22,7 @@ import (
 
 // newJobEngine builds the job service; long actions reach the AI Dawg modules through router.
 func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modules.Router, guard *ssrf.Guard,
-	maintenance []func(context.Context) error, log zerolog.Logger) (*jobs.Service, error) {
+	maintenance []func(context.Context) error, log zerolog.Logger, workflowRuns jobs.Runner, periodic ...jobs.Periodic) (*jobs.Service, error) {
 	secret, err := webhookSecret(cfg)
 	if err != nil {
 		return nil, err
@@ -51,11 +51,13 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 		AllowHTTPCallbacks:  cfg.Env == "development",
 	}, jobs.Deps{
 		DB: db, Files: store.files, Links: store.links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
+		Periodic: periodic,
 		Runners: map[string]jobs.Runner{
 			jobs.TypeMusicGeneration: music.JobRunner(generate, source, cfg.JobTimeout),
 			jobs.TypeForecast: automation.ForecastRunner(func(ctx context.Context, p aidawg.GenerateForecastParams) (aidawg.GenerateForecastResult, modules.ServedBy, error) {
 				return modules.Call(ctx, router, modules.CmdGenerateForecast, p)
 			}, cfg.JobTimeout),
+			jobs.TypeWorkflowRun: workflowRuns,
 		},
 	})
 }

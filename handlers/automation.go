@@ -12,10 +12,6 @@ import (
 	"github.com/aidawg/jarvis/services/jobs"
 )
 
-func (s *Server) ManageWorkflows(ctx context.Context, _ jarvis.ManageWorkflowsRequestObject) (jarvis.ManageWorkflowsResponseObject, error) {
-	return notImplemented(ctx, "manageWorkflows"), nil
-}
-
 // GenerateForecast runs the forecast as a job, answered inline when it is ready within the wait.
 func (s *Server) GenerateForecast(ctx context.Context, req jarvis.GenerateForecastRequestObject) (jarvis.GenerateForecastResponseObject, error) {
 	started := time.Now()

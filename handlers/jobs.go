@@ -238,6 +238,12 @@ func (s *Server) jobResult(j jobs.Job, links []jarvis.ArtifactLink) (*jarvis.Job
 		}
 		f := apiForecast(r)
 		return &jarvis.JobResult{Forecast: &f}, modules.ServedBy(r.ServedBy), nil
+	case jobs.TypeWorkflowRun:
+		run, err := runOf(j)
+		if err != nil {
+			return nil, "", err
+		}
+		return &jarvis.JobResult{Run: &run}, "", nil
 	}
 	return nil, "", nil
 }

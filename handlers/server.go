@@ -37,6 +37,8 @@ type Deps struct {
 	Requests *reqvalidate.Validator // the contract's request rules, compiled once
 	Audio    AudioLinks             // which links to audio may be fetched
 	Data     DataService            // the tenants' imported data
+
+	Workflows WorkflowService // the callers' workflows
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -89,6 +91,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")
+	set(deps.Workflows != nil && deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeWorkflowRun), "manageWorkflows")
 	// What the server carries out cannot change while it runs, so each verdict is reached once.
 	s.unavailable = map[string]*services.Error{}
 	for _, o := range spec.Operations {

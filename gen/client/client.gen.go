@@ -1307,7 +1307,6 @@ func (e ValidationRequestValidationType) Valid() bool {
 
 // Defines values for WorkflowRunStatus.
 const (
-	WorkflowRunStatusCancelled WorkflowRunStatus = "cancelled"
 	WorkflowRunStatusFailed    WorkflowRunStatus = "failed"
 	WorkflowRunStatusSucceeded WorkflowRunStatus = "succeeded"
 )
@@ -1315,11 +1314,45 @@ const (
 // Valid indicates whether the value is a known member of the WorkflowRunStatus enum.
 func (e WorkflowRunStatus) Valid() bool {
 	switch e {
-	case WorkflowRunStatusCancelled:
-		return true
 	case WorkflowRunStatusFailed:
 		return true
 	case WorkflowRunStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WorkflowRunTrigger.
+const (
+	WorkflowRunTriggerExecute  WorkflowRunTrigger = "execute"
+	WorkflowRunTriggerSchedule WorkflowRunTrigger = "schedule"
+)
+
+// Valid indicates whether the value is a known member of the WorkflowRunTrigger enum.
+func (e WorkflowRunTrigger) Valid() bool {
+	switch e {
+	case WorkflowRunTriggerExecute:
+		return true
+	case WorkflowRunTriggerSchedule:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WorkflowStepOnError.
+const (
+	Continue WorkflowStepOnError = "continue"
+	Stop     WorkflowStepOnError = "stop"
+)
+
+// Valid indicates whether the value is a known member of the WorkflowStepOnError enum.
+func (e WorkflowStepOnError) Valid() bool {
+	switch e {
+	case Continue:
+		return true
+	case Stop:
 		return true
 	default:
 		return false
@@ -2936,58 +2969,89 @@ type VocalAnalysis struct {
 
 // Workflow defines model for Workflow.
 type Workflow struct {
-	CreatedAt   time.Time      `json:"createdAt"`
-	Description *string        `json:"description,omitempty"`
-	Id          string         `json:"id"`
-	Name        string         `json:"name"`
-	Steps       []WorkflowStep `json:"steps"`
-	UpdatedAt   time.Time      `json:"updatedAt"`
+	CreatedAt   time.Time `json:"createdAt"`
+	Description *string   `json:"description,omitempty"`
+	Id          string    `json:"id"`
+	Name        string    `json:"name"`
+
+	// NextRunAt When the schedule runs it next.
+	NextRunAt *time.Time `json:"nextRunAt,omitempty"`
+
+	// Schedule The cron expression, in UTC.
+	Schedule  *string        `json:"schedule,omitempty"`
+	Steps     []WorkflowStep `json:"steps"`
+	UpdatedAt time.Time      `json:"updatedAt"`
 }
 
 // WorkflowRun defines model for WorkflowRun.
 type WorkflowRun struct {
-	FinishedAt *time.Time        `json:"finishedAt,omitempty"`
-	StartedAt  time.Time         `json:"startedAt"`
-	Status     WorkflowRunStatus `json:"status"`
-	Steps      []WorkflowStepRun `json:"steps"`
-	WorkflowId string            `json:"workflowId"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+
+	// Status failed when any step failed. A run cancelled with cancelJob ends as a cancelled job, without a run; the actions its finished steps took are in the caller's history (getUserContext).
+	Status     WorkflowRunStatus   `json:"status"`
+	Steps      []WorkflowStepRun   `json:"steps"`
+	Trigger    *WorkflowRunTrigger `json:"trigger,omitempty"`
+	WorkflowId string              `json:"workflowId"`
 }
 
-// WorkflowRunStatus defines model for WorkflowRun.Status.
+// WorkflowRunStatus failed when any step failed. A run cancelled with cancelJob ends as a cancelled job, without a run; the actions its finished steps took are in the caller's history (getUserContext).
 type WorkflowRunStatus string
+
+// WorkflowRunTrigger defines model for WorkflowRun.Trigger.
+type WorkflowRunTrigger string
 
 // WorkflowSpec defines model for WorkflowSpec.
 type WorkflowSpec struct {
-	Description *string        `json:"description,omitempty"`
-	Name        string         `json:"name"`
-	Steps       []WorkflowStep `json:"steps"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+
+	// Schedule A cron expression of the standard five fields (minute, hour, day of month, month, day of week) in UTC, such as 0 9 * * 1 for Mondays at 09:00; the workflow then also runs by itself at those times, as its owner. A run the server was down for is not made up. Leave it out to run only on execute; update without it to stop.
+	Schedule *string        `json:"schedule,omitempty"`
+	Steps    []WorkflowStep `json:"steps"`
 }
 
 // WorkflowStep defines model for WorkflowStep.
 type WorkflowStep struct {
-	// OperationId An action of this API that a workflow step runs.
-	OperationId ActionOperationId `json:"operationId"`
+	// Id Names the step, unique within the workflow; later steps take its answer as ${steps.<id>.<field>...}.
+	Id string `json:"id"`
 
-	// Params The request body for the operation, as that operation documents it.
+	// OnError On this step's failure, stop ends the run (the later steps are skipped) and continue goes on; a later reference to a failed step fails that step.
+	OnError *WorkflowStepOnError `json:"onError,omitempty"`
+
+	// OperationId An operation of this API offered to assistants (each MCP tool of /mcp but manageWorkflows), such as generateMusic, validateMusic or updatePreferences.
+	OperationId string `json:"operationId"`
+
+	// Params The operation's arguments as its MCP tool takes them: body fields, and path and query parameters by name. A string that is only ${steps.<id>.<field>...} (fields and array indexes separated by dots) takes that value of an earlier step's answer, whatever its JSON type; inside a longer string it is put in as text. A step that answers with a job is waited for, and its answer is the job's result. They are checked against the operation's request schema at create, with the references set aside, and again at run time.
 	Params map[string]interface{} `json:"params,omitempty"`
 }
+
+// WorkflowStepOnError On this step's failure, stop ends the run (the later steps are skipped) and continue goes on; a later reference to a failed step fails that step.
+type WorkflowStepOnError string
 
 // WorkflowStepRun defines model for WorkflowStepRun.
 type WorkflowStepRun struct {
 	DurationMs *int `json:"durationMs,omitempty"`
 
-	// OperationId An action of this API that a workflow step runs.
-	OperationId ActionOperationId `json:"operationId"`
+	// HttpStatus The status the operation answered with.
+	HttpStatus  *int   `json:"httpStatus,omitempty"`
+	Id          string `json:"id"`
+	OperationId string `json:"operationId"`
 
 	// Problem An RFC 9457 problem.
-	Problem *Problem              `json:"problem,omitempty"`
-	Status  WorkflowStepRunStatus `json:"status"`
+	Problem *Problem `json:"problem,omitempty"`
 
-	// Summary One line on what the step produced.
+	// Result The step's answer without its meta (the job's result for a long operation); left out above 64 KB.
+	Result map[string]interface{} `json:"result,omitempty"`
+
+	// Status skipped when an earlier step failed with onError stop, or the run was cancelled before it.
+	Status WorkflowStepRunStatus `json:"status"`
+
+	// Summary One line on what the step produced or why it failed.
 	Summary *string `json:"summary,omitempty"`
 }
 
-// WorkflowStepRunStatus defines model for WorkflowStepRun.Status.
+// WorkflowStepRunStatus skipped when an earlier step failed with onError stop, or the run was cancelled before it.
 type WorkflowStepRunStatus string
 
 // BadGateway An RFC 9457 problem.
@@ -3277,7 +3341,7 @@ type ClientInterface interface {
 
 	// ManageWorkflowsWithBody Create, update, delete, get, list or execute workflows of Jarvis actions.
 	//
-	// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+	// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3286,7 +3350,7 @@ type ClientInterface interface {
 
 	// ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.
 	//
-	// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+	// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3670,7 +3734,7 @@ func (c *Client) ManageScaling(ctx context.Context, body ManageScalingJSONReques
 
 // ManageWorkflowsWithBody Create, update, delete, get, list or execute workflows of Jarvis actions.
 //
-// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3689,7 +3753,7 @@ func (c *Client) ManageWorkflowsWithBody(ctx context.Context, params *ManageWork
 
 // ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.
 //
-// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5565,7 +5629,7 @@ type ClientWithResponsesInterface interface {
 
 	// ManageWorkflowsWithBodyWithResponse Create, update, delete, get, list or execute workflows of Jarvis actions.
 	//
-	// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+	// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5574,7 +5638,7 @@ type ClientWithResponsesInterface interface {
 
 	// ManageWorkflowsWithResponse Create, update, delete, get, list or execute workflows of Jarvis actions.
 	//
-	// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+	// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9612,7 +9676,7 @@ func (c *ClientWithResponses) ManageScalingWithResponse(ctx context.Context, bod
 
 // ManageWorkflowsWithBodyWithResponse Create, update, delete, get, list or execute workflows of Jarvis actions.
 //
-// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9627,7 +9691,7 @@ func (c *ClientWithResponses) ManageWorkflowsWithBodyWithResponse(ctx context.Co
 
 // ManageWorkflowsWithResponse Create, update, delete, get, list or execute workflows of Jarvis actions.
 //
-// A workflow is a list of steps, each an operationId of this API with its params. create needs workflow; update, delete, get and execute need workflowId. execute answers the run, or a job when it takes longer.
+// A workflow is up to 20 steps, each an operation of this API with its params; a param may take an earlier step's answer as ${steps.<id>.<field>}. An optional cron schedule runs it in UTC. execute answers the run, or a job when it takes longer.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

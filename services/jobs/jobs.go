@@ -112,7 +112,9 @@ type Deps struct {
 	// Maintenance are further tasks the periodic maintenance job runs, such as deleting idle
 	// user contexts.
 	Maintenance []func(context.Context) error
-	Log         zerolog.Logger
+	// Periodic are tasks run on schedules of their own, such as starting scheduled workflows.
+	Periodic []Periodic
+	Log      zerolog.Logger
 }
 
 // New builds the job engine. Start begins working jobs; Stop ends it.
@@ -138,6 +140,11 @@ func New(cfg Config, d Deps) (*Service, error) {
 	river.AddWorker(workers, &actionWorker{s: s})
 	river.AddWorker(workers, &callbackWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
+	periodic, tasks, err := periodicJobs(d.Periodic)
+	if err != nil {
+		return nil, err
+	}
+	river.AddWorker(workers, &periodicWorker{tasks: tasks})
 
 	// Callback deliveries and maintenance wait seconds between attempts anyway; looking for them
 	// as often as for actions would only cost queries.
@@ -147,6 +154,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 			queueActions:   {MaxWorkers: max(cfg.Workers, 1)},
 			queueCallbacks: {MaxWorkers: 4, FetchPollInterval: background},
 			queueMaintain:  {MaxWorkers: 1, FetchPollInterval: background},
+			// A workflow run waits for the jobs its steps start; on a queue of their own, runs
+			// cannot take every worker those jobs need.
+			queueWorkflows: {MaxWorkers: max(cfg.Workers, 1)},
 		},
 		ID:                   cfg.InstanceID,
 		Workers:              workers,
@@ -156,11 +166,11 @@ func New(cfg Config, d Deps) (*Service, error) {
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
 		Logger:               slog.New(zerolog.NewSlogHandler(d.Log.Level(zerolog.WarnLevel))),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
+		PeriodicJobs: append([]*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintenanceInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "jarvis.maintenance", RunOnStart: true},
-		)},
+		)}, periodic...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
@@ -240,7 +250,16 @@ const (
 	queueActions   = "actions"
 	queueCallbacks = "callbacks"
 	queueMaintain  = "maintenance"
+	queueWorkflows = "workflows"
 )
+
+// queueFor is the queue jobs of typ are worked from.
+func queueFor(typ string) string {
+	if typ == TypeWorkflowRun {
+		return queueWorkflows
+	}
+	return queueActions
+}
 
 // Create records a job for owner and enqueues it, in one transaction.
 func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, params any, callbackURL string) (Job, error) {
@@ -279,7 +298,7 @@ func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, 
 	if err := s.store.insert(ctx, tx, &j); err != nil {
 		return Job{}, fmt.Errorf("record job: %w", err)
 	}
-	res, err := s.river.InsertTx(ctx, tx, actionArgs{JobID: j.ID}, &river.InsertOpts{Queue: queueActions})
+	res, err := s.river.InsertTx(ctx, tx, actionArgs{JobID: j.ID}, &river.InsertOpts{Queue: queueFor(typ)})
 	if err != nil {
 		return Job{}, fmt.Errorf("enqueue job: %w", err)
 	}

@@ -36,7 +36,11 @@ func (s *Service) RunLong(ctx context.Context, owner services.Owner, typ string,
 	if err != nil {
 		return Job{}, err
 	}
-	done, err := s.Wait(ctx, owner, j.ID, s.cfg.InlineWait)
+	wait := s.cfg.InlineWait
+	if d := services.JobWait(ctx); d > 0 {
+		wait = d
+	}
+	done, err := s.Wait(ctx, owner, j.ID, wait)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The caller went away; the job carries on and can be read later.
