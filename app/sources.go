@@ -27,7 +27,7 @@ type FlagValue struct {
 // Sources are where the settings come from; each overrides the one before: the defaults, a
 // YAML file, the environment, then command-line flags.
 type Sources struct {
-	File   string                       // a YAML file of settings by Key; empty for none
+	File   string                      // a YAML file of settings by Key; empty for none
 	Lookup func(string) (string, bool) // the environment (os.LookupEnv in the binary)
 	Flags  []FlagValue
 }
