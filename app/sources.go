@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,9 +39,9 @@ var pairSettings = []string{"JARVIS_RATE_LIMITS"}
 
 // Load reads the settings from src and validates them as LoadConfig does, reporting every
 // invalid value at once; a value that came from the file or a flag is named by its key in the
-// file or by the flag. A relative JARVIS_DATA_DIR of the file is taken from the file's folder,
-// and the data directory is made absolute, so that every command finds the same one wherever
-// it is run from.
+// file or by the flag. A relative data directory or sqlite: database of the file is taken from
+// the file's folder, and from the working directory otherwise; both are made absolute, so that
+// every command names the same database, and says which, wherever it is run from.
 func Load(src Sources) (Config, error) {
 	merged := koanf.New(".")
 	origin := map[string]string{} // how a message names a setting that did not come from the environment
@@ -85,10 +86,28 @@ func Load(src Sources) (Config, error) {
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
 	}
-	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
-		return Config{}, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	wd, err := os.Getwd()
+	if err != nil {
+		return Config{}, fmt.Errorf("find the working directory for the data directory: %w", err)
 	}
+	cfg.DataDir = fromFolder("JARVIS_DATA_DIR", cfg.DataDir, wd)
+	cfg.DatabaseURL = fromFolder("JARVIS_DATABASE_URL", cfg.DatabaseURL, wd)
 	return cfg, nil
+}
+
+// fromFolder is the value of a setting that names a file or folder (the data directory, a
+// sqlite: database) with a relative path taken from folder.
+func fromFolder(name, value, folder string) string {
+	switch {
+	case name == "JARVIS_DATA_DIR" && value != "" && !filepath.IsAbs(value):
+		return filepath.Join(folder, value)
+	case name == "JARVIS_DATABASE_URL" && strings.HasPrefix(value, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(value, "sqlite:"), "//")
+		if p != "" && !filepath.IsAbs(p) {
+			return "sqlite:" + filepath.Join(folder, p)
+		}
+	}
+	return value
 }
 
 var settingName = regexp.MustCompile(`\bJARVIS_[A-Z0-9_]+\b`)
@@ -136,9 +155,7 @@ func readSettingsFile(path string) (values map[string]string, errs []error, err 
 		if v == "" {
 			continue
 		}
-		if name == "JARVIS_DATA_DIR" && !filepath.IsAbs(v) {
-			v = filepath.Join(filepath.Dir(path), v)
-		}
+		v = fromFolder(name, v, filepath.Dir(path))
 		values[name] = v
 	}
 	return values, errs, nil

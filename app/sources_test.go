@@ -58,6 +58,15 @@ func TestLoadMakesTheDataDirAbsolute(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(wd, "data"), cfg.DataDir)
 
+	cfg, err = Load(Sources{Lookup: lookupFrom(map[string]string{"JARVIS_DATABASE_URL": "sqlite:db/j.db"})})
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite:"+filepath.Join(wd, "db", "j.db"), cfg.DatabaseURL)
+
+	file := writeFile(t, t.TempDir(), "jarvis.yaml", "database_url: sqlite:j.db\n")
+	cfg, err = Load(Sources{File: file, Lookup: lookupFrom(nil)})
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite:"+filepath.Join(filepath.Dir(file), "j.db"), cfg.DatabaseURL)
+
 	cfg, err = Load(Sources{Lookup: lookupFrom(map[string]string{"JARVIS_DATA_DIR": "/srv/a"}),
 		Flags: []FlagValue{{Setting: "JARVIS_DATA_DIR", Flag: "--data-dir", Value: "/srv/b"}}})
 	require.NoError(t, err)
