@@ -37,6 +37,9 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	TLSCert           string   // PEM certificate chain file; with TLSKey, HTTPS from files
+	TLSKey            string   // PEM private key file
+	TLSDomains        []string // host names HTTPS certificates are obtained for by ACME
 
 	DatabaseURL           string // postgres:// for PostgreSQL; empty for SQLite under DataDir
 	DataDir               string
@@ -123,6 +126,9 @@ var Settings = []Setting{
 	{"JARVIS_WRITE_TIMEOUT", "60s", "Time allowed to write a response; above the longest inline wait."},
 	{"JARVIS_IDLE_TIMEOUT", "120s", "How long an idle keep-alive connection stays open."},
 	{"JARVIS_SHUTDOWN_TIMEOUT", "30s", "How long SIGINT or SIGTERM waits for in-flight requests."},
+	{"JARVIS_TLS_CERT", "", "PEM certificate (chain) file: serve HTTPS, HTTP/2 included, with it and JARVIS_TLS_KEY. Unset: plain HTTP, or JARVIS_TLS_DOMAIN."},
+	{"JARVIS_TLS_KEY", "", "PEM private key file of JARVIS_TLS_CERT."},
+	{"JARVIS_TLS_DOMAIN", "", "Public host names, comma-separated, to serve HTTPS for with certificates obtained by ACME (Let's Encrypt), kept in JARVIS_DATA_DIR/acme; port 443 must reach JARVIS_ADDR. Not with JARVIS_TLS_CERT."},
 	{"JARVIS_DATABASE_URL", "", "postgres:// URL for PostgreSQL (scale-out); empty for SQLite at JARVIS_DATA_DIR/jarvis.db."},
 	{"JARVIS_DATA_DIR", "data", "Directory for the SQLite database, artifacts and generated keys."},
 	{"JARVIS_SYNC_WAIT", "20s", "How long a long action waits for its job before answering 202 with the job."},
@@ -296,9 +302,13 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		cfg.EmbeddedMusicSpeed = v
 	}
 
+	cfg.TLSCert, cfg.TLSKey = get("JARVIS_TLS_CERT"), get("JARVIS_TLS_KEY")
+	cfg.TLSDomains = splitList(get("JARVIS_TLS_DOMAIN"))
+	errs = append(errs, cfg.checkTLS()...)
+
 	cfg.PublicURL = strings.TrimRight(get("JARVIS_PUBLIC_URL"), "/")
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + cfg.Addr
+		cfg.PublicURL = cfg.defaultPublicURL()
 	}
 	errs = append(errs, cfg.loadAccess(get)...)
 

@@ -2,9 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,165 +10,218 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/tenantdata"
 )
 
-const dataUsage = `usage:
-  jarvis data import KIND FILE [--tenant T] [--format csv|jsonl]
-  jarvis data export KIND [--tenant T] [--format csv|jsonl]
-  jarvis data demo [--tenant T] [--seed N]
-  jarvis data coverage [--tenant T]
+const dataLong = `A tenant's data: files in and out, the demo artist.
 
 KIND is one of metrics, campaigns, campaign-results, listeners, listener-activity, feedback,
 competitors; the README's Data section lists each one's columns. The tenant is dev, the
 development server's, unless --tenant names another. The format of import follows FILE's
-extension (.csv, .jsonl or .ndjson) unless --format is given; export writes csv by default.
-`
+extension (.csv, .jsonl or .ndjson) unless --format is given; export writes csv by default.`
 
 // dataCommand imports, exports and reports a tenant's data, and loads the demo artist.
-func dataCommand(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dataUsage)
-		return errors.New("data: name a subcommand")
-	}
-	fs := flag.NewFlagSet("data "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, dataUsage) }
-	tenant := fs.String("tenant", services.DevelopmentPrincipal.Tenant, "tenant the data belongs to")
-	format := fs.String("format", "", "csv or jsonl")
-	seed := fs.Uint64("seed", tenantdata.DemoSeed, "seed of the demo artist")
-	// Flags may come before or after the positional arguments.
-	var pos []string
-	rest := args[1:]
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		rest = fs.Args()
-		if len(rest) > 0 {
-			pos = append(pos, rest[0])
-			rest = rest[1:]
-		}
-	}
-	ctx := context.Background()
-	kindArg := func() (tenantdata.Kind, error) {
-		if len(pos) == 0 {
-			fmt.Fprint(stderr, dataUsage)
-			return "", errors.New("data: name a kind")
-		}
-		k, ok := tenantdata.ParseKind(pos[0])
-		if !ok {
-			return "", fmt.Errorf("data: %q is not a kind; use one of %s", pos[0], kindNames())
-		}
-		return k, nil
-	}
-	formatArg := func(file string) (tenantdata.Format, error) {
-		name := *format
-		if name == "" {
-			name = strings.TrimPrefix(filepath.Ext(file), ".")
-		}
-		if name == "" {
-			name = "csv"
-		}
-		f, ok := tenantdata.ParseFormat(name)
-		if !ok {
-			return "", fmt.Errorf("data: %q is not a format; give --format csv or --format jsonl", name)
-		}
-		return f, nil
-	}
+func (c *cli) dataCommand() *cobra.Command {
+	return group(&cobra.Command{Use: "data", Short: "A tenant's data: import, export, demo, coverage", Long: dataLong},
+		c.dataImportCommand(), c.dataExportCommand(), c.dataDemoCommand(), c.dataCoverageCommand())
+}
 
-	switch args[0] {
-	case "import":
-		kind, err := kindArg()
-		if err != nil {
-			return err
-		}
-		if len(pos) != 2 {
-			fmt.Fprint(stderr, dataUsage)
-			return errors.New("data import: give a kind and a file")
-		}
-		f, err := formatArg(pos[1])
-		if err != nil {
-			return err
-		}
-		file, err := os.Open(pos[1])
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		db, err := openDB(ctx, lookup)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		rep, err := tenantdata.NewStore(db).Import(ctx, *tenant, kind, f, bufio.NewReaderSize(file, 256<<10))
-		if rep.Kind != "" {
-			printReport(stdout, pos[1], *tenant, rep)
-		}
-		if se, ok := services.AsError(err); ok {
-			return errors.New(se.Detail)
-		}
-		return err
-	case "export":
-		kind, err := kindArg()
-		if err != nil {
-			return err
-		}
-		f, err := formatArg("")
-		if err != nil {
-			return err
-		}
-		db, err := openDB(ctx, lookup)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		w := bufio.NewWriterSize(stdout, 256<<10)
-		if err := tenantdata.NewStore(db).Export(ctx, *tenant, kind, f, w); err != nil {
-			return err
-		}
-		return w.Flush()
-	case "demo":
-		db, err := openDB(ctx, lookup)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		reports, err := tenantdata.NewStore(db).LoadDemo(ctx, *tenant, *seed, time.Now())
-		if se, ok := services.AsError(err); ok {
-			return errors.New(se.Detail)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Loaded the demo artist (seed %d) into tenant %s:\n", *seed, *tenant)
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tROWS\tINSERTED\tUPDATED\tUNCHANGED")
-		for _, r := range reports {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", r.Kind, r.Read, r.Inserted, r.Updated, r.Unchanged)
-		}
-		return tw.Flush()
-	case "coverage":
-		db, err := openDB(ctx, lookup)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		c, err := tenantdata.NewStore(db).Coverage(ctx, *tenant)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Tenant %s, dataset %s:\n", c.Tenant, dash(c.Dataset))
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tROWS\tFROM\tTO")
-		for _, k := range c.Kinds {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", k.Kind, k.Rows, dash(k.From), dash(k.To))
-		}
-		return tw.Flush()
+// tenantFlag adds --tenant, which every data subcommand takes.
+func tenantFlag(cmd *cobra.Command, tenant *string) {
+	cmd.Flags().StringVar(tenant, "tenant", services.DevelopmentPrincipal.Tenant, "tenant the data belongs to")
+}
+
+func formatFlag(cmd *cobra.Command, format *string) {
+	cmd.Flags().StringVar(format, "format", "", "csv or jsonl")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"csv", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func (c *cli) dataImportCommand() *cobra.Command {
+	var tenant, format string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "import KIND FILE [--tenant T] [--format csv|jsonl]",
+		Short: "Import a file of one kind, all of it or none, and print the report",
+		Long:  dataLong,
+		Args:  exactArgs(2, "a kind and a file"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return kindNames(), cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveDefault
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, err := parseKind(args[0])
+			if err != nil {
+				return err
+			}
+			f, err := parseFormat(format, args[1])
+			if err != nil {
+				return err
+			}
+			file, err := os.Open(args[1])
+			if err != nil {
+				return err
+			}
+			defer file.Close()
+			db, err := c.openDatabase(cmd, mayWrite)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rep, err := tenantdata.NewStore(db).Import(cmd.Context(), tenant, kind, f, bufio.NewReaderSize(file, 256<<10))
+			if rep.Kind != "" {
+				if asJSON {
+					if err := printJSON(c.stdout, rep); err != nil {
+						return err
+					}
+				} else {
+					printReport(c.stdout, args[1], tenant, rep)
+				}
+			}
+			return serviceError(err)
+		},
 	}
-	fmt.Fprint(stderr, dataUsage)
-	return fmt.Errorf("data: unknown subcommand %q", args[0])
+	tenantFlag(cmd, &tenant)
+	formatFlag(cmd, &format)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func (c *cli) dataExportCommand() *cobra.Command {
+	var tenant, format string
+	cmd := &cobra.Command{
+		Use:   "export KIND [--tenant T] [--format csv|jsonl]",
+		Short: "Write a tenant's rows of one kind to stdout, ordered by key",
+		Long:  dataLong,
+		Args:  exactArgs(1, "a kind"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return kindNames(), cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, err := parseKind(args[0])
+			if err != nil {
+				return err
+			}
+			f, err := parseFormat(format, "")
+			if err != nil {
+				return err
+			}
+			db, err := c.openDatabase(cmd, readOnly)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			w := bufio.NewWriterSize(c.stdout, 256<<10)
+			if err := tenantdata.NewStore(db).Export(cmd.Context(), tenant, kind, f, w); err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	tenantFlag(cmd, &tenant)
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (c *cli) dataDemoCommand() *cobra.Command {
+	var tenant string
+	var seed uint64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "demo [--tenant T] [--seed N]",
+		Short: "Load the synthetic demo artist into a tenant",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := c.openDatabase(cmd, mayWrite)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			reports, err := tenantdata.NewStore(db).LoadDemo(cmd.Context(), tenant, seed, time.Now())
+			if err != nil {
+				return serviceError(err)
+			}
+			if asJSON {
+				return printJSON(c.stdout, reports)
+			}
+			fmt.Fprintf(c.stdout, "Loaded the demo artist (seed %d) into tenant %s:\n", seed, tenant)
+			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tROWS\tINSERTED\tUPDATED\tUNCHANGED")
+			for _, r := range reports {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", r.Kind, r.Read, r.Inserted, r.Updated, r.Unchanged)
+			}
+			return tw.Flush()
+		},
+	}
+	tenantFlag(cmd, &tenant)
+	cmd.Flags().Uint64Var(&seed, "seed", tenantdata.DemoSeed, "seed of the demo artist")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	return cmd
+}
+
+func (c *cli) dataCoverageCommand() *cobra.Command {
+	var tenant string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "coverage [--tenant T]",
+		Short: "Print the rows and date range a tenant holds per kind",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := c.openDatabase(cmd, readOnly)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			cov, err := tenantdata.NewStore(db).Coverage(cmd.Context(), tenant)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(c.stdout, cov)
+			}
+			fmt.Fprintf(c.stdout, "Tenant %s, dataset %s:\n", cov.Tenant, dash(cov.Dataset))
+			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tROWS\tFROM\tTO")
+			for _, k := range cov.Kinds {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", k.Kind, k.Rows, dash(k.From), dash(k.To))
+			}
+			return tw.Flush()
+		},
+	}
+	tenantFlag(cmd, &tenant)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func parseKind(arg string) (tenantdata.Kind, error) {
+	k, ok := tenantdata.ParseKind(arg)
+	if !ok {
+		return "", usagef("data: %q is not a kind; use one of %s", arg, strings.Join(kindNames(), ", "))
+	}
+	return k, nil
+}
+
+// parseFormat is the --format given, or else the one of file's extension, or else csv.
+func parseFormat(flag, file string) (tenantdata.Format, error) {
+	name := flag
+	if name == "" {
+		name = strings.TrimPrefix(filepath.Ext(file), ".")
+	}
+	if name == "" {
+		name = "csv"
+	}
+	f, ok := tenantdata.ParseFormat(name)
+	if !ok {
+		return "", usagef("data: %q is not a format; give --format csv or --format jsonl", name)
+	}
+	return f, nil
 }
 
 func printReport(w io.Writer, file, tenant string, rep tenantdata.Report) {
@@ -191,10 +241,10 @@ func printReport(w io.Writer, file, tenant string, rep tenantdata.Report) {
 	}
 }
 
-func kindNames() string {
+func kindNames() []string {
 	s := make([]string, len(tenantdata.Kinds))
 	for i, k := range tenantdata.Kinds {
 		s[i] = string(k)
 	}
-	return strings.Join(s, ", ")
+	return s
 }

@@ -1,189 +1,168 @@
 // Command jarvis is the Jarvis server and its administration tools.
+//
+// Each command group lives in a file of its own (serve.go, keys.go, data.go, ...) as a
+// function that returns its cobra command; root adds them. A new group is a new file and
+// one line in root.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/aidawg/jarvis/app"
-	"github.com/aidawg/jarvis/handlers"
-	"github.com/aidawg/jarvis/openapi"
 )
 
-const usage = `usage: jarvis <command>
-
-commands:
-  serve               serve the API (configured by JARVIS_* environment variables)
-  migrate             bring the database schema up to date (serve also does this at start)
-  aidawg serve [--addr 127.0.0.1:3001]
-                      serve the embedded AI Dawg modules alone, on the AI Dawg contract
-  openapi [--json]    print the contract as served, with servers from JARVIS_PUBLIC_URL
-  gpt                 print the GPT builder settings made from the contract (GET /gpt-config.json
-                      on a running server also leaves out what that server does not carry out)
-  config              print the settings and their defaults
-  keys create|list|revoke   manage API keys (jarvis keys for the flags)
-  usage               print usage per caller, operation and day
-  data import|export|demo|coverage   a tenant's data: files in and out, the demo artist
-                      (jarvis data for the flags)
-  version             print the version
-`
-
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "jarvis:", err)
-		os.Exit(1)
+	os.Exit(execute(context.Background(), os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+}
+
+// Exit codes: a command that failed, and a command line that is wrong.
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// execute runs the command line args and answers the process's exit code.
+func execute(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	c := &cli{lookup: lookup, stdout: stdout, stderr: stderr}
+	root := c.root()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "jarvis:", err)
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// cli is what every command shares: where it writes, the environment, the global flags.
+type cli struct {
+	lookup         func(string) (string, bool)
+	stdout, stderr io.Writer
+
+	configFile  string
+	dataDir     string
+	databaseURL string
+}
+
+func (c *cli) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "jarvis",
+		Short: "The gateway between AI assistants and the AI Dawg music platform",
+		Long: `jarvis serves the Jarvis API and administers its database.
+
+Settings come from JARVIS_* environment variables (jarvis config lists them), optionally
+from a YAML file (--config) under them; --data-dir and --database-url override both.`,
+		Version:       app.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noSubcommand,
+		RunE:          helpWhenBare,
+	}
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetVersionTemplate("{{.Version}}\n")
+	configDefault, _ := c.lookup("JARVIS_CONFIG")
+	flags := root.PersistentFlags()
+	flags.StringVar(&c.configFile, "config", configDefault, "YAML `file` of settings, under the environment (default $JARVIS_CONFIG)")
+	flags.StringVar(&c.dataDir, "data-dir", "", "`directory` of the SQLite database, artifacts and generated keys; overrides JARVIS_DATA_DIR")
+	flags.StringVar(&c.databaseURL, "database-url", "", "database `URL` (postgres://, sqlite:); overrides JARVIS_DATABASE_URL")
+
+	root.AddCommand(
+		c.serveCommand(),
+		c.migrateCommand(),
+		c.healthCommand(),
+		c.aidawgCommand(),
+		c.openapiCommand(),
+		c.gptCommand(),
+		c.configCommand(),
+		c.keysCommand(),
+		c.usageCommand(),
+		c.dataCommand(),
+		c.versionCommand(),
+	)
+	return root
+}
+
+// config is the settings as the command line, the environment and the config file give them.
+func (c *cli) config(cmd *cobra.Command) (app.Config, error) {
+	var flags []app.FlagValue
+	if cmd.Flags().Changed("data-dir") {
+		flags = append(flags, app.FlagValue{Setting: "JARVIS_DATA_DIR", Flag: "--data-dir", Value: c.dataDir})
+	}
+	if cmd.Flags().Changed("database-url") {
+		flags = append(flags, app.FlagValue{Setting: "JARVIS_DATABASE_URL", Flag: "--database-url", Value: c.databaseURL})
+	}
+	return app.Load(app.Sources{File: c.configFile, Lookup: c.lookup, Flags: flags})
+}
+
+func (c *cli) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(c.stdout, app.Version)
+			return err
+		},
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// usageError is a command line that is wrong, as opposed to a command that failed.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// group makes cmd a command that only holds subcommands: bare, it prints its help; with an
+// argument that is no subcommand, it is a usage error.
+func group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = noSubcommand
+	cmd.RunE = helpWhenBare
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+func helpWhenBare(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+
+func noSubcommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
-	}
-	switch args[0] {
-	case "serve":
-		return serve(stdout)
-	case "migrate":
-		return migrate(stdout)
-	case "aidawg":
-		return aidawg(args[1:], stdout, stderr)
-	case "gpt":
-		cfg, err := app.LoadConfig(os.LookupEnv)
-		if err != nil {
-			return err
-		}
-		spec, err := openapi.Load()
-		if err != nil {
-			return err
-		}
-		out, err := json.MarshalIndent(handlers.NewGPTConfig(spec, cfg.GPTSetup(nil)), "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(stdout, string(out))
-		return err
-	case "openapi":
-		cfg, err := app.LoadConfig(os.LookupEnv)
-		if err != nil {
-			return err
-		}
-		yamlDoc, jsonDoc, err := openapi.Served(cfg.PublicURL)
-		if err != nil {
-			return err
-		}
-		if len(args) > 1 && args[1] == "--json" {
-			_, err = stdout.Write(jsonDoc)
-			return err
-		}
-		_, err = stdout.Write(yamlDoc)
-		return err
-	case "keys":
-		return keysCommand(args[1:], os.LookupEnv, stdout, stderr)
-	case "data":
-		return dataCommand(args[1:], os.LookupEnv, stdout, stderr)
-	case "usage":
-		return usageCommand(args[1:], os.LookupEnv, stdout, stderr)
-	case "config":
-		for _, s := range app.Settings {
-			fmt.Fprintf(stdout, "%-28s %-16s %s\n", s.Name, s.Default, s.Help)
-		}
-		return nil
-	case "version":
-		fmt.Fprintln(stdout, app.Version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{errors.New(msg)}
 }
 
-func serve(logOut io.Writer) error {
-	cfg, err := app.LoadConfig(os.LookupEnv)
-	if err != nil {
-		return err
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
 	}
-	app.TuneRuntime(os.LookupEnv)
-	log, logs := app.NewLogger(cfg, logOut)
-	defer logs.Close()
-
-	a, err := app.New(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log.Info().Str("addr", ln.Addr().String()).Str("publicUrl", cfg.PublicURL).Str("env", cfg.Env).
-		Str("version", app.Version).Msg("serving")
-	if err := a.Serve(ctx, ln); err != nil {
-		return err
-	}
-	log.Info().Msg("stopped")
 	return nil
 }
 
-func migrate(out io.Writer) error {
-	cfg, err := app.LoadConfig(os.LookupEnv)
-	if err != nil {
-		return err
+// exactArgs wants n arguments, which what names for the message.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s: give %s (got %d arguments)", cmd.CommandPath(), what, len(args))
+		}
+		return nil
 	}
-	ctx := context.Background()
-	db, applied, err := app.OpenDatabase(ctx, cfg)
-	for _, name := range applied {
-		fmt.Fprintf(out, "applied %s\n", name)
-	}
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	fmt.Fprintf(out, "%s database %s is up to date\n", db.Dialect, db.Location)
-	return nil
-}
-
-func aidawg(args []string, logOut, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprint(stderr, usage)
-		return errors.New("usage: jarvis aidawg serve [--addr host:port]")
-	}
-	fs := flag.NewFlagSet("aidawg serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:3001", "address to listen on")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	cfg, err := app.LoadConfig(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	app.TuneRuntime(os.LookupEnv)
-	log, logs := app.NewLogger(cfg, logOut)
-	defer logs.Close()
-	log = log.With().Str("role", "aidawg").Logger()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log.Info().Str("addr", ln.Addr().String()).Msg("serving the embedded AI Dawg modules")
-	if err := app.ServeEmbeddedModules(ctx, ln, cfg, log); err != nil {
-		return err
-	}
-	log.Info().Msg("stopped")
-	return nil
 }

@@ -50,7 +50,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		}
 		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"))
 	case strings.HasPrefix(databaseURL, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
+		path, _ := SQLiteFile(databaseURL, dataDir)
 		if path == "" {
 			return nil, errors.New("sqlite: URL names no file")
 		}
@@ -60,6 +60,17 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		return openSQLite(ctx, path)
 	}
 	return nil, errors.New("the database URL must start with postgres://, postgresql:// or sqlite")
+}
+
+// SQLiteFile is the file Open uses for databaseURL and dataDir, when it is SQLite.
+func SQLiteFile(databaseURL, dataDir string) (string, bool) {
+	switch {
+	case databaseURL == "":
+		return filepath.Join(dataDir, "jarvis.db"), true
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//"), true
+	}
+	return "", false
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -123,6 +134,14 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{DB: db, Dialect: Postgres, Location: redact(url)}, nil
+}
+
+// Describe names the database Open uses for databaseURL and dataDir, without a password.
+func Describe(databaseURL, dataDir string) string {
+	if path, ok := SQLiteFile(databaseURL, dataDir); ok {
+		return string(SQLite) + " " + path
+	}
+	return string(Postgres) + " " + redact(databaseURL)
 }
 
 func redact(url string) string {
