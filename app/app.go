@@ -20,6 +20,7 @@ import (
 
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
+	"github.com/aidawg/jarvis/handlers/console"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
@@ -28,10 +29,12 @@ import (
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
+	"github.com/aidawg/jarvis/services/keys"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/tenantdata"
+	"github.com/aidawg/jarvis/services/usage"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
 
@@ -167,6 +170,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		Usage:       access.usage,
 	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio})
 
+	recent := usage.NewRecent()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -188,6 +192,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		}}),
 		middleware.RequestID(),
 		middleware.Observe(log, metrics, spec),
+		middleware.Recent(spec, recent),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
 		middleware.CORS(cfg.CORSOrigins),
 		echomw.BodyLimit(cfg.BodyLimit),
@@ -213,6 +218,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, err
 	}
 	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
+	if err := a.mountPages(e, console.Deps{Keys: keys.NewStore(db), Usage: access.usage, Recent: recent, Jobs: engine,
+		Data: data, Router: router, Limiter: access.limiter, Revoked: access.auth.Forget, Log: log}); err != nil {
+		return nil, err
+	}
 
 	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
 		middleware.NoStore(),
