@@ -67,12 +67,32 @@ func maskedSettings(in []EffectiveSetting) []console.Setting {
 				if _, has := u.User.Password(); has {
 					u.User = url.UserPassword(u.User.Username(), "masked")
 				}
-				v = u.Redacted()
-			} else if err != nil {
+				v = maskQuery(u).String()
+			} else if err == nil {
+				v = maskQuery(u).String()
+			} else {
 				v = "(set, unreadable URL masked)"
 			}
 		}
 		out = append(out, console.Setting{Name: s.Name, Value: v})
 	}
 	return out
+}
+
+// maskQuery masks the query parameters of u that carry credentials, such as PostgreSQL's
+// password=.
+func maskQuery(u *url.URL) *url.URL {
+	q := u.Query()
+	changed := false
+	for name := range q {
+		switch strings.ToLower(name) {
+		case "password", "pass", "passwd", "sslpassword", "token", "secret":
+			q.Set(name, "masked")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u
 }

@@ -432,4 +432,3 @@ func withBearer(token string) client.RequestEditorFn {
 		return nil
 	}
 }
-

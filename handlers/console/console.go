@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -90,6 +91,9 @@ type Console struct {
 	pages    map[string]*template.Template
 	riverUI  *riverui.Handler
 	origin   string
+	// plainRefused is set when the public URL is plain http on a host other than loopback,
+	// where signing in would send an admin key in clear.
+	plainRefused bool
 }
 
 // New builds the console. Over plain http the console is served only when the public URL is a
@@ -107,7 +111,10 @@ func New(d Deps, o Options) (*Console, error) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 8 * time.Hour
 	}
-	c := &Console{d: d, origin: u.Scheme + "://" + u.Host,
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || ip != nil && ip.IsLoopback()
+	c := &Console{d: d, origin: u.Scheme + "://" + u.Host, plainRefused: !secure && !loopback,
 		sessions: &sessions{key: o.SessionKey, ttl: o.SessionTTL, secure: secure, now: time.Now, ended: map[string]time.Time{}}}
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err

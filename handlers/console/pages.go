@@ -77,7 +77,13 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	return ec.HTMLBlob(status, buf.Bytes())
 }
 
+// errPlainHTTP is the answer to a sign-in over plain http to a host other than loopback.
+const errPlainHTTP = "The console signs in only over https (or plain http on a loopback address): set JARVIS_PUBLIC_URL to the https address Jarvis is reached at."
+
 func (c *Console) loginPage(ec echo.Context) error {
+	if c.plainRefused {
+		return c.refuse(ec, http.StatusForbidden, errPlainHTTP)
+	}
 	nonce, set := c.sessions.loginNonce(ec.Request())
 	if set != nil {
 		ec.SetCookie(set)
@@ -97,6 +103,9 @@ func safeNext(next string) string {
 // login exchanges an admin API key for a session. Failed attempts count against the client
 // address's failed-login limit, as they do on the API.
 func (c *Console) login(ec echo.Context) error {
+	if c.plainRefused {
+		return c.refuse(ec, http.StatusForbidden, errPlainHTTP)
+	}
 	r := ec.Request()
 	ctx := r.Context()
 	if !c.sessions.checkLogin(r, ec.FormValue("csrf")) {

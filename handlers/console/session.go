@@ -71,7 +71,7 @@ func (s *sessions) cookie(name, value string, maxAge int) *http.Cookie {
 
 // issue makes the cookie of a new session for keyID.
 func (s *sessions) issue(keyID string) (*http.Cookie, session) {
-	sess := session{ID: randomID(), KeyID: keyID, Expires: s.now().Add(s.ttl).Truncate(time.Second)}
+	sess := session{ID: randomID(), KeyID: keyID, Expires: s.now().Add(s.ttl).Truncate(time.Second).UTC()}
 	exp := strconv.FormatInt(sess.Expires.Unix(), 10)
 	name, _ := s.names()
 	return s.cookie(name, strings.Join([]string{sess.ID, keyID, exp, s.mac("session", sess.ID, keyID, exp)}, "."), int(s.ttl.Seconds())), sess
@@ -103,7 +103,7 @@ func (s *sessions) read(r *http.Request) (session, error) {
 	if ended {
 		return session{}, errNoSession
 	}
-	return session{ID: parts[0], KeyID: parts[1], Expires: time.Unix(exp, 0)}, nil
+	return session{ID: parts[0], KeyID: parts[1], Expires: time.Unix(exp, 0).UTC()}, nil
 }
 
 // end refuses the session from now on.
