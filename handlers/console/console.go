@@ -189,8 +189,6 @@ func cacheAssets(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-type ctxKey struct{}
-
 // operator is who is signed in, for the pages.
 type operator struct {
 	Session session
