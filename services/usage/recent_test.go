@@ -54,3 +54,16 @@ func TestRecentWindows(t *testing.T) {
 	require.Len(t, day, 1)
 	assert.EqualValues(t, 1, day[0].Calls)
 }
+
+// The cost Recent adds to each request, from every core at once.
+func BenchmarkRecentRecord(b *testing.B) {
+	r := NewRecent()
+	ops := []string{"analyzeMusic", "listJobs", "getJobStatus", "generateMusic"}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			r.Record(ops[i%len(ops)], 200, time.Duration(i%5000)*time.Microsecond)
+			i++
+		}
+	})
+}
