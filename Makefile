@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/jarvis
 REDOCLY := tools/redocly/node_modules/.bin/redocly
 
-.PHONY: generate build run test lint check bench bench-load
+.PHONY: generate build run test lint check bench bench-load web-assets
 
 ## generate: regenerate gen/ from the contracts in openapi/
 generate:
@@ -51,3 +51,17 @@ check: lint
 	git diff --exit-code -- gen/
 	test -z "$$(git status --porcelain -- gen/)"
 	$(GO) mod tidy -diff
+
+WEB := tools/web/node_modules
+
+$(WEB): tools/web/package.json tools/web/package-lock.json
+	npm ci --prefix tools/web --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+## web-assets: copy the pinned Swagger UI into handlers/docs/assets/vendor and axe-core into tests/testdata (both committed, so that the binary and the tests need no npm)
+web-assets: $(WEB)
+	mkdir -p handlers/docs/assets/vendor tests/testdata
+	for f in swagger-ui-bundle.js swagger-ui.css; do \
+		sed '/sourceMappingURL=/d' $(WEB)/swagger-ui-dist/$$f > handlers/docs/assets/vendor/$$f; done
+	cp $(WEB)/swagger-ui-dist/LICENSE handlers/docs/assets/vendor/LICENSE
+	cp $(WEB)/axe-core/axe.min.js tests/testdata/axe.min.js

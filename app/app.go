@@ -20,6 +20,7 @@ import (
 
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
+	"github.com/aidawg/jarvis/handlers/console"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
@@ -33,6 +34,7 @@ import (
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/tenantdata"
+	"github.com/aidawg/jarvis/services/usage"
 	"github.com/aidawg/jarvis/services/usercontext"
 	"github.com/aidawg/jarvis/services/workflows"
 )
@@ -178,6 +180,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
 		Data: data, Workflows: flows})
 
+	recent := usage.NewRecent()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -199,6 +202,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		}}),
 		middleware.RequestID(),
 		middleware.Observe(log, metrics, spec),
+		middleware.Recent(spec, recent),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
 		middleware.CORS(cfg.CORSOrigins),
 		// importData streams its file under a limit of its own.
@@ -227,6 +231,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, err
 	}
 	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
+	if err := a.mountPages(e, console.Deps{Keys: keys.NewStore(db), Usage: access.usage, Recent: recent, Jobs: engine,
+		Data: data, Router: router, Limiter: access.limiter, Revoked: access.auth.Forget, Log: log}); err != nil {
+		return nil, err
+	}
 
 	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
 		middleware.NoStore(),

@@ -97,7 +97,15 @@ type Config struct {
 
 	CORSOrigins    []string
 	TrustedProxies []*net.IPNet
+
+	ConsoleSecret     string // hex; empty means a key kept in DataDir
+	ConsoleSessionTTL time.Duration
+	// Effective is every setting's value as read, for the console's settings page.
+	Effective []EffectiveSetting
 }
+
+// EffectiveSetting is one setting's value as read, the default where unset.
+type EffectiveSetting struct{ Name, Value string }
 
 // DevelopmentBypass reports whether requests without credentials are the development user:
 // only in development, and only on a loopback listener.
@@ -182,6 +190,8 @@ var Settings = []Setting{
 	{"JARVIS_DAILY_QUOTA", "0", "Long actions per caller and UTC day, unless its API key sets its own; 0 for no quota."},
 	{"JARVIS_CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com", "Origins browsers may call the API from, comma-separated; * for any."},
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},
+	{"JARVIS_CONSOLE_SECRET", "", "Hex key (32+ bytes) signing the operator console's session cookies; replicas must share one. Empty: a key kept in JARVIS_DATA_DIR."},
+	{"JARVIS_CONSOLE_SESSION_TTL", "8h", "How long a sign-in to the operator console lasts."},
 }
 
 func defaultOf(name string) string {
@@ -311,6 +321,14 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		cfg.PublicURL = cfg.defaultPublicURL()
 	}
 	errs = append(errs, cfg.loadAccess(get)...)
+	cfg.ConsoleSecret = get("JARVIS_CONSOLE_SECRET")
+	if key, err := hex.DecodeString(cfg.ConsoleSecret); cfg.ConsoleSecret != "" && (err != nil || len(key) < 32) {
+		errs = append(errs, fmt.Errorf("JARVIS_CONSOLE_SECRET: want at least 32 bytes in hex (openssl rand -hex 32)"))
+	}
+	cfg.ConsoleSessionTTL = dur("JARVIS_CONSOLE_SESSION_TTL")
+	for _, st := range Settings {
+		cfg.Effective = append(cfg.Effective, EffectiveSetting{Name: st.Name, Value: get(st.Name)})
+	}
 
 	if err := cfg.validate(); err != nil {
 		errs = append(errs, err)

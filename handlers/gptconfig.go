@@ -17,6 +17,7 @@ type GPTConfig struct {
 	Instructions         string          `json:"instructions"`
 	ConversationStarters []string        `json:"conversationStarters"`
 	SchemaURL            string          `json:"schemaUrl"`
+	DocsURL              string          `json:"docsUrl"` // the reference for people
 	PrivacyPolicyURL     string          `json:"privacyPolicyUrl,omitempty"`
 	Authentication       []GPTAuthOption `json:"authentication"`
 	Actions              []GPTAction     `json:"actions"`
@@ -53,6 +54,7 @@ func NewGPTConfig(spec *openapi.Spec, setup GPTSetup) GPTConfig {
 		Name:             "AI Dawg Studio",
 		Description:      "Make, analyse and promote music on AI Dawg: generate tracks, check them against streaming standards, read listener and marketing figures, and run automation.",
 		SchemaURL:        base + "/openapi.yaml",
+		DocsURL:          base + "/docs",
 		PrivacyPolicyURL: setup.PrivacyPolicyURL,
 		ConversationStarters: []string{
 			"Make a 30-second lo-fi beat with a mellow piano",

@@ -38,7 +38,7 @@ func (s *Server) GetIntegrationInfo(ctx context.Context, _ jarvis.GetIntegration
 	}
 	info.Limits = s.callerLimits(ctx)
 	base := strings.TrimRight(s.opts.PublicURL, "/")
-	docs := base + "/openapi.json"
+	docs := base + "/docs"
 	info.Links = jarvis.IntegrationLinks{Openapi: base + "/openapi.yaml", Docs: &docs}
 	info.Recommendations = s.recommendationsFor(ctx)
 	return jarvis.GetIntegrationInfo200JSONResponse(info), nil

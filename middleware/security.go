@@ -8,7 +8,7 @@ import (
 )
 
 // SecurityHeaders sets the helmet set on every answer: no MIME sniffing, no framing, no
-// referrer, a CSP that lets a response load and run nothing (Jarvis serves no pages), and HSTS
+// referrer, a CSP that lets a response load and run nothing (the pages under /docs and /console set their own), and HSTS
 // when Jarvis is reached over https.
 func SecurityHeaders(hsts bool) echo.MiddlewareFunc {
 	set := fixedHeaders{

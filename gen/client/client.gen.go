@@ -2023,6 +2023,7 @@ type IntegrationInfoAuthMethods string
 
 // IntegrationLinks defines model for IntegrationLinks.
 type IntegrationLinks struct {
+	// Docs The API reference rendered for people, with try-it calls to this server (/docs).
 	Docs    *string `json:"docs,omitempty"`
 	Openapi string  `json:"openapi"`
 }
