@@ -60,6 +60,10 @@ var operationNeeds = map[string][]modules.Ref{
 	"analyzeMusic":     {modules.CmdAnalyzeTrack.Ref},
 	"validateMusic":    {modules.CmdValidateQuality.Ref},
 	"generateForecast": {modules.CmdGenerateForecast.Ref},
+
+	"analyzeSentiment":   {modules.CmdAnalyzeSentiment.Ref},
+	"detectChurn":        {modules.CmdCheckChurnRisk.Ref},
+	"createReEngagement": {modules.CmdSendEngagement.Ref},
 }
 
 // NewServer builds the handlers. An operation whose dependencies are missing from deps answers

@@ -1978,13 +1978,10 @@ type ReEngagementDelivery struct {
 	BatchSize int `json:"batchSize"`
 
 	// Batches Signed webhook events queued, one per batch of listeners.
-	Batches            int  `json:"batches"`
-	EndpointConfigured bool `json:"endpointConfigured"`
-
-	// JobId The delivery job; getJobStatus follows it.
-	JobId  *string                    `json:"jobId,omitempty"`
-	Reason string                     `json:"reason"`
-	Status ReEngagementDeliveryStatus `json:"status"`
+	Batches            int                        `json:"batches"`
+	EndpointConfigured bool                       `json:"endpointConfigured"`
+	Reason             string                     `json:"reason"`
+	Status             ReEngagementDeliveryStatus `json:"status"`
 }
 
 // ReEngagementDeliveryStatus defines model for ReEngagementDelivery.Status.

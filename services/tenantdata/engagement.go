@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aidawg/jarvis/services/engagement/churn"
@@ -21,6 +22,7 @@ type Feedback struct {
 }
 
 // FeedbackPage is the feedback of a range, oldest first, with the number of texts in it.
+// When the range holds more than the limit, the newest are read.
 type FeedbackPage struct {
 	Texts []Feedback
 	Total int64 // texts in the range; more than len(Texts) when the limit cut them
@@ -29,7 +31,7 @@ type FeedbackPage struct {
 }
 
 // FeedbackIn reads tenant's feedback from from (inclusive) to to (exclusive), of source or of
-// every source when source is "", oldest first, at most limit texts.
+// every source when source is "": the newest limit texts, oldest first.
 func (s *Store) FeedbackIn(ctx context.Context, tenant, source string, from, to time.Time, limit int) (FeedbackPage, error) {
 	page := FeedbackPage{BySource: map[string]int64{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT source, COUNT(*) FROM feedback
@@ -56,7 +58,7 @@ func (s *Store) FeedbackIn(ctx context.Context, tenant, source string, from, to 
 		return page, nil
 	}
 	rows, err = s.db.QueryContext(ctx, `SELECT id, source, body, at FROM feedback
-		WHERE tenant = $1 AND at >= $2 AND at < $3 AND ($4 = '' OR source = $5) ORDER BY at, id LIMIT $6`,
+		WHERE tenant = $1 AND at >= $2 AND at < $3 AND ($4 = '' OR source = $5) ORDER BY at DESC, id DESC LIMIT $6`,
 		tenant, from.UnixMilli(), to.UnixMilli(), source, source, limit)
 	if err != nil {
 		return page, fmt.Errorf("read feedback: %w", err)
@@ -71,6 +73,7 @@ func (s *Store) FeedbackIn(ctx context.Context, tenant, source string, from, to 
 		f.At = time.UnixMilli(at).UTC()
 		page.Texts = append(page.Texts, f)
 	}
+	slices.Reverse(page.Texts)
 	return page, rows.Err()
 }
 
@@ -208,6 +211,13 @@ func (s *Store) CreateCampaign(ctx context.Context, tenant string, c NewCampaign
 		return fmt.Errorf("store campaign %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// SetCampaignStatus changes the status of tenant's campaign id.
+func (s *Store) SetCampaignStatus(ctx context.Context, tenant, id, status string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE campaigns SET status = $1, updated_at = $2 WHERE tenant = $3 AND id = $4`,
+		status, s.now().UnixMilli(), tenant, id)
+	return err
 }
 
 // CampaignsOnChannel counts tenant's campaigns on channel.

@@ -86,6 +86,13 @@ func TestEngagementQueries(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, all.BySource["social"], social.Total)
 			assert.Len(t, social.Texts, 10, "the limit cuts the texts, not the count")
+			var newest []Feedback
+			for _, f := range all.Texts {
+				if f.Source == "social" {
+					newest = append(newest, f)
+				}
+			}
+			assert.Equal(t, newest[len(newest)-10:], social.Texts, "the newest are read, oldest first")
 			for _, f := range social.Texts {
 				assert.Equal(t, "social", f.Source)
 			}
@@ -100,6 +107,7 @@ func TestEngagementQueries(t *testing.T) {
 				TargetAudience: "plan=free", Status: "scheduled", StartDay: asOf, EndDay: asOf, CreatedBy: "u1"}))
 			assert.Error(t, s.CreateCampaign(ctx, "demo", NewCampaign{ID: "reng-1", Name: "Again", Channel: "re-engagement",
 				Status: "scheduled", StartDay: asOf, EndDay: asOf, CreatedBy: "u1"}))
+			require.NoError(t, s.SetCampaignStatus(ctx, "demo", "reng-1", "active"))
 			n, err := s.CampaignsOnChannel(ctx, "demo", "re-engagement")
 			require.NoError(t, err)
 			assert.Equal(t, int64(1), n)
