@@ -32,7 +32,7 @@ func (m *engagement) Register(reg *modules.Registrar) {
 			Id: "rec_1", Name: "Win back", Channel: aidawg.ReEngagement, TargetSegment: p.TargetSegment, CampaignType: aidawg.Email,
 			RiskThreshold: aidawg.Medium, Status: aidawg.ReEngagementCampaignStatusScheduled, SegmentListeners: 40, Reach: 12,
 			Template: "We miss you.", SampleMessages: []aidawg.OutreachMessage{{ListenerId: "L1", Body: "We miss you."}},
-			Delivery: aidawg.ReEngagementDelivery{Status: aidawg.NotSent, BatchSize: 100, Reason: "No endpoint is configured."},
+			Delivery:  aidawg.ReEngagementDelivery{Status: aidawg.NotSent, BatchSize: 100, Reason: "No endpoint is configured."},
 			CreatedAt: time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC),
 		}}, nil
 	})
