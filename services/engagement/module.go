@@ -256,7 +256,6 @@ type analysis struct {
 	rows    map[string]*churn.Observed
 	last    map[string]*time.Time // last active day before AsOf, per listener
 	dataset string
-	labels  int64
 }
 
 func (m *Module) analyse(ctx context.Context, level aidawg.RiskLevel) (*analysis, *modules.Failure) {
@@ -288,7 +287,7 @@ func (m *Module) analyse(ctx context.Context, level aidawg.RiskLevel) (*analysis
 	if err != nil {
 		return nil, modules.ExecutionFailed("The listeners' activity could not be summed.", err)
 	}
-	an := &analysis{rows: make(map[string]*churn.Observed, len(now)), last: make(map[string]*time.Time, len(now)), labels: st.Labelled}
+	an := &analysis{rows: make(map[string]*churn.Observed, len(now)), last: make(map[string]*time.Time, len(now))}
 	rows := make([]churn.Observed, len(now))
 	for i, lw := range now {
 		// A listener without a churn date stayed, when the data carries churn dates at all.
@@ -296,19 +295,19 @@ func (m *Module) analyse(ctx context.Context, level aidawg.RiskLevel) (*analysis
 			Labelled: st.Labelled > 0, ChurnedAt: lw.ChurnedAt, AtAsOf: churn.WindowFeatures(lw.Windows)}
 		an.last[lw.ID] = lw.Windows.LastActive
 	}
+	for i := range rows {
+		an.rows[rows[i].ID] = &rows[i]
+	}
 	if st.Labelled > 0 {
 		then, err := m.data.ListenerWindowsAt(ctx, tenant, asOf.AddDate(0, 0, -HorizonDays))
 		if err != nil {
 			return nil, modules.ExecutionFailed("The listeners' activity could not be summed.", err)
 		}
-		for i, lw := range then {
-			if i < len(rows) && rows[i].ID == lw.ID {
-				rows[i].AtObservation = churn.WindowFeatures(lw.Windows)
+		for _, lw := range then {
+			if o := an.rows[lw.ID]; o != nil {
+				o.AtObservation = churn.WindowFeatures(lw.Windows)
 			}
 		}
-	}
-	for i := range rows {
-		an.rows[rows[i].ID] = &rows[i]
 	}
 	an.rep, err = churn.AnalyzeObserved(rows, churn.Options{AsOf: asOf, HorizonDays: HorizonDays, Threshold: Thresholds[level], Seed: 1})
 	if err != nil {

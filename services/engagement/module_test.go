@@ -183,6 +183,27 @@ func TestChurnWithoutLabelsIsUnfitted(t *testing.T) {
 	assert.Contains(t, *res.Churn.Model.UnfittedReason, "no churn labels")
 	assert.Nil(t, res.Churn.Model.CrossValidatedAuc)
 	assert.Equal(t, 3, res.Churn.TotalListeners)
+	// The segments' rates by hand: features as of 2026-02-28 (the day after the last play),
+	// scored with the unfitted formula.
+	assert.Equal(t, "2026-02-28", res.Churn.AsOf.Format(time.DateOnly))
+	u := churn.Unfitted()
+	pa := u.Score(churn.Features{RecencyDays: 1, ActiveDays28: 1, ActiveDays90: 1, Minutes28: 60, Trend: 5.0 / 7.5})
+	pc := u.Score(churn.Features{RecencyDays: 8, ActiveDays28: 1, ActiveDays90: 1, Minutes28: 30, Trend: 75.0 / 42 / 3.75})
+	pb := u.Score(churn.Features{RecencyDays: 89, ActiveDays90: 1})
+	rates := map[string]float64{}
+	for _, seg := range res.Churn.Segments {
+		rates[seg.Segment] = seg.PredictedRate
+	}
+	assert.InDelta(t, (pa+pc)/2, rates["plan=free"], 1e-4)
+	assert.InDelta(t, pb, rates["plan=premium"], 1e-4)
+	assert.InDelta(t, (pa+pb+pc)/3, res.Churn.PredictedChurnRate, 1e-4)
+	atRisk := 0
+	for _, p := range []float64{pa, pb, pc} {
+		if p >= 0.5 {
+			atRisk++
+		}
+	}
+	assert.Equal(t, atRisk, res.Churn.AtRiskListeners)
 	require.NotNil(t, res.Dataset)
 	assert.Equal(t, aidawg.Dataset("imported"), *res.Dataset)
 
