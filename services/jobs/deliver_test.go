@@ -68,5 +68,7 @@ func TestDeliverEvents(t *testing.T) {
 
 		_, err = e.Deliver(ctx, owner, "batch-delivery", "http://10.1.2.3/in", []jobs.Event{{Type: "t", Body: []byte(`{}`)}}, time.Now())
 		assert.Error(t, err, "a private address is refused")
+		_, err = e.Deliver(ctx, owner, "batch-delivery", "http://crm.example.com/in", []jobs.Event{{Type: "t", Body: []byte(`{}`)}}, time.Now())
+		assert.ErrorContains(t, err, "https", "plain http only to the allowed addresses")
 	})
 }

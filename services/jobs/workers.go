@@ -399,10 +399,15 @@ type Event struct {
 // Deliver queues one signed delivery of each event to url, attempted from at on and retried
 // like job callbacks. The deliveries are recorded under a finished job of typ owned by owner,
 // whose message says what was queued and which carries them until the retention period reaps
-// it. The URL must pass the guard, as callbacks must.
+// it. The URL must pass the guard and be https, as callbacks must.
 func (s *Service) Deliver(ctx context.Context, owner services.Owner, typ, url string, events []Event, at time.Time) (string, error) {
-	if _, err := s.guard.CheckURL(url); err != nil {
+	u, err := s.guard.CheckURL(url)
+	if err != nil {
 		return "", err
+	}
+	// The events carry what the callers' data says of people, which plain http would expose.
+	if u.Scheme == "http" && !s.cfg.AllowHTTPCallbacks && !s.guard.Allowlisted(u) {
+		return "", errors.New("the endpoint is a plain http URL; deliveries go only over https, but to the addresses JARVIS_SSRF_ALLOW lists")
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	id := newJobID(now)
