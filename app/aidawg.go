@@ -14,8 +14,8 @@ import (
 
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/aidawgapi"
-	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/automation"
 	"github.com/aidawg/jarvis/services/engagement"
 	"github.com/aidawg/jarvis/services/jobs"
