@@ -130,22 +130,35 @@ func (s *Store) ListenerWindowsAt(ctx context.Context, tenant string, cut time.T
 	day := func(daysBefore int) string { return cut.AddDate(0, 0, -daysBefore).Format(time.DateOnly) }
 	// Days are YYYY-MM-DD text, so windows are ranges of text that compare as dates do on
 	// both databases; week w (0 oldest) covers the days from 7(8-w) to 7(7-w)+1 before the cut.
-	weeks := ""
+	weeks, sums := "", ""
 	args := []any{tenant, day(0), day(28), day(90)}
 	for w := range churn.TrendWeeks {
 		lo, hi := len(args)+1, len(args)+2
-		weeks += fmt.Sprintf(",\n\t\tCOALESCE(SUM(CASE WHEN a.day >= $%d AND a.day < $%d THEN a.minutes END), 0)", lo, hi)
+		weeks += fmt.Sprintf(",\n\t\t\tSUM(CASE WHEN day >= $%d AND day < $%d THEN minutes END) AS w%d", lo, hi, w)
+		sums += fmt.Sprintf(", COALESCE(a.w%d, 0)", w)
 		args = append(args, day(7*(churn.TrendWeeks-w)), day(7*(churn.TrendWeeks-1-w)))
 	}
+	// The activity is summed per listener first, in the order of its primary key, and only then
+	// joined to the listeners; only the last 90 days are summed, and the last active day is
+	// looked up apart, so that a long history costs one comparison a day.
 	rows, err := s.db.QueryContext(ctx, `SELECT l.id, l.plan, COALESCE(l.country, ''), COALESCE(l.age_band, ''), l.first_seen,
-		l.churned_at, MAX(a.day),
-		COUNT(CASE WHEN a.day >= $3 THEN 1 END),
-		COUNT(CASE WHEN a.day >= $4 THEN 1 END),
-		COALESCE(SUM(CASE WHEN a.day >= $3 THEN a.minutes END), 0)`+weeks+`
-		FROM listeners l LEFT JOIN listener_activity a ON a.tenant = l.tenant AND a.listener_id = l.id
-			AND a.day < $2 AND (a.sessions > 0 OR a.minutes > 0 OR a.tracks > 0)
+		l.churned_at, r.last_day, COALESCE(a.a28, 0), COALESCE(a.a90, 0), COALESCE(a.m28, 0)`+sums+`
+		FROM listeners l
+		LEFT JOIN (
+			SELECT listener_id, MAX(day) AS last_day FROM listener_activity
+			WHERE tenant = $1 AND day < $2 AND (sessions > 0 OR minutes > 0 OR tracks > 0)
+			GROUP BY listener_id
+		) r ON r.listener_id = l.id
+		LEFT JOIN (
+			SELECT listener_id,
+			COUNT(CASE WHEN day >= $3 THEN 1 END) AS a28,
+			COUNT(*) AS a90,
+			SUM(CASE WHEN day >= $3 THEN minutes END) AS m28`+weeks+`
+			FROM listener_activity
+			WHERE tenant = $1 AND day >= $4 AND day < $2 AND (sessions > 0 OR minutes > 0 OR tracks > 0)
+			GROUP BY listener_id
+		) a ON a.listener_id = l.id
 		WHERE l.tenant = $1
-		GROUP BY l.id, l.plan, l.country, l.age_band, l.first_seen, l.churned_at
 		ORDER BY l.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sum listener activity: %w", err)
