@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/aidawgapi"
+	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/automation"
+	"github.com/aidawg/jarvis/services/engagement"
 	"github.com/aidawg/jarvis/services/jobs"
 	"github.com/aidawg/jarvis/services/marketing"
 	"github.com/aidawg/jarvis/services/modules"
@@ -70,12 +73,13 @@ func EmbeddedModules(cfg Config, log zerolog.Logger, data *tenantdata.Store) (*m
 	if err != nil {
 		return nil, err
 	}
-	return embeddedModules(cfg, log, store, data)
+	return embeddedModules(cfg, log, store, data, nil)
 }
 
 // embeddedModules builds the embedded AI Dawg modules: the one list of them that both
-// `jarvis serve` and `jarvis aidawg serve` use.
-func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Runtime, error) {
+// `jarvis serve` and `jarvis aidawg serve` use. data is the tenant data the modules answer
+// from and outbox the queue re-engagement messages are delivered through; either may be nil.
+func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox engagement.Outbox) (*modules.Runtime, error) {
 	contract, err := modules.LoadContract()
 	if err != nil {
 		return nil, err
@@ -88,7 +92,26 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data 
 		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
 		marketing.NewModule(data),
 		automation.NewModule(nil),
+		engagementModule(cfg, data, outbox),
 	)
+}
+
+func engagementModule(cfg Config, data *tenantdata.Store, outbox engagement.Outbox) *engagement.Module {
+	if data == nil {
+		return engagement.NewModule(nil, outbox, cfg.EngagementWebhookURL)
+	}
+	return engagement.NewModule(data, outbox, cfg.EngagementWebhookURL)
+}
+
+// outboxOf hands re-engagement deliveries to the job engine, which is built after the modules
+// that use it.
+type outboxOf struct{ engine *jobs.Service }
+
+func (o *outboxOf) Deliver(ctx context.Context, owner services.Owner, typ, url string, events []jobs.Event, at time.Time) (string, error) {
+	if o.engine == nil {
+		return "", errors.New("the delivery queue is not started")
+	}
+	return o.engine.Deliver(ctx, owner, typ, url, events, at)
 }
 
 // ServeEmbeddedModules serves the embedded modules alone on the AI Dawg contract on ln, so
@@ -104,7 +127,7 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 		return err
 	}
 	defer db.Close()
-	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db))
+	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db), nil)
 	if err != nil {
 		return err
 	}

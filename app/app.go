@@ -124,7 +124,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(cfg, log, store, data)
+	outbox := &outboxOf{}
+	router, err := newRouter(cfg, log, store, data, outbox)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +143,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		return nil, err
 	}
 	starter.engine = engine
+	outbox.engine = engine
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	if err := engine.Start(jobsCtx); err != nil {
 		stopJobs()
@@ -276,8 +278,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Router, error) {
-	embedded, err := embeddedModules(cfg, log, store, data)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox *outboxOf) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store, data, outbox)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,7 @@ type Config struct {
 	CallbackAttempts      int
 	CallbackBackoff       time.Duration
 	SSRFAllow             []string // CIDR prefixes callbacks and fetched URLs may reach despite being private
+	EngagementWebhookURL  string   // where re-engagement messages are delivered; empty: campaigns are only stored
 	EmbeddedMusicSpeed    float64  // seconds of audio rendered per second; 0 for as fast as possible
 	AudioMaxBytes         int64    // largest audio file read for analysis
 	ImportMaxBytes        int64    // largest file importData takes
@@ -299,6 +300,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.WebhookSecret = get("JARVIS_WEBHOOK_SECRET")
 	cfg.CallbackAttempts = count("JARVIS_CALLBACK_ATTEMPTS", 1, 0)
 	cfg.CallbackBackoff = dur("JARVIS_CALLBACK_BACKOFF")
+	cfg.EngagementWebhookURL = get("JARVIS_ENGAGEMENT_WEBHOOK_URL")
 	for _, p := range strings.Split(get("JARVIS_SSRF_ALLOW"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			cfg.SSRFAllow = append(cfg.SSRFAllow, p)
@@ -393,6 +395,11 @@ func (c Config) validate() error {
 	}
 	if _, err := ssrf.ParsePrefixes(c.SSRFAllow); err != nil {
 		errs = append(errs, fmt.Errorf("JARVIS_SSRF_ALLOW: %v", err))
+	}
+	if c.EngagementWebhookURL != "" {
+		if u, err := url.Parse(c.EngagementWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("JARVIS_ENGAGEMENT_WEBHOOK_URL=%q: want an http or https URL, such as https://crm.example.com/hooks/jarvis", c.EngagementWebhookURL))
+		}
 	}
 	if c.AidawgURL != "" {
 		if u, err := url.Parse(c.AidawgURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {

@@ -68,6 +68,10 @@ var operationNeeds = map[string][]modules.Ref{
 	"getMarketingMetrics": {modules.CmdGetMetrics.Ref},
 	"manageCampaigns":     {modules.CmdManageCampaigns.Ref},
 	"analyzeGrowth":       {modules.CmdAnalyzeGrowth.Ref},
+
+	"analyzeSentiment":   {modules.CmdAnalyzeSentiment.Ref},
+	"detectChurn":        {modules.CmdCheckChurnRisk.Ref},
+	"createReEngagement": {modules.CmdSendEngagement.Ref},
 }
 
 // NewServer builds the handlers. An operation whose dependencies are missing from deps answers

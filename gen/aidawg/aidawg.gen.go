@@ -70,15 +70,19 @@ func (e AnalyzeSentimentParamsSource) Valid() bool {
 
 // Defines values for AnalyzeSentimentParamsTimeRange.
 const (
+	AnalyzeSentimentParamsTimeRangeAll     AnalyzeSentimentParamsTimeRange = "all"
 	AnalyzeSentimentParamsTimeRangeMonth   AnalyzeSentimentParamsTimeRange = "month"
 	AnalyzeSentimentParamsTimeRangeQuarter AnalyzeSentimentParamsTimeRange = "quarter"
 	AnalyzeSentimentParamsTimeRangeToday   AnalyzeSentimentParamsTimeRange = "today"
 	AnalyzeSentimentParamsTimeRangeWeek    AnalyzeSentimentParamsTimeRange = "week"
+	AnalyzeSentimentParamsTimeRangeYear    AnalyzeSentimentParamsTimeRange = "year"
 )
 
 // Valid indicates whether the value is a known member of the AnalyzeSentimentParamsTimeRange enum.
 func (e AnalyzeSentimentParamsTimeRange) Valid() bool {
 	switch e {
+	case AnalyzeSentimentParamsTimeRangeAll:
+		return true
 	case AnalyzeSentimentParamsTimeRangeMonth:
 		return true
 	case AnalyzeSentimentParamsTimeRangeQuarter:
@@ -86,6 +90,8 @@ func (e AnalyzeSentimentParamsTimeRange) Valid() bool {
 	case AnalyzeSentimentParamsTimeRangeToday:
 		return true
 	case AnalyzeSentimentParamsTimeRangeWeek:
+		return true
+	case AnalyzeSentimentParamsTimeRangeYear:
 		return true
 	default:
 		return false
@@ -148,28 +154,73 @@ func (e CampaignStatus) Valid() bool {
 
 // Defines values for CheckChurnRiskParamsSegmentBy.
 const (
-	CheckChurnRiskParamsSegmentByAgeGroup     CheckChurnRiskParamsSegmentBy = "age-group"
-	CheckChurnRiskParamsSegmentByCountry      CheckChurnRiskParamsSegmentBy = "country"
-	CheckChurnRiskParamsSegmentByGenre        CheckChurnRiskParamsSegmentBy = "genre"
-	CheckChurnRiskParamsSegmentByPlan         CheckChurnRiskParamsSegmentBy = "plan"
-	CheckChurnRiskParamsSegmentByPlatform     CheckChurnRiskParamsSegmentBy = "platform"
-	CheckChurnRiskParamsSegmentBySignupCohort CheckChurnRiskParamsSegmentBy = "signup-cohort"
+	CheckChurnRiskParamsSegmentByActivityLevel CheckChurnRiskParamsSegmentBy = "activity-level"
+	CheckChurnRiskParamsSegmentByAgeBand       CheckChurnRiskParamsSegmentBy = "age-band"
+	CheckChurnRiskParamsSegmentByCountry       CheckChurnRiskParamsSegmentBy = "country"
+	CheckChurnRiskParamsSegmentByPlan          CheckChurnRiskParamsSegmentBy = "plan"
 )
 
 // Valid indicates whether the value is a known member of the CheckChurnRiskParamsSegmentBy enum.
 func (e CheckChurnRiskParamsSegmentBy) Valid() bool {
 	switch e {
-	case CheckChurnRiskParamsSegmentByAgeGroup:
+	case CheckChurnRiskParamsSegmentByActivityLevel:
+		return true
+	case CheckChurnRiskParamsSegmentByAgeBand:
 		return true
 	case CheckChurnRiskParamsSegmentByCountry:
 		return true
-	case CheckChurnRiskParamsSegmentByGenre:
-		return true
 	case CheckChurnRiskParamsSegmentByPlan:
 		return true
-	case CheckChurnRiskParamsSegmentByPlatform:
+	default:
+		return false
+	}
+}
+
+// Defines values for ChurnFactorName.
+const (
+	ActiveDays28 ChurnFactorName = "activeDays28"
+	ActiveDays90 ChurnFactorName = "activeDays90"
+	LogMinutes28 ChurnFactorName = "logMinutes28"
+	RecencyDays  ChurnFactorName = "recencyDays"
+	Trend        ChurnFactorName = "trend"
+)
+
+// Valid indicates whether the value is a known member of the ChurnFactorName enum.
+func (e ChurnFactorName) Valid() bool {
+	switch e {
+	case ActiveDays28:
 		return true
-	case CheckChurnRiskParamsSegmentBySignupCohort:
+	case ActiveDays90:
+		return true
+	case LogMinutes28:
+		return true
+	case RecencyDays:
+		return true
+	case Trend:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChurnSegmentDimension.
+const (
+	ChurnSegmentDimensionActivityLevel ChurnSegmentDimension = "activity-level"
+	ChurnSegmentDimensionAgeBand       ChurnSegmentDimension = "age-band"
+	ChurnSegmentDimensionCountry       ChurnSegmentDimension = "country"
+	ChurnSegmentDimensionPlan          ChurnSegmentDimension = "plan"
+)
+
+// Valid indicates whether the value is a known member of the ChurnSegmentDimension enum.
+func (e ChurnSegmentDimension) Valid() bool {
+	switch e {
+	case ChurnSegmentDimensionActivityLevel:
+		return true
+	case ChurnSegmentDimensionAgeBand:
+		return true
+	case ChurnSegmentDimensionCountry:
+		return true
+	case ChurnSegmentDimensionPlan:
 		return true
 	default:
 		return false
@@ -352,25 +403,25 @@ func (e GetUsageStatsParamsTimeRange) Valid() bool {
 
 // Defines values for GrowthAnalysisTrend.
 const (
-	Accelerating GrowthAnalysisTrend = "accelerating"
-	Declining    GrowthAnalysisTrend = "declining"
-	Flat         GrowthAnalysisTrend = "flat"
-	Slowing      GrowthAnalysisTrend = "slowing"
-	Steady       GrowthAnalysisTrend = "steady"
+	GrowthAnalysisTrendAccelerating GrowthAnalysisTrend = "accelerating"
+	GrowthAnalysisTrendDeclining    GrowthAnalysisTrend = "declining"
+	GrowthAnalysisTrendFlat         GrowthAnalysisTrend = "flat"
+	GrowthAnalysisTrendSlowing      GrowthAnalysisTrend = "slowing"
+	GrowthAnalysisTrendSteady       GrowthAnalysisTrend = "steady"
 )
 
 // Valid indicates whether the value is a known member of the GrowthAnalysisTrend enum.
 func (e GrowthAnalysisTrend) Valid() bool {
 	switch e {
-	case Accelerating:
+	case GrowthAnalysisTrendAccelerating:
 		return true
-	case Declining:
+	case GrowthAnalysisTrendDeclining:
 		return true
-	case Flat:
+	case GrowthAnalysisTrendFlat:
 		return true
-	case Slowing:
+	case GrowthAnalysisTrendSlowing:
 		return true
-	case Steady:
+	case GrowthAnalysisTrendSteady:
 		return true
 	default:
 		return false
@@ -686,21 +737,51 @@ func (e QualityStandard) Valid() bool {
 	}
 }
 
+// Defines values for ReEngagementCampaignChannel.
+const (
+	ReEngagement ReEngagementCampaignChannel = "re-engagement"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementCampaignChannel enum.
+func (e ReEngagementCampaignChannel) Valid() bool {
+	switch e {
+	case ReEngagement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReEngagementCampaignStatus.
 const (
+	ReEngagementCampaignStatusActive    ReEngagementCampaignStatus = "active"
 	ReEngagementCampaignStatusScheduled ReEngagementCampaignStatus = "scheduled"
-	ReEngagementCampaignStatusSending   ReEngagementCampaignStatus = "sending"
-	ReEngagementCampaignStatusSent      ReEngagementCampaignStatus = "sent"
 )
 
 // Valid indicates whether the value is a known member of the ReEngagementCampaignStatus enum.
 func (e ReEngagementCampaignStatus) Valid() bool {
 	switch e {
+	case ReEngagementCampaignStatusActive:
+		return true
 	case ReEngagementCampaignStatusScheduled:
 		return true
-	case ReEngagementCampaignStatusSending:
+	default:
+		return false
+	}
+}
+
+// Defines values for ReEngagementDeliveryStatus.
+const (
+	NotSent ReEngagementDeliveryStatus = "not-sent"
+	Queued  ReEngagementDeliveryStatus = "queued"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementDeliveryStatus enum.
+func (e ReEngagementDeliveryStatus) Valid() bool {
+	switch e {
+	case NotSent:
 		return true
-	case ReEngagementCampaignStatusSent:
+	case Queued:
 		return true
 	default:
 		return false
@@ -866,6 +947,24 @@ func (e ScenarioName) Valid() bool {
 	}
 }
 
+// Defines values for SentimentAnalysisFrom.
+const (
+	Feedback SentimentAnalysisFrom = "feedback"
+	Texts    SentimentAnalysisFrom = "texts"
+)
+
+// Valid indicates whether the value is a known member of the SentimentAnalysisFrom enum.
+func (e SentimentAnalysisFrom) Valid() bool {
+	switch e {
+	case Feedback:
+		return true
+	case Texts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SentimentScoreLabel.
 const (
 	SentimentScoreLabelMixed    SentimentScoreLabel = "mixed"
@@ -890,6 +989,42 @@ func (e SentimentScoreLabel) Valid() bool {
 	}
 }
 
+// Defines values for SentimentTrendDirection.
+const (
+	SentimentTrendDirectionFalling SentimentTrendDirection = "falling"
+	SentimentTrendDirectionFlat    SentimentTrendDirection = "flat"
+	SentimentTrendDirectionRising  SentimentTrendDirection = "rising"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendDirection enum.
+func (e SentimentTrendDirection) Valid() bool {
+	switch e {
+	case SentimentTrendDirectionFalling:
+		return true
+	case SentimentTrendDirectionFlat:
+		return true
+	case SentimentTrendDirectionRising:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SentimentTrendTest.
+const (
+	WelchT SentimentTrendTest = "welch-t"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendTest enum.
+func (e SentimentTrendTest) Valid() bool {
+	switch e {
+	case WelchT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Severity.
 const (
 	SeverityCritical Severity = "critical"
@@ -905,6 +1040,30 @@ func (e Severity) Valid() bool {
 	case SeverityInfo:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourceSentimentLabel.
+const (
+	SourceSentimentLabelMixed    SourceSentimentLabel = "mixed"
+	SourceSentimentLabelNegative SourceSentimentLabel = "negative"
+	SourceSentimentLabelNeutral  SourceSentimentLabel = "neutral"
+	SourceSentimentLabelPositive SourceSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the SourceSentimentLabel enum.
+func (e SourceSentimentLabel) Valid() bool {
+	switch e {
+	case SourceSentimentLabelMixed:
+		return true
+	case SourceSentimentLabelNegative:
+		return true
+	case SourceSentimentLabelNeutral:
+		return true
+	case SourceSentimentLabelPositive:
 		return true
 	default:
 		return false
@@ -935,6 +1094,27 @@ func (e TimeRange) Valid() bool {
 	case TimeRangeWeek:
 		return true
 	case TimeRangeYear:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TopicSentimentLabel.
+const (
+	TopicSentimentLabelNegative TopicSentimentLabel = "negative"
+	TopicSentimentLabelNeutral  TopicSentimentLabel = "neutral"
+	TopicSentimentLabelPositive TopicSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the TopicSentimentLabel enum.
+func (e TopicSentimentLabel) Valid() bool {
+	switch e {
+	case TopicSentimentLabelNegative:
+		return true
+	case TopicSentimentLabelNeutral:
+		return true
+	case TopicSentimentLabelPositive:
 		return true
 	default:
 		return false
@@ -1088,20 +1268,28 @@ type AnalyzeGrowthResult struct {
 
 // AnalyzeSentimentParams defines model for AnalyzeSentimentParams.
 type AnalyzeSentimentParams struct {
-	IncludeTopics *bool                            `json:"includeTopics,omitempty"`
-	Source        *AnalyzeSentimentParamsSource    `json:"source,omitempty"`
-	Texts         []string                         `json:"texts,omitempty"`
-	TimeRange     *AnalyzeSentimentParamsTimeRange `json:"timeRange,omitempty"`
+	IncludeTopics *bool `json:"includeTopics,omitempty"`
+
+	// Source Which stored feedback to read; ignored with texts.
+	Source *AnalyzeSentimentParamsSource `json:"source,omitempty"`
+
+	// Texts Analyse these texts instead of stored feedback.
+	Texts []string `json:"texts,omitempty"`
+
+	// TimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
+	TimeRange *AnalyzeSentimentParamsTimeRange `json:"timeRange,omitempty"`
 }
 
-// AnalyzeSentimentParamsSource defines model for AnalyzeSentimentParams.Source.
+// AnalyzeSentimentParamsSource Which stored feedback to read; ignored with texts.
 type AnalyzeSentimentParamsSource string
 
-// AnalyzeSentimentParamsTimeRange defines model for AnalyzeSentimentParams.TimeRange.
+// AnalyzeSentimentParamsTimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
 type AnalyzeSentimentParamsTimeRange string
 
 // AnalyzeSentimentResult defines model for AnalyzeSentimentResult.
 type AnalyzeSentimentResult struct {
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset   *Dataset          `json:"dataset,omitempty"`
 	Sentiment SentimentAnalysis `json:"sentiment"`
 }
 
@@ -1203,9 +1391,13 @@ type ChannelRevenue struct {
 
 // CheckChurnRiskParams defines model for CheckChurnRiskParams.
 type CheckChurnRiskParams struct {
-	IncludeRecommendations *bool                           `json:"includeRecommendations,omitempty"`
-	RiskThreshold          *RiskLevel                      `json:"riskThreshold,omitempty"`
-	SegmentBy              []CheckChurnRiskParamsSegmentBy `json:"segmentBy,omitempty"`
+	IncludeRecommendations *bool `json:"includeRecommendations,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *RiskLevel `json:"riskThreshold,omitempty"`
+
+	// SegmentBy Attributes to group listeners by; all four when absent.
+	SegmentBy []CheckChurnRiskParamsSegmentBy `json:"segmentBy,omitempty"`
 }
 
 // CheckChurnRiskParamsSegmentBy defines model for CheckChurnRiskParams.SegmentBy.
@@ -1214,43 +1406,100 @@ type CheckChurnRiskParamsSegmentBy string
 // CheckChurnRiskResult defines model for CheckChurnRiskResult.
 type CheckChurnRiskResult struct {
 	Churn ChurnAnalysis `json:"churn"`
+
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset *Dataset `json:"dataset,omitempty"`
 }
 
 // ChurnAnalysis defines model for ChurnAnalysis.
 type ChurnAnalysis struct {
-	AtRiskUsers     int                   `json:"atRiskUsers"`
-	ChurnRate       float64               `json:"churnRate"`
-	Recommendations []ChurnRecommendation `json:"recommendations,omitempty"`
-	RiskThreshold   RiskLevel             `json:"riskThreshold"`
-	Segments        []ChurnSegment        `json:"segments"`
-	TotalUsers      int                   `json:"totalUsers"`
+	// AsOf The day after the latest stored activity, or today if earlier.
+	AsOf            openapi_types.Date `json:"asOf"`
+	AtRiskListeners int                `json:"atRiskListeners"`
+	Factors         []ChurnFactor      `json:"factors"`
+
+	// HorizonDays Risk is of churning within this many days.
+	HorizonDays        int                   `json:"horizonDays"`
+	LabelledListeners  *int                  `json:"labelledListeners,omitempty"`
+	Model              ChurnModel            `json:"model"`
+	ObservedChurnRate  *float64              `json:"observedChurnRate,omitempty"`
+	PredictedChurnRate float64               `json:"predictedChurnRate"`
+	Recommendations    []ChurnRecommendation `json:"recommendations,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold RiskLevel      `json:"riskThreshold"`
+	Segments      []ChurnSegment `json:"segments"`
+	Threshold     float64        `json:"threshold"`
+
+	// TotalListeners Listeners seen before asOf and not churned by it.
+	TotalListeners int `json:"totalListeners"`
+}
+
+// ChurnFactor defines model for ChurnFactor.
+type ChurnFactor struct {
+	Name      ChurnFactorName `json:"name"`
+	OddsRatio float64         `json:"oddsRatio"`
+
+	// Weight Change in log-odds of churn per standard deviation (fitted) or per unit (unfitted).
+	Weight float64 `json:"weight"`
+}
+
+// ChurnFactorName defines model for ChurnFactor.Name.
+type ChurnFactorName string
+
+// ChurnModel defines model for ChurnModel.
+type ChurnModel struct {
+	// CrossValidatedAuc Out-of-fold area under the ROC curve; present when fitted.
+	CrossValidatedAuc *float64 `json:"crossValidatedAuc,omitempty"`
+
+	// Fitted A logistic regression fitted on churn labels; false for the fixed-weight score.
+	Fitted            bool    `json:"fitted"`
+	Folds             *int    `json:"folds,omitempty"`
+	Method            string  `json:"method"`
+	TrainingListeners int     `json:"trainingListeners"`
+	UnfittedReason    *string `json:"unfittedReason,omitempty"`
 }
 
 // ChurnRecommendation defines model for ChurnRecommendation.
 type ChurnRecommendation struct {
-	Action         string  `json:"action"`
-	ExpectedImpact float64 `json:"expectedImpact"`
-	SegmentId      string  `json:"segmentId"`
+	// Figure The rate the text quotes.
+	Figure float64 `json:"figure"`
+
+	// Segment all, or dimension=value.
+	Segment string `json:"segment"`
+	Text    string `json:"text"`
 }
 
 // ChurnSegment defines model for ChurnSegment.
 type ChurnSegment struct {
-	Attributes []SegmentAttribute `json:"attributes"`
-	Factors    []string           `json:"factors"`
-	Id         string             `json:"id"`
-	Label      string             `json:"label"`
-	RiskLevel  RiskLevel          `json:"riskLevel"`
-	RiskScore  float64            `json:"riskScore"`
-	Users      int                `json:"users"`
+	AtRisk    int                   `json:"atRisk"`
+	Dimension ChurnSegmentDimension `json:"dimension"`
+	Labelled  int                   `json:"labelled"`
+	Listeners int                   `json:"listeners"`
+
+	// ObservedRate Share of its labelled listeners who churned within the horizon.
+	ObservedRate *float64 `json:"observedRate,omitempty"`
+
+	// PredictedRate Mean churn probability of its listeners.
+	PredictedRate float64 `json:"predictedRate"`
+
+	// Segment dimension=value, as createReEngagement's targetSegment takes it.
+	Segment string `json:"segment"`
+	Value   string `json:"value"`
 }
+
+// ChurnSegmentDimension defines model for ChurnSegment.Dimension.
+type ChurnSegmentDimension string
 
 // ChurnUser defines model for ChurnUser.
 type ChurnUser struct {
 	LastActiveAt *time.Time `json:"lastActiveAt,omitempty"`
-	RiskLevel    RiskLevel  `json:"riskLevel"`
-	RiskScore    float64    `json:"riskScore"`
-	SegmentId    *string    `json:"segmentId,omitempty"`
-	UserId       string     `json:"userId"`
+
+	// RiskLevel The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskLevel RiskLevel `json:"riskLevel"`
+	RiskScore float64   `json:"riskScore"`
+	SegmentId *string   `json:"segmentId,omitempty"`
+	UserId    string    `json:"userId"`
 }
 
 // Clipping defines model for Clipping.
@@ -1486,8 +1735,10 @@ type GenreGuess struct {
 
 // GetChurnUsersParams defines model for GetChurnUsersParams.
 type GetChurnUsersParams struct {
-	Cursor        *string    `json:"cursor,omitempty"`
-	Limit         *int       `json:"limit,omitempty"`
+	Cursor *string `json:"cursor,omitempty"`
+	Limit  *int    `json:"limit,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
 	RiskThreshold *RiskLevel `json:"riskThreshold,omitempty"`
 	SegmentId     *string    `json:"segmentId,omitempty"`
 }
@@ -1637,8 +1888,10 @@ type HealthStatus string
 
 // Incentive defines model for Incentive.
 type Incentive struct {
-	Type  IncentiveType `json:"type"`
-	Value *string       `json:"value,omitempty"`
+	Type IncentiveType `json:"type"`
+
+	// Value Such as "20%" or "7 days of premium".
+	Value *string `json:"value,omitempty"`
 }
 
 // IncentiveType defines model for Incentive.Type.
@@ -1827,8 +2080,8 @@ type MonthlyListeners struct {
 
 // OutreachMessage defines model for OutreachMessage.
 type OutreachMessage struct {
-	Body  string  `json:"body"`
-	Title *string `json:"title,omitempty"`
+	Body       string `json:"body"`
+	ListenerId string `json:"listenerId"`
 }
 
 // ParamError defines model for ParamError.
@@ -1892,19 +2145,46 @@ type QualityStandard string
 
 // ReEngagementCampaign defines model for ReEngagementCampaign.
 type ReEngagementCampaign struct {
-	AudienceSize    int                        `json:"audienceSize"`
-	CampaignType    CampaignChannel            `json:"campaignType"`
-	Id              string                     `json:"id"`
-	Incentive       *Incentive                 `json:"incentive,omitempty"`
-	Message         OutreachMessage            `json:"message"`
-	Personalization bool                       `json:"personalization"`
-	ScheduledAt     *time.Time                 `json:"scheduledAt,omitempty"`
-	Status          ReEngagementCampaignStatus `json:"status"`
-	TargetSegment   string                     `json:"targetSegment"`
+	CampaignType CampaignChannel             `json:"campaignType"`
+	Channel      ReEngagementCampaignChannel `json:"channel"`
+	CreatedAt    time.Time                   `json:"createdAt"`
+	Delivery     ReEngagementDelivery        `json:"delivery"`
+	Id           string                      `json:"id"`
+	Incentive    *Incentive                  `json:"incentive,omitempty"`
+	Name         string                      `json:"name"`
+
+	// Reach At-risk listeners of the segment, each sent one message.
+	Reach int `json:"reach"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold    RiskLevel                  `json:"riskThreshold"`
+	SampleMessages   []OutreachMessage          `json:"sampleMessages"`
+	ScheduledAt      *time.Time                 `json:"scheduledAt,omitempty"`
+	SegmentListeners int                        `json:"segmentListeners"`
+	Status           ReEngagementCampaignStatus `json:"status"`
+	TargetSegment    string                     `json:"targetSegment"`
+	Template         string                     `json:"template"`
 }
+
+// ReEngagementCampaignChannel defines model for ReEngagementCampaign.Channel.
+type ReEngagementCampaignChannel string
 
 // ReEngagementCampaignStatus defines model for ReEngagementCampaign.Status.
 type ReEngagementCampaignStatus string
+
+// ReEngagementDelivery defines model for ReEngagementDelivery.
+type ReEngagementDelivery struct {
+	BatchSize int `json:"batchSize"`
+
+	// Batches Signed webhook events queued, one per batch of listeners.
+	Batches            int                        `json:"batches"`
+	EndpointConfigured bool                       `json:"endpointConfigured"`
+	Reason             string                     `json:"reason"`
+	Status             ReEngagementDeliveryStatus `json:"status"`
+}
+
+// ReEngagementDeliveryStatus defines model for ReEngagementDelivery.Status.
+type ReEngagementDeliveryStatus string
 
 // Report defines model for Report.
 type Report struct {
@@ -1945,7 +2225,7 @@ type RevenueForecastPoint struct {
 	Revenue float64 `json:"revenue"`
 }
 
-// RiskLevel defines model for RiskLevel.
+// RiskLevel The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
 type RiskLevel string
 
 // RunCampaignParams defines model for RunCampaignParams.
@@ -2054,49 +2334,125 @@ type Section struct {
 	StartSeconds float64 `json:"startSeconds"`
 }
 
-// SegmentAttribute defines model for SegmentAttribute.
-type SegmentAttribute struct {
-	Attribute string `json:"attribute"`
-	Value     string `json:"value"`
-}
-
 // SendEngagementParams defines model for SendEngagementParams.
 type SendEngagementParams struct {
-	CampaignType    *CampaignChannel `json:"campaignType,omitempty"`
-	Incentive       *Incentive       `json:"incentive,omitempty"`
-	Personalization *bool            `json:"personalization,omitempty"`
-	TargetSegment   string           `json:"targetSegment"`
+	CampaignType *CampaignChannel `json:"campaignType,omitempty"`
+	Incentive    *Incentive       `json:"incentive,omitempty"`
+
+	// Message The message template; it may use {{lastPlayed}} and {{incentive}}.
+	Message *string `json:"message,omitempty"`
+	Name    *string `json:"name,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *RiskLevel `json:"riskThreshold,omitempty"`
+	Schedule      *struct {
+		// SendAt When to send; now when absent or past.
+		SendAt time.Time `json:"sendAt"`
+	} `json:"schedule,omitempty"`
+
+	// TargetSegment all, or a segment of detectChurn as dimension=value, such as plan=free.
+	TargetSegment string `json:"targetSegment"`
 }
 
 // SendEngagementResult defines model for SendEngagementResult.
 type SendEngagementResult struct {
 	Campaign ReEngagementCampaign `json:"campaign"`
+
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset *Dataset `json:"dataset,omitempty"`
 }
 
 // SentimentAnalysis defines model for SentimentAnalysis.
 type SentimentAnalysis struct {
 	BySource     []SourceSentiment     `json:"bySource"`
 	Distribution SentimentDistribution `json:"distribution"`
+	From         SentimentAnalysisFrom `json:"from"`
 	Overall      SentimentScore        `json:"overall"`
-	Topics       []TopicSentiment      `json:"topics,omitempty"`
+	PeriodEnd    *time.Time            `json:"periodEnd,omitempty"`
+
+	// PeriodStart First instant of the stored feedback read.
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+
+	// SampleSize Texts scored.
+	SampleSize int `json:"sampleSize"`
+
+	// Skipped Blank texts left out.
+	Skipped *int `json:"skipped,omitempty"`
+
+	// Stored Stored texts in the range; more than sampleSize when only the newest were read.
+	Stored *int             `json:"stored,omitempty"`
+	Topics []TopicSentiment `json:"topics,omitempty"`
+
+	// TopicsNote Why there are no topics.
+	TopicsNote *string         `json:"topicsNote,omitempty"`
+	Trend      *SentimentTrend `json:"trend,omitempty"`
+
+	// TrendNote Why there is no trend.
+	TrendNote *string `json:"trendNote,omitempty"`
 }
+
+// SentimentAnalysisFrom defines model for SentimentAnalysis.From.
+type SentimentAnalysisFrom string
 
 // SentimentDistribution defines model for SentimentDistribution.
 type SentimentDistribution struct {
-	Negative float64 `json:"negative"`
-	Neutral  float64 `json:"neutral"`
-	Positive float64 `json:"positive"`
+	// Negative Share of texts with a compound score of -0.05 or less.
+	Negative      float64 `json:"negative"`
+	NegativeCount int     `json:"negativeCount"`
+	Neutral       float64 `json:"neutral"`
+	NeutralCount  int     `json:"neutralCount"`
+
+	// Positive Share of texts with a compound score of 0.05 or more.
+	Positive      float64 `json:"positive"`
+	PositiveCount int     `json:"positiveCount"`
+}
+
+// SentimentHalf defines model for SentimentHalf.
+type SentimentHalf struct {
+	End        time.Time `json:"end"`
+	SampleSize int       `json:"sampleSize"`
+	Score      float64   `json:"score"`
+	Start      time.Time `json:"start"`
 }
 
 // SentimentScore defines model for SentimentScore.
 type SentimentScore struct {
+	// Label mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 	Label      SentimentScoreLabel `json:"label"`
 	SampleSize int                 `json:"sampleSize"`
-	Score      float64             `json:"score"`
+
+	// Score Mean VADER compound score.
+	Score float64 `json:"score"`
 }
 
-// SentimentScoreLabel defines model for SentimentScore.Label.
+// SentimentScoreLabel mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 type SentimentScoreLabel string
+
+// SentimentTrend defines model for SentimentTrend.
+type SentimentTrend struct {
+	// Change Second half's mean score less the first's.
+	Change float64 `json:"change"`
+	Df     float64 `json:"df"`
+
+	// Direction flat unless significant.
+	Direction  SentimentTrendDirection `json:"direction"`
+	FirstHalf  SentimentHalf           `json:"firstHalf"`
+	PValue     float64                 `json:"pValue"`
+	SecondHalf SentimentHalf           `json:"secondHalf"`
+
+	// Significant pValue below 0.05: the change is beyond noise.
+	Significant bool    `json:"significant"`
+	T           float64 `json:"t"`
+
+	// Test Welch's two-sided t-test of the two halves' means.
+	Test SentimentTrendTest `json:"test"`
+}
+
+// SentimentTrendDirection flat unless significant.
+type SentimentTrendDirection string
+
+// SentimentTrendTest Welch's two-sided t-test of the two halves' means.
+type SentimentTrendTest string
 
 // Severity defines model for Severity.
 type Severity string
@@ -2109,10 +2465,17 @@ type SilenceGap struct {
 
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
-	SampleSize int     `json:"sampleSize"`
-	Score      float64 `json:"score"`
-	Source     string  `json:"source"`
+	Distribution SentimentDistribution `json:"distribution"`
+	Label        SourceSentimentLabel  `json:"label"`
+	SampleSize   int                   `json:"sampleSize"`
+	Score        float64               `json:"score"`
+
+	// Source A feedback source, or texts for texts given in the call.
+	Source string `json:"source"`
 }
+
+// SourceSentimentLabel defines model for SourceSentiment.Label.
+type SourceSentimentLabel string
 
 // StepError defines model for StepError.
 type StepError struct {
@@ -2125,10 +2488,22 @@ type TimeRange string
 
 // TopicSentiment defines model for TopicSentiment.
 type TopicSentiment struct {
-	Mentions int     `json:"mentions"`
-	Score    float64 `json:"score"`
-	Topic    string  `json:"topic"`
+	// AverageScore Mean compound score of those texts.
+	AverageScore float64 `json:"averageScore"`
+
+	// Count Texts containing the phrase.
+	Count int                 `json:"count"`
+	Label TopicSentimentLabel `json:"label"`
+
+	// Sample The text whose score is closest to the average.
+	Sample string `json:"sample"`
+
+	// Term A key phrase, found by RAKE with stop words and sentiment words removed.
+	Term string `json:"term"`
 }
+
+// TopicSentimentLabel defines model for TopicSentiment.Label.
+type TopicSentimentLabel string
 
 // Track defines model for Track.
 type Track struct {

@@ -99,42 +99,27 @@ func (e CampaignStatus) Valid() bool {
 	}
 }
 
-// Defines values for ChurnAnalysisRiskThreshold.
+// Defines values for ChurnFactorName.
 const (
-	ChurnAnalysisRiskThresholdHigh   ChurnAnalysisRiskThreshold = "high"
-	ChurnAnalysisRiskThresholdLow    ChurnAnalysisRiskThreshold = "low"
-	ChurnAnalysisRiskThresholdMedium ChurnAnalysisRiskThreshold = "medium"
+	ActiveDays28 ChurnFactorName = "activeDays28"
+	ActiveDays90 ChurnFactorName = "activeDays90"
+	LogMinutes28 ChurnFactorName = "logMinutes28"
+	RecencyDays  ChurnFactorName = "recencyDays"
+	Trend        ChurnFactorName = "trend"
 )
 
-// Valid indicates whether the value is a known member of the ChurnAnalysisRiskThreshold enum.
-func (e ChurnAnalysisRiskThreshold) Valid() bool {
+// Valid indicates whether the value is a known member of the ChurnFactorName enum.
+func (e ChurnFactorName) Valid() bool {
 	switch e {
-	case ChurnAnalysisRiskThresholdHigh:
+	case ActiveDays28:
 		return true
-	case ChurnAnalysisRiskThresholdLow:
+	case ActiveDays90:
 		return true
-	case ChurnAnalysisRiskThresholdMedium:
+	case LogMinutes28:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ChurnRequestRiskThreshold.
-const (
-	ChurnRequestRiskThresholdHigh   ChurnRequestRiskThreshold = "high"
-	ChurnRequestRiskThresholdLow    ChurnRequestRiskThreshold = "low"
-	ChurnRequestRiskThresholdMedium ChurnRequestRiskThreshold = "medium"
-)
-
-// Valid indicates whether the value is a known member of the ChurnRequestRiskThreshold enum.
-func (e ChurnRequestRiskThreshold) Valid() bool {
-	switch e {
-	case ChurnRequestRiskThresholdHigh:
+	case RecencyDays:
 		return true
-	case ChurnRequestRiskThresholdLow:
-		return true
-	case ChurnRequestRiskThresholdMedium:
+	case Trend:
 		return true
 	default:
 		return false
@@ -143,49 +128,67 @@ func (e ChurnRequestRiskThreshold) Valid() bool {
 
 // Defines values for ChurnRequestSegmentBy.
 const (
-	ChurnRequestSegmentByAgeGroup     ChurnRequestSegmentBy = "age-group"
-	ChurnRequestSegmentByCountry      ChurnRequestSegmentBy = "country"
-	ChurnRequestSegmentByGenre        ChurnRequestSegmentBy = "genre"
-	ChurnRequestSegmentByPlan         ChurnRequestSegmentBy = "plan"
-	ChurnRequestSegmentByPlatform     ChurnRequestSegmentBy = "platform"
-	ChurnRequestSegmentBySignupCohort ChurnRequestSegmentBy = "signup-cohort"
+	ChurnRequestSegmentByActivityLevel ChurnRequestSegmentBy = "activity-level"
+	ChurnRequestSegmentByAgeBand       ChurnRequestSegmentBy = "age-band"
+	ChurnRequestSegmentByCountry       ChurnRequestSegmentBy = "country"
+	ChurnRequestSegmentByPlan          ChurnRequestSegmentBy = "plan"
 )
 
 // Valid indicates whether the value is a known member of the ChurnRequestSegmentBy enum.
 func (e ChurnRequestSegmentBy) Valid() bool {
 	switch e {
-	case ChurnRequestSegmentByAgeGroup:
+	case ChurnRequestSegmentByActivityLevel:
+		return true
+	case ChurnRequestSegmentByAgeBand:
 		return true
 	case ChurnRequestSegmentByCountry:
 		return true
-	case ChurnRequestSegmentByGenre:
-		return true
 	case ChurnRequestSegmentByPlan:
-		return true
-	case ChurnRequestSegmentByPlatform:
-		return true
-	case ChurnRequestSegmentBySignupCohort:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ChurnSegmentRiskLevel.
+// Defines values for ChurnRiskLevel.
 const (
-	ChurnSegmentRiskLevelHigh   ChurnSegmentRiskLevel = "high"
-	ChurnSegmentRiskLevelLow    ChurnSegmentRiskLevel = "low"
-	ChurnSegmentRiskLevelMedium ChurnSegmentRiskLevel = "medium"
+	High   ChurnRiskLevel = "high"
+	Low    ChurnRiskLevel = "low"
+	Medium ChurnRiskLevel = "medium"
 )
 
-// Valid indicates whether the value is a known member of the ChurnSegmentRiskLevel enum.
-func (e ChurnSegmentRiskLevel) Valid() bool {
+// Valid indicates whether the value is a known member of the ChurnRiskLevel enum.
+func (e ChurnRiskLevel) Valid() bool {
 	switch e {
-	case ChurnSegmentRiskLevelHigh:
+	case High:
 		return true
-	case ChurnSegmentRiskLevelLow:
+	case Low:
 		return true
-	case ChurnSegmentRiskLevelMedium:
+	case Medium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChurnSegmentDimension.
+const (
+	ChurnSegmentDimensionActivityLevel ChurnSegmentDimension = "activity-level"
+	ChurnSegmentDimensionAgeBand       ChurnSegmentDimension = "age-band"
+	ChurnSegmentDimensionCountry       ChurnSegmentDimension = "country"
+	ChurnSegmentDimensionPlan          ChurnSegmentDimension = "plan"
+)
+
+// Valid indicates whether the value is a known member of the ChurnSegmentDimension enum.
+func (e ChurnSegmentDimension) Valid() bool {
+	switch e {
+	case ChurnSegmentDimensionActivityLevel:
+		return true
+	case ChurnSegmentDimensionAgeBand:
+		return true
+	case ChurnSegmentDimensionCountry:
+		return true
+	case ChurnSegmentDimensionPlan:
 		return true
 	default:
 		return false
@@ -290,25 +293,25 @@ func (e ForecastRequestMetric) Valid() bool {
 
 // Defines values for GrowthAnalysisTrend.
 const (
-	Accelerating GrowthAnalysisTrend = "accelerating"
-	Declining    GrowthAnalysisTrend = "declining"
-	Flat         GrowthAnalysisTrend = "flat"
-	Slowing      GrowthAnalysisTrend = "slowing"
-	Steady       GrowthAnalysisTrend = "steady"
+	GrowthAnalysisTrendAccelerating GrowthAnalysisTrend = "accelerating"
+	GrowthAnalysisTrendDeclining    GrowthAnalysisTrend = "declining"
+	GrowthAnalysisTrendFlat         GrowthAnalysisTrend = "flat"
+	GrowthAnalysisTrendSlowing      GrowthAnalysisTrend = "slowing"
+	GrowthAnalysisTrendSteady       GrowthAnalysisTrend = "steady"
 )
 
 // Valid indicates whether the value is a known member of the GrowthAnalysisTrend enum.
 func (e GrowthAnalysisTrend) Valid() bool {
 	switch e {
-	case Accelerating:
+	case GrowthAnalysisTrendAccelerating:
 		return true
-	case Declining:
+	case GrowthAnalysisTrendDeclining:
 		return true
-	case Flat:
+	case GrowthAnalysisTrendFlat:
 		return true
-	case Slowing:
+	case GrowthAnalysisTrendSlowing:
 		return true
-	case Steady:
+	case GrowthAnalysisTrendSteady:
 		return true
 	default:
 		return false
@@ -855,21 +858,51 @@ func (e ReEngagementCampaignCampaignType) Valid() bool {
 	}
 }
 
+// Defines values for ReEngagementCampaignChannel.
+const (
+	ReEngagement ReEngagementCampaignChannel = "re-engagement"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementCampaignChannel enum.
+func (e ReEngagementCampaignChannel) Valid() bool {
+	switch e {
+	case ReEngagement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReEngagementCampaignStatus.
 const (
+	ReEngagementCampaignStatusActive    ReEngagementCampaignStatus = "active"
 	ReEngagementCampaignStatusScheduled ReEngagementCampaignStatus = "scheduled"
-	ReEngagementCampaignStatusSending   ReEngagementCampaignStatus = "sending"
-	ReEngagementCampaignStatusSent      ReEngagementCampaignStatus = "sent"
 )
 
 // Valid indicates whether the value is a known member of the ReEngagementCampaignStatus enum.
 func (e ReEngagementCampaignStatus) Valid() bool {
 	switch e {
+	case ReEngagementCampaignStatusActive:
+		return true
 	case ReEngagementCampaignStatusScheduled:
 		return true
-	case ReEngagementCampaignStatusSending:
+	default:
+		return false
+	}
+}
+
+// Defines values for ReEngagementDeliveryStatus.
+const (
+	ReEngagementDeliveryStatusNotSent ReEngagementDeliveryStatus = "not-sent"
+	ReEngagementDeliveryStatusQueued  ReEngagementDeliveryStatus = "queued"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementDeliveryStatus enum.
+func (e ReEngagementDeliveryStatus) Valid() bool {
+	switch e {
+	case ReEngagementDeliveryStatusNotSent:
 		return true
-	case ReEngagementCampaignStatusSent:
+	case ReEngagementDeliveryStatusQueued:
 		return true
 	default:
 		return false
@@ -1065,6 +1098,24 @@ func (e ScenarioName) Valid() bool {
 	}
 }
 
+// Defines values for SentimentAnalysisFrom.
+const (
+	SentimentAnalysisFromFeedback SentimentAnalysisFrom = "feedback"
+	SentimentAnalysisFromTexts    SentimentAnalysisFrom = "texts"
+)
+
+// Valid indicates whether the value is a known member of the SentimentAnalysisFrom enum.
+func (e SentimentAnalysisFrom) Valid() bool {
+	switch e {
+	case SentimentAnalysisFromFeedback:
+		return true
+	case SentimentAnalysisFromTexts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SentimentRequestSource.
 const (
 	SentimentRequestSourceAll     SentimentRequestSource = "all"
@@ -1094,15 +1145,19 @@ func (e SentimentRequestSource) Valid() bool {
 
 // Defines values for SentimentRequestTimeRange.
 const (
+	SentimentRequestTimeRangeAll     SentimentRequestTimeRange = "all"
 	SentimentRequestTimeRangeMonth   SentimentRequestTimeRange = "month"
 	SentimentRequestTimeRangeQuarter SentimentRequestTimeRange = "quarter"
 	SentimentRequestTimeRangeToday   SentimentRequestTimeRange = "today"
 	SentimentRequestTimeRangeWeek    SentimentRequestTimeRange = "week"
+	SentimentRequestTimeRangeYear    SentimentRequestTimeRange = "year"
 )
 
 // Valid indicates whether the value is a known member of the SentimentRequestTimeRange enum.
 func (e SentimentRequestTimeRange) Valid() bool {
 	switch e {
+	case SentimentRequestTimeRangeAll:
+		return true
 	case SentimentRequestTimeRangeMonth:
 		return true
 	case SentimentRequestTimeRangeQuarter:
@@ -1110,6 +1165,8 @@ func (e SentimentRequestTimeRange) Valid() bool {
 	case SentimentRequestTimeRangeToday:
 		return true
 	case SentimentRequestTimeRangeWeek:
+		return true
+	case SentimentRequestTimeRangeYear:
 		return true
 	default:
 		return false
@@ -1134,6 +1191,87 @@ func (e SentimentScoreLabel) Valid() bool {
 	case SentimentScoreLabelNeutral:
 		return true
 	case SentimentScoreLabelPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SentimentTrendDirection.
+const (
+	SentimentTrendDirectionFalling SentimentTrendDirection = "falling"
+	SentimentTrendDirectionFlat    SentimentTrendDirection = "flat"
+	SentimentTrendDirectionRising  SentimentTrendDirection = "rising"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendDirection enum.
+func (e SentimentTrendDirection) Valid() bool {
+	switch e {
+	case SentimentTrendDirectionFalling:
+		return true
+	case SentimentTrendDirectionFlat:
+		return true
+	case SentimentTrendDirectionRising:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SentimentTrendTest.
+const (
+	WelchT SentimentTrendTest = "welch-t"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendTest enum.
+func (e SentimentTrendTest) Valid() bool {
+	switch e {
+	case WelchT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourceSentimentLabel.
+const (
+	SourceSentimentLabelMixed    SourceSentimentLabel = "mixed"
+	SourceSentimentLabelNegative SourceSentimentLabel = "negative"
+	SourceSentimentLabelNeutral  SourceSentimentLabel = "neutral"
+	SourceSentimentLabelPositive SourceSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the SourceSentimentLabel enum.
+func (e SourceSentimentLabel) Valid() bool {
+	switch e {
+	case SourceSentimentLabelMixed:
+		return true
+	case SourceSentimentLabelNegative:
+		return true
+	case SourceSentimentLabelNeutral:
+		return true
+	case SourceSentimentLabelPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TopicSentimentLabel.
+const (
+	TopicSentimentLabelNegative TopicSentimentLabel = "negative"
+	TopicSentimentLabelNeutral  TopicSentimentLabel = "neutral"
+	TopicSentimentLabelPositive TopicSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the TopicSentimentLabel enum.
+func (e TopicSentimentLabel) Valid() bool {
+	switch e {
+	case TopicSentimentLabelNegative:
+		return true
+	case TopicSentimentLabelNeutral:
+		return true
+	case TopicSentimentLabelPositive:
 		return true
 	default:
 		return false
@@ -1569,37 +1707,73 @@ type CampaignStatus string
 
 // ChurnAnalysis defines model for ChurnAnalysis.
 type ChurnAnalysis struct {
-	AtRiskUsers     int                        `json:"atRiskUsers"`
-	ChurnRate       float64                    `json:"churnRate"`
-	Recommendations []ChurnRecommendation      `json:"recommendations,omitempty"`
-	RiskThreshold   ChurnAnalysisRiskThreshold `json:"riskThreshold"`
-	Segments        []ChurnSegment             `json:"segments"`
-	TotalUsers      int                        `json:"totalUsers"`
+	// AsOf The day after the latest stored activity, or today if earlier.
+	AsOf            openapi_types.Date `json:"asOf"`
+	AtRiskListeners int                `json:"atRiskListeners"`
+	Factors         []ChurnFactor      `json:"factors"`
+
+	// HorizonDays Risk is of churning within this many days.
+	HorizonDays        int                   `json:"horizonDays"`
+	LabelledListeners  *int                  `json:"labelledListeners,omitempty"`
+	Model              ChurnModel            `json:"model"`
+	ObservedChurnRate  *float64              `json:"observedChurnRate,omitempty"`
+	PredictedChurnRate float64               `json:"predictedChurnRate"`
+	Recommendations    []ChurnRecommendation `json:"recommendations,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold ChurnRiskLevel `json:"riskThreshold"`
+	Segments      []ChurnSegment `json:"segments"`
+	Threshold     float64        `json:"threshold"`
+
+	// TotalListeners Listeners seen before asOf and not churned by it.
+	TotalListeners int `json:"totalListeners"`
 }
 
-// ChurnAnalysisRiskThreshold defines model for ChurnAnalysis.RiskThreshold.
-type ChurnAnalysisRiskThreshold string
+// ChurnFactor defines model for ChurnFactor.
+type ChurnFactor struct {
+	Name      ChurnFactorName `json:"name"`
+	OddsRatio float64         `json:"oddsRatio"`
+
+	// Weight Change in log-odds of churn per standard deviation (fitted) or per unit (unfitted).
+	Weight float64 `json:"weight"`
+}
+
+// ChurnFactorName defines model for ChurnFactor.Name.
+type ChurnFactorName string
+
+// ChurnModel defines model for ChurnModel.
+type ChurnModel struct {
+	// CrossValidatedAuc Out-of-fold area under the ROC curve; present when fitted.
+	CrossValidatedAuc *float64 `json:"crossValidatedAuc,omitempty"`
+
+	// Fitted A logistic regression fitted on churn labels; false for the fixed-weight score.
+	Fitted            bool    `json:"fitted"`
+	Folds             *int    `json:"folds,omitempty"`
+	Method            string  `json:"method"`
+	TrainingListeners int     `json:"trainingListeners"`
+	UnfittedReason    *string `json:"unfittedReason,omitempty"`
+}
 
 // ChurnRecommendation defines model for ChurnRecommendation.
 type ChurnRecommendation struct {
-	Action string `json:"action"`
+	// Figure The rate the text quotes.
+	Figure float64 `json:"figure"`
 
-	// ExpectedImpact Expected fall in churn rate.
-	ExpectedImpact float64 `json:"expectedImpact"`
-	SegmentId      string  `json:"segmentId"`
+	// Segment all, or dimension=value.
+	Segment string `json:"segment"`
+	Text    string `json:"text"`
 }
 
 // ChurnRequest defines model for ChurnRequest.
 type ChurnRequest struct {
-	IncludeRecommendations *bool                      `json:"includeRecommendations,omitempty"`
-	RiskThreshold          *ChurnRequestRiskThreshold `json:"riskThreshold,omitempty"`
+	IncludeRecommendations *bool `json:"includeRecommendations,omitempty"`
 
-	// SegmentBy Attributes to group listeners by.
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *ChurnRiskLevel `json:"riskThreshold,omitempty"`
+
+	// SegmentBy Attributes to group listeners by; all four when absent.
 	SegmentBy []ChurnRequestSegmentBy `json:"segmentBy,omitempty"`
 }
-
-// ChurnRequestRiskThreshold defines model for ChurnRequest.RiskThreshold.
-type ChurnRequestRiskThreshold string
 
 // ChurnRequestSegmentBy defines model for ChurnRequest.SegmentBy.
 type ChurnRequestSegmentBy string
@@ -1612,19 +1786,29 @@ type ChurnResult struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
+// ChurnRiskLevel The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+type ChurnRiskLevel string
+
 // ChurnSegment defines model for ChurnSegment.
 type ChurnSegment struct {
-	Attributes []SegmentAttribute    `json:"attributes"`
-	Factors    []string              `json:"factors"`
-	Id         string                `json:"id"`
-	Label      string                `json:"label"`
-	RiskLevel  ChurnSegmentRiskLevel `json:"riskLevel"`
-	RiskScore  float64               `json:"riskScore"`
-	Users      int                   `json:"users"`
+	AtRisk    int                   `json:"atRisk"`
+	Dimension ChurnSegmentDimension `json:"dimension"`
+	Labelled  int                   `json:"labelled"`
+	Listeners int                   `json:"listeners"`
+
+	// ObservedRate Share of its labelled listeners who churned within the horizon.
+	ObservedRate *float64 `json:"observedRate,omitempty"`
+
+	// PredictedRate Mean churn probability of its listeners.
+	PredictedRate float64 `json:"predictedRate"`
+
+	// Segment dimension=value, as createReEngagement's targetSegment takes it.
+	Segment string `json:"segment"`
+	Value   string `json:"value"`
 }
 
-// ChurnSegmentRiskLevel defines model for ChurnSegment.RiskLevel.
-type ChurnSegmentRiskLevel string
+// ChurnSegmentDimension defines model for ChurnSegment.Dimension.
+type ChurnSegmentDimension string
 
 // Clipping defines model for Clipping.
 type Clipping struct {
@@ -1997,7 +2181,7 @@ type ImportReportFormat string
 type Incentive struct {
 	Type IncentiveType `json:"type"`
 
-	// Value Such as "20%" or "7 days".
+	// Value Such as "20%" or "7 days of premium".
 	Value *string `json:"value,omitempty"`
 }
 
@@ -2383,8 +2567,8 @@ type OperationInfo struct {
 
 // OutreachMessage defines model for OutreachMessage.
 type OutreachMessage struct {
-	Body  string  `json:"body"`
-	Title *string `json:"title,omitempty"`
+	Body       string `json:"body"`
+	ListenerId string `json:"listenerId"`
 }
 
 // PlatformMetrics defines model for PlatformMetrics.
@@ -2495,29 +2679,68 @@ type RateLimitInfo struct {
 
 // ReEngagementCampaign defines model for ReEngagementCampaign.
 type ReEngagementCampaign struct {
-	AudienceSize    int                              `json:"audienceSize"`
-	CampaignType    ReEngagementCampaignCampaignType `json:"campaignType"`
-	Id              string                           `json:"id"`
-	Incentive       *Incentive                       `json:"incentive,omitempty"`
-	Message         OutreachMessage                  `json:"message"`
-	Personalization bool                             `json:"personalization"`
-	ScheduledAt     *time.Time                       `json:"scheduledAt,omitempty"`
-	Status          ReEngagementCampaignStatus       `json:"status"`
-	TargetSegment   string                           `json:"targetSegment"`
+	CampaignType ReEngagementCampaignCampaignType `json:"campaignType"`
+	Channel      ReEngagementCampaignChannel      `json:"channel"`
+	CreatedAt    time.Time                        `json:"createdAt"`
+	Delivery     ReEngagementDelivery             `json:"delivery"`
+	Id           string                           `json:"id"`
+	Incentive    *Incentive                       `json:"incentive,omitempty"`
+	Name         string                           `json:"name"`
+
+	// Reach At-risk listeners of the segment, each sent one message.
+	Reach int `json:"reach"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold    ChurnRiskLevel             `json:"riskThreshold"`
+	SampleMessages   []OutreachMessage          `json:"sampleMessages"`
+	ScheduledAt      *time.Time                 `json:"scheduledAt,omitempty"`
+	SegmentListeners int                        `json:"segmentListeners"`
+	Status           ReEngagementCampaignStatus `json:"status"`
+	TargetSegment    string                     `json:"targetSegment"`
+	Template         string                     `json:"template"`
 }
 
 // ReEngagementCampaignCampaignType defines model for ReEngagementCampaign.CampaignType.
 type ReEngagementCampaignCampaignType string
 
+// ReEngagementCampaignChannel defines model for ReEngagementCampaign.Channel.
+type ReEngagementCampaignChannel string
+
 // ReEngagementCampaignStatus defines model for ReEngagementCampaign.Status.
 type ReEngagementCampaignStatus string
 
+// ReEngagementDelivery defines model for ReEngagementDelivery.
+type ReEngagementDelivery struct {
+	BatchSize int `json:"batchSize"`
+
+	// Batches Signed webhook events queued, one per batch of listeners.
+	Batches            int                        `json:"batches"`
+	EndpointConfigured bool                       `json:"endpointConfigured"`
+	Reason             string                     `json:"reason"`
+	Status             ReEngagementDeliveryStatus `json:"status"`
+}
+
+// ReEngagementDeliveryStatus defines model for ReEngagementDelivery.Status.
+type ReEngagementDeliveryStatus string
+
 // ReEngagementRequest defines model for ReEngagementRequest.
 type ReEngagementRequest struct {
-	CampaignType    *ReEngagementRequestCampaignType `json:"campaignType,omitempty"`
-	Incentive       *Incentive                       `json:"incentive,omitempty"`
-	Personalization *bool                            `json:"personalization,omitempty"`
-	TargetSegment   string                           `json:"targetSegment"`
+	CampaignType *ReEngagementRequestCampaignType `json:"campaignType,omitempty"`
+	Incentive    *Incentive                       `json:"incentive,omitempty"`
+
+	// Message The message template; it may use {{lastPlayed}} and {{incentive}}.
+	Message *string `json:"message,omitempty"`
+	Name    *string `json:"name,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *ChurnRiskLevel `json:"riskThreshold,omitempty"`
+	Schedule      *struct {
+		// SendAt When to send; now when absent or past.
+		SendAt time.Time `json:"sendAt"`
+	} `json:"schedule,omitempty"`
+
+	// TargetSegment all, or a segment of detectChurn as dimension=value, such as plan=free.
+	TargetSegment string `json:"targetSegment"`
 }
 
 // ReEngagementRequestCampaignType defines model for ReEngagementRequest.CampaignType.
@@ -2663,41 +2886,77 @@ type Section struct {
 	StartSeconds float64 `json:"startSeconds"`
 }
 
-// SegmentAttribute defines model for SegmentAttribute.
-type SegmentAttribute struct {
-	Attribute string `json:"attribute"`
-	Value     string `json:"value"`
-}
-
 // SentimentAnalysis defines model for SentimentAnalysis.
 type SentimentAnalysis struct {
 	BySource     []SourceSentiment     `json:"bySource"`
 	Distribution SentimentDistribution `json:"distribution"`
+	From         SentimentAnalysisFrom `json:"from"`
 	Overall      SentimentScore        `json:"overall"`
-	Topics       []TopicSentiment      `json:"topics,omitempty"`
+	PeriodEnd    *time.Time            `json:"periodEnd,omitempty"`
+
+	// PeriodStart First instant of the stored feedback read.
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+
+	// SampleSize Texts scored.
+	SampleSize int `json:"sampleSize"`
+
+	// Skipped Blank texts left out.
+	Skipped *int `json:"skipped,omitempty"`
+
+	// Stored Stored texts in the range; more than sampleSize when only the newest were read.
+	Stored *int             `json:"stored,omitempty"`
+	Topics []TopicSentiment `json:"topics,omitempty"`
+
+	// TopicsNote Why there are no topics.
+	TopicsNote *string         `json:"topicsNote,omitempty"`
+	Trend      *SentimentTrend `json:"trend,omitempty"`
+
+	// TrendNote Why there is no trend.
+	TrendNote *string `json:"trendNote,omitempty"`
 }
+
+// SentimentAnalysisFrom defines model for SentimentAnalysis.From.
+type SentimentAnalysisFrom string
 
 // SentimentDistribution defines model for SentimentDistribution.
 type SentimentDistribution struct {
-	Negative float64 `json:"negative"`
-	Neutral  float64 `json:"neutral"`
-	Positive float64 `json:"positive"`
+	// Negative Share of texts with a compound score of -0.05 or less.
+	Negative      float64 `json:"negative"`
+	NegativeCount int     `json:"negativeCount"`
+	Neutral       float64 `json:"neutral"`
+	NeutralCount  int     `json:"neutralCount"`
+
+	// Positive Share of texts with a compound score of 0.05 or more.
+	Positive      float64 `json:"positive"`
+	PositiveCount int     `json:"positiveCount"`
+}
+
+// SentimentHalf defines model for SentimentHalf.
+type SentimentHalf struct {
+	End        time.Time `json:"end"`
+	SampleSize int       `json:"sampleSize"`
+	Score      float64   `json:"score"`
+	Start      time.Time `json:"start"`
 }
 
 // SentimentRequest defines model for SentimentRequest.
 type SentimentRequest struct {
-	IncludeTopics *bool                   `json:"includeTopics,omitempty"`
-	Source        *SentimentRequestSource `json:"source,omitempty"`
+	IncludeTopics *bool `json:"includeTopics,omitempty"`
+
+	// Source Which stored feedback to read; ignored with texts.
+	Source *SentimentRequestSource `json:"source,omitempty"`
 
 	// Texts Analyse these texts instead of stored feedback.
-	Texts     []string                   `json:"texts,omitempty"`
+	Texts []string `json:"texts,omitempty"`
+
+	// TimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
 	TimeRange *SentimentRequestTimeRange `json:"timeRange,omitempty"`
 }
 
-// SentimentRequestSource defines model for SentimentRequest.Source.
+// SentimentRequestSource Which stored feedback to read; ignored with texts.
 type SentimentRequestSource string
 
-// SentimentRequestTimeRange defines model for SentimentRequest.TimeRange.
+// SentimentRequestTimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
 type SentimentRequestTimeRange string
 
 // SentimentResult defines model for SentimentResult.
@@ -2709,13 +2968,42 @@ type SentimentResult struct {
 
 // SentimentScore defines model for SentimentScore.
 type SentimentScore struct {
+	// Label mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 	Label      SentimentScoreLabel `json:"label"`
 	SampleSize int                 `json:"sampleSize"`
-	Score      float64             `json:"score"`
+
+	// Score Mean VADER compound score.
+	Score float64 `json:"score"`
 }
 
-// SentimentScoreLabel defines model for SentimentScore.Label.
+// SentimentScoreLabel mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 type SentimentScoreLabel string
+
+// SentimentTrend defines model for SentimentTrend.
+type SentimentTrend struct {
+	// Change Second half's mean score less the first's.
+	Change float64 `json:"change"`
+	Df     float64 `json:"df"`
+
+	// Direction flat unless significant.
+	Direction  SentimentTrendDirection `json:"direction"`
+	FirstHalf  SentimentHalf           `json:"firstHalf"`
+	PValue     float64                 `json:"pValue"`
+	SecondHalf SentimentHalf           `json:"secondHalf"`
+
+	// Significant pValue below 0.05: the change is beyond noise.
+	Significant bool    `json:"significant"`
+	T           float64 `json:"t"`
+
+	// Test Welch's two-sided t-test of the two halves' means.
+	Test SentimentTrendTest `json:"test"`
+}
+
+// SentimentTrendDirection flat unless significant.
+type SentimentTrendDirection string
+
+// SentimentTrendTest Welch's two-sided t-test of the two halves' means.
+type SentimentTrendTest string
 
 // SessionValue defines model for SessionValue.
 type SessionValue struct {
@@ -2731,17 +3019,36 @@ type SilenceGap struct {
 
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
-	SampleSize int     `json:"sampleSize"`
-	Score      float64 `json:"score"`
-	Source     string  `json:"source"`
+	Distribution SentimentDistribution `json:"distribution"`
+	Label        SourceSentimentLabel  `json:"label"`
+	SampleSize   int                   `json:"sampleSize"`
+	Score        float64               `json:"score"`
+
+	// Source A feedback source, or texts for texts given in the call.
+	Source string `json:"source"`
 }
+
+// SourceSentimentLabel defines model for SourceSentiment.Label.
+type SourceSentimentLabel string
 
 // TopicSentiment defines model for TopicSentiment.
 type TopicSentiment struct {
-	Mentions int     `json:"mentions"`
-	Score    float64 `json:"score"`
-	Topic    string  `json:"topic"`
+	// AverageScore Mean compound score of those texts.
+	AverageScore float64 `json:"averageScore"`
+
+	// Count Texts containing the phrase.
+	Count int                 `json:"count"`
+	Label TopicSentimentLabel `json:"label"`
+
+	// Sample The text whose score is closest to the average.
+	Sample string `json:"sample"`
+
+	// Term A key phrase, found by RAKE with stop words and sentiment words removed.
+	Term string `json:"term"`
 }
+
+// TopicSentimentLabel defines model for TopicSentiment.Label.
+type TopicSentimentLabel string
 
 // Track defines model for Track.
 type Track struct {
@@ -3109,6 +3416,12 @@ type ManageWorkflowsParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateReEngagementParams defines parameters for CreateReEngagement.
+type CreateReEngagementParams struct {
+	// IdempotencyKey A unique value per intended campaign. Retrying with the same key and body returns the first answer instead of creating a second campaign.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GenerateMusicParams defines parameters for GenerateMusic.
 type GenerateMusicParams struct {
 	// IdempotencyKey A unique value per intended generation. Retrying with the same key and body returns the first answer instead of starting a second job.
@@ -3358,54 +3671,54 @@ type ClientInterface interface {
 	// Corresponds with POST /actions/automation/workflows (the `ManageWorkflows` operationId).
 	ManageWorkflows(ctx context.Context, params *ManageWorkflowsParams, body ManageWorkflowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DetectChurnWithBody Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurnWithBody Score listeners' churn risk and find the segments most at risk.
 	//
-	// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+	// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/engagement/churn (the `DetectChurn` operationId).
 	DetectChurnWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DetectChurn Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurn Score listeners' churn risk and find the segments most at risk.
 	//
-	// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+	// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /actions/engagement/churn (the `DetectChurn` operationId).
 	DetectChurn(ctx context.Context, body DetectChurnJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateReEngagementWithBody Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagementWithBody Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	//
-	// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+	// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-	CreateReEngagementWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateReEngagementWithBody(ctx context.Context, params *CreateReEngagementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateReEngagement Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagement Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	//
-	// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+	// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-	CreateReEngagement(ctx context.Context, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateReEngagement(ctx context.Context, params *CreateReEngagementParams, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeSentimentWithBody Measure listener sentiment and its topics from feedback or given texts.
+	// AnalyzeSentimentWithBody Measure listener sentiment, its topics and its trend from feedback or given texts.
 	//
-	// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+	// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /actions/engagement/sentiment (the `AnalyzeSentiment` operationId).
 	AnalyzeSentimentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
+	// AnalyzeSentiment Measure listener sentiment, its topics and its trend from feedback or given texts.
 	//
-	// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+	// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3771,9 +4084,9 @@ func (c *Client) ManageWorkflows(ctx context.Context, params *ManageWorkflowsPar
 	return c.Client.Do(req)
 }
 
-// DetectChurnWithBody Find listeners at risk of leaving, grouped into segments with their reasons.
+// DetectChurnWithBody Score listeners' churn risk and find the segments most at risk.
 //
-// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3790,9 +4103,9 @@ func (c *Client) DetectChurnWithBody(ctx context.Context, contentType string, bo
 	return c.Client.Do(req)
 }
 
-// DetectChurn Find listeners at risk of leaving, grouped into segments with their reasons.
+// DetectChurn Score listeners' churn risk and find the segments most at risk.
 //
-// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3809,15 +4122,15 @@ func (c *Client) DetectChurn(ctx context.Context, body DetectChurnJSONRequestBod
 	return c.Client.Do(req)
 }
 
-// CreateReEngagementWithBody Send a re-engagement campaign to a segment of listeners.
+// CreateReEngagementWithBody Create a re-engagement campaign for a segment's at-risk listeners and send it.
 //
-// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-func (c *Client) CreateReEngagementWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateReEngagementRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateReEngagementWithBody(ctx context.Context, params *CreateReEngagementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReEngagementRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3828,15 +4141,15 @@ func (c *Client) CreateReEngagementWithBody(ctx context.Context, contentType str
 	return c.Client.Do(req)
 }
 
-// CreateReEngagement Send a re-engagement campaign to a segment of listeners.
+// CreateReEngagement Create a re-engagement campaign for a segment's at-risk listeners and send it.
 //
-// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-func (c *Client) CreateReEngagement(ctx context.Context, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateReEngagementRequest(c.Server, body)
+func (c *Client) CreateReEngagement(ctx context.Context, params *CreateReEngagementParams, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReEngagementRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3847,9 +4160,9 @@ func (c *Client) CreateReEngagement(ctx context.Context, body CreateReEngagement
 	return c.Client.Do(req)
 }
 
-// AnalyzeSentimentWithBody Measure listener sentiment and its topics from feedback or given texts.
+// AnalyzeSentimentWithBody Measure listener sentiment, its topics and its trend from feedback or given texts.
 //
-// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3866,9 +4179,9 @@ func (c *Client) AnalyzeSentimentWithBody(ctx context.Context, contentType strin
 	return c.Client.Do(req)
 }
 
-// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
+// AnalyzeSentiment Measure listener sentiment, its topics and its trend from feedback or given texts.
 //
-// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4600,18 +4913,18 @@ func NewDetectChurnRequestWithBody(server string, contentType string, body io.Re
 }
 
 // NewCreateReEngagementRequest calls the generic CreateReEngagement builder with application/json body
-func NewCreateReEngagementRequest(server string, body CreateReEngagementJSONRequestBody) (*http.Request, error) {
+func NewCreateReEngagementRequest(server string, params *CreateReEngagementParams, body CreateReEngagementJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateReEngagementRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateReEngagementRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateReEngagementRequestWithBody constructs an http.Request for the CreateReEngagement method, with any body, and a specified content type
-func NewCreateReEngagementRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateReEngagementRequestWithBody(server string, params *CreateReEngagementParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4635,6 +4948,21 @@ func NewCreateReEngagementRequestWithBody(server string, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5646,54 +5974,54 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /actions/automation/workflows (the `ManageWorkflows` operationId).
 	ManageWorkflowsWithResponse(ctx context.Context, params *ManageWorkflowsParams, body ManageWorkflowsJSONRequestBody, reqEditors ...RequestEditorFn) (*ManageWorkflowsResponse, error)
 
-	// DetectChurnWithBodyWithResponse Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurnWithBodyWithResponse Score listeners' churn risk and find the segments most at risk.
 	//
-	// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+	// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/engagement/churn (the `DetectChurn` operationId).
 	DetectChurnWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DetectChurnResponse, error)
 
-	// DetectChurnWithResponse Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurnWithResponse Score listeners' churn risk and find the segments most at risk.
 	//
-	// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+	// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/engagement/churn (the `DetectChurn` operationId).
 	DetectChurnWithResponse(ctx context.Context, body DetectChurnJSONRequestBody, reqEditors ...RequestEditorFn) (*DetectChurnResponse, error)
 
-	// CreateReEngagementWithBodyWithResponse Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagementWithBodyWithResponse Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	//
-	// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+	// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-	CreateReEngagementWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error)
+	CreateReEngagementWithBodyWithResponse(ctx context.Context, params *CreateReEngagementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error)
 
-	// CreateReEngagementWithResponse Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagementWithResponse Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	//
-	// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+	// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-	CreateReEngagementWithResponse(ctx context.Context, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error)
+	CreateReEngagementWithResponse(ctx context.Context, params *CreateReEngagementParams, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error)
 
-	// AnalyzeSentimentWithBodyWithResponse Measure listener sentiment and its topics from feedback or given texts.
+	// AnalyzeSentimentWithBodyWithResponse Measure listener sentiment, its topics and its trend from feedback or given texts.
 	//
-	// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+	// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /actions/engagement/sentiment (the `AnalyzeSentiment` operationId).
 	AnalyzeSentimentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnalyzeSentimentResponse, error)
 
-	// AnalyzeSentimentWithResponse Measure listener sentiment and its topics from feedback or given texts.
+	// AnalyzeSentimentWithResponse Measure listener sentiment, its topics and its trend from feedback or given texts.
 	//
-	// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+	// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6753,6 +7081,8 @@ type CreateReEngagementResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -6802,6 +7132,11 @@ func (r CreateReEngagementResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r CreateReEngagementResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateReEngagementResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -9705,9 +10040,9 @@ func (c *ClientWithResponses) ManageWorkflowsWithResponse(ctx context.Context, p
 	return ParseManageWorkflowsResponse(rsp)
 }
 
-// DetectChurnWithBodyWithResponse Find listeners at risk of leaving, grouped into segments with their reasons.
+// DetectChurnWithBodyWithResponse Score listeners' churn risk and find the segments most at risk.
 //
-// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9720,9 +10055,9 @@ func (c *ClientWithResponses) DetectChurnWithBodyWithResponse(ctx context.Contex
 	return ParseDetectChurnResponse(rsp)
 }
 
-// DetectChurnWithResponse Find listeners at risk of leaving, grouped into segments with their reasons.
+// DetectChurnWithResponse Score listeners' churn risk and find the segments most at risk.
 //
-// Answers segments at or above the risk threshold, each with its size, risk score and main factors, and what to do about each when includeRecommendations is true.
+// Scores each listener from recency, frequency and trend of their activity, fitted by logistic regression when churn labels exist (with cross-validated AUC). Answers at-risk counts, predicted churn rate, segments, factors and recommendations.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9735,39 +10070,39 @@ func (c *ClientWithResponses) DetectChurnWithResponse(ctx context.Context, body 
 	return ParseDetectChurnResponse(rsp)
 }
 
-// CreateReEngagementWithBodyWithResponse Send a re-engagement campaign to a segment of listeners.
+// CreateReEngagementWithBodyWithResponse Create a re-engagement campaign for a segment's at-risk listeners and send it.
 //
-// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-func (c *ClientWithResponses) CreateReEngagementWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error) {
-	rsp, err := c.CreateReEngagementWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateReEngagementWithBodyWithResponse(ctx context.Context, params *CreateReEngagementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error) {
+	rsp, err := c.CreateReEngagementWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateReEngagementResponse(rsp)
 }
 
-// CreateReEngagementWithResponse Send a re-engagement campaign to a segment of listeners.
+// CreateReEngagementWithResponse Create a re-engagement campaign for a segment's at-risk listeners and send it.
 //
-// Sends messages to real listeners; confirm the segment and channel with the user first. targetSegment is a segment id from detectChurn or a segment name.
+// Stores a campaign messaging the at-risk listeners of targetSegment (from detectChurn) and queues its signed delivery to the configured endpoint; without one it is stored as scheduled and says so. Confirm the segment with the user first.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /actions/engagement/re-engage (the `CreateReEngagement` operationId).
-func (c *ClientWithResponses) CreateReEngagementWithResponse(ctx context.Context, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error) {
-	rsp, err := c.CreateReEngagement(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateReEngagementWithResponse(ctx context.Context, params *CreateReEngagementParams, body CreateReEngagementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReEngagementResponse, error) {
+	rsp, err := c.CreateReEngagement(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateReEngagementResponse(rsp)
 }
 
-// AnalyzeSentimentWithBodyWithResponse Measure listener sentiment and its topics from feedback or given texts.
+// AnalyzeSentimentWithBodyWithResponse Measure listener sentiment, its topics and its trend from feedback or given texts.
 //
-// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9780,9 +10115,9 @@ func (c *ClientWithResponses) AnalyzeSentimentWithBodyWithResponse(ctx context.C
 	return ParseAnalyzeSentimentResponse(rsp)
 }
 
-// AnalyzeSentimentWithResponse Measure listener sentiment and its topics from feedback or given texts.
+// AnalyzeSentimentWithResponse Measure listener sentiment, its topics and its trend from feedback or given texts.
 //
-// Analyses stored feedback from the chosen source and time range, or the texts given (up to 100). Answers the overall score from -1 to 1, the distribution and the main topics.
+// Scores stored feedback of the source and time range, or up to 100 texts given, with VADER. Answers the score and label, distribution, per source, topics and whether sentiment changed beyond noise (Welch t-test), with sample sizes.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11159,6 +11494,13 @@ func ParseCreateReEngagementResponse(rsp *http.Response) (*CreateReEngagementRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

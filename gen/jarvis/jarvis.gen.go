@@ -98,42 +98,27 @@ func (e CampaignStatus) Valid() bool {
 	}
 }
 
-// Defines values for ChurnAnalysisRiskThreshold.
+// Defines values for ChurnFactorName.
 const (
-	ChurnAnalysisRiskThresholdHigh   ChurnAnalysisRiskThreshold = "high"
-	ChurnAnalysisRiskThresholdLow    ChurnAnalysisRiskThreshold = "low"
-	ChurnAnalysisRiskThresholdMedium ChurnAnalysisRiskThreshold = "medium"
+	ActiveDays28 ChurnFactorName = "activeDays28"
+	ActiveDays90 ChurnFactorName = "activeDays90"
+	LogMinutes28 ChurnFactorName = "logMinutes28"
+	RecencyDays  ChurnFactorName = "recencyDays"
+	Trend        ChurnFactorName = "trend"
 )
 
-// Valid indicates whether the value is a known member of the ChurnAnalysisRiskThreshold enum.
-func (e ChurnAnalysisRiskThreshold) Valid() bool {
+// Valid indicates whether the value is a known member of the ChurnFactorName enum.
+func (e ChurnFactorName) Valid() bool {
 	switch e {
-	case ChurnAnalysisRiskThresholdHigh:
+	case ActiveDays28:
 		return true
-	case ChurnAnalysisRiskThresholdLow:
+	case ActiveDays90:
 		return true
-	case ChurnAnalysisRiskThresholdMedium:
+	case LogMinutes28:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ChurnRequestRiskThreshold.
-const (
-	ChurnRequestRiskThresholdHigh   ChurnRequestRiskThreshold = "high"
-	ChurnRequestRiskThresholdLow    ChurnRequestRiskThreshold = "low"
-	ChurnRequestRiskThresholdMedium ChurnRequestRiskThreshold = "medium"
-)
-
-// Valid indicates whether the value is a known member of the ChurnRequestRiskThreshold enum.
-func (e ChurnRequestRiskThreshold) Valid() bool {
-	switch e {
-	case ChurnRequestRiskThresholdHigh:
+	case RecencyDays:
 		return true
-	case ChurnRequestRiskThresholdLow:
-		return true
-	case ChurnRequestRiskThresholdMedium:
+	case Trend:
 		return true
 	default:
 		return false
@@ -142,49 +127,67 @@ func (e ChurnRequestRiskThreshold) Valid() bool {
 
 // Defines values for ChurnRequestSegmentBy.
 const (
-	ChurnRequestSegmentByAgeGroup     ChurnRequestSegmentBy = "age-group"
-	ChurnRequestSegmentByCountry      ChurnRequestSegmentBy = "country"
-	ChurnRequestSegmentByGenre        ChurnRequestSegmentBy = "genre"
-	ChurnRequestSegmentByPlan         ChurnRequestSegmentBy = "plan"
-	ChurnRequestSegmentByPlatform     ChurnRequestSegmentBy = "platform"
-	ChurnRequestSegmentBySignupCohort ChurnRequestSegmentBy = "signup-cohort"
+	ChurnRequestSegmentByActivityLevel ChurnRequestSegmentBy = "activity-level"
+	ChurnRequestSegmentByAgeBand       ChurnRequestSegmentBy = "age-band"
+	ChurnRequestSegmentByCountry       ChurnRequestSegmentBy = "country"
+	ChurnRequestSegmentByPlan          ChurnRequestSegmentBy = "plan"
 )
 
 // Valid indicates whether the value is a known member of the ChurnRequestSegmentBy enum.
 func (e ChurnRequestSegmentBy) Valid() bool {
 	switch e {
-	case ChurnRequestSegmentByAgeGroup:
+	case ChurnRequestSegmentByActivityLevel:
+		return true
+	case ChurnRequestSegmentByAgeBand:
 		return true
 	case ChurnRequestSegmentByCountry:
 		return true
-	case ChurnRequestSegmentByGenre:
-		return true
 	case ChurnRequestSegmentByPlan:
-		return true
-	case ChurnRequestSegmentByPlatform:
-		return true
-	case ChurnRequestSegmentBySignupCohort:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ChurnSegmentRiskLevel.
+// Defines values for ChurnRiskLevel.
 const (
-	ChurnSegmentRiskLevelHigh   ChurnSegmentRiskLevel = "high"
-	ChurnSegmentRiskLevelLow    ChurnSegmentRiskLevel = "low"
-	ChurnSegmentRiskLevelMedium ChurnSegmentRiskLevel = "medium"
+	High   ChurnRiskLevel = "high"
+	Low    ChurnRiskLevel = "low"
+	Medium ChurnRiskLevel = "medium"
 )
 
-// Valid indicates whether the value is a known member of the ChurnSegmentRiskLevel enum.
-func (e ChurnSegmentRiskLevel) Valid() bool {
+// Valid indicates whether the value is a known member of the ChurnRiskLevel enum.
+func (e ChurnRiskLevel) Valid() bool {
 	switch e {
-	case ChurnSegmentRiskLevelHigh:
+	case High:
 		return true
-	case ChurnSegmentRiskLevelLow:
+	case Low:
 		return true
-	case ChurnSegmentRiskLevelMedium:
+	case Medium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChurnSegmentDimension.
+const (
+	ChurnSegmentDimensionActivityLevel ChurnSegmentDimension = "activity-level"
+	ChurnSegmentDimensionAgeBand       ChurnSegmentDimension = "age-band"
+	ChurnSegmentDimensionCountry       ChurnSegmentDimension = "country"
+	ChurnSegmentDimensionPlan          ChurnSegmentDimension = "plan"
+)
+
+// Valid indicates whether the value is a known member of the ChurnSegmentDimension enum.
+func (e ChurnSegmentDimension) Valid() bool {
+	switch e {
+	case ChurnSegmentDimensionActivityLevel:
+		return true
+	case ChurnSegmentDimensionAgeBand:
+		return true
+	case ChurnSegmentDimensionCountry:
+		return true
+	case ChurnSegmentDimensionPlan:
 		return true
 	default:
 		return false
@@ -289,25 +292,25 @@ func (e ForecastRequestMetric) Valid() bool {
 
 // Defines values for GrowthAnalysisTrend.
 const (
-	Accelerating GrowthAnalysisTrend = "accelerating"
-	Declining    GrowthAnalysisTrend = "declining"
-	Flat         GrowthAnalysisTrend = "flat"
-	Slowing      GrowthAnalysisTrend = "slowing"
-	Steady       GrowthAnalysisTrend = "steady"
+	GrowthAnalysisTrendAccelerating GrowthAnalysisTrend = "accelerating"
+	GrowthAnalysisTrendDeclining    GrowthAnalysisTrend = "declining"
+	GrowthAnalysisTrendFlat         GrowthAnalysisTrend = "flat"
+	GrowthAnalysisTrendSlowing      GrowthAnalysisTrend = "slowing"
+	GrowthAnalysisTrendSteady       GrowthAnalysisTrend = "steady"
 )
 
 // Valid indicates whether the value is a known member of the GrowthAnalysisTrend enum.
 func (e GrowthAnalysisTrend) Valid() bool {
 	switch e {
-	case Accelerating:
+	case GrowthAnalysisTrendAccelerating:
 		return true
-	case Declining:
+	case GrowthAnalysisTrendDeclining:
 		return true
-	case Flat:
+	case GrowthAnalysisTrendFlat:
 		return true
-	case Slowing:
+	case GrowthAnalysisTrendSlowing:
 		return true
-	case Steady:
+	case GrowthAnalysisTrendSteady:
 		return true
 	default:
 		return false
@@ -854,21 +857,51 @@ func (e ReEngagementCampaignCampaignType) Valid() bool {
 	}
 }
 
+// Defines values for ReEngagementCampaignChannel.
+const (
+	ReEngagement ReEngagementCampaignChannel = "re-engagement"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementCampaignChannel enum.
+func (e ReEngagementCampaignChannel) Valid() bool {
+	switch e {
+	case ReEngagement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReEngagementCampaignStatus.
 const (
+	ReEngagementCampaignStatusActive    ReEngagementCampaignStatus = "active"
 	ReEngagementCampaignStatusScheduled ReEngagementCampaignStatus = "scheduled"
-	ReEngagementCampaignStatusSending   ReEngagementCampaignStatus = "sending"
-	ReEngagementCampaignStatusSent      ReEngagementCampaignStatus = "sent"
 )
 
 // Valid indicates whether the value is a known member of the ReEngagementCampaignStatus enum.
 func (e ReEngagementCampaignStatus) Valid() bool {
 	switch e {
+	case ReEngagementCampaignStatusActive:
+		return true
 	case ReEngagementCampaignStatusScheduled:
 		return true
-	case ReEngagementCampaignStatusSending:
+	default:
+		return false
+	}
+}
+
+// Defines values for ReEngagementDeliveryStatus.
+const (
+	ReEngagementDeliveryStatusNotSent ReEngagementDeliveryStatus = "not-sent"
+	ReEngagementDeliveryStatusQueued  ReEngagementDeliveryStatus = "queued"
+)
+
+// Valid indicates whether the value is a known member of the ReEngagementDeliveryStatus enum.
+func (e ReEngagementDeliveryStatus) Valid() bool {
+	switch e {
+	case ReEngagementDeliveryStatusNotSent:
 		return true
-	case ReEngagementCampaignStatusSent:
+	case ReEngagementDeliveryStatusQueued:
 		return true
 	default:
 		return false
@@ -1064,6 +1097,24 @@ func (e ScenarioName) Valid() bool {
 	}
 }
 
+// Defines values for SentimentAnalysisFrom.
+const (
+	SentimentAnalysisFromFeedback SentimentAnalysisFrom = "feedback"
+	SentimentAnalysisFromTexts    SentimentAnalysisFrom = "texts"
+)
+
+// Valid indicates whether the value is a known member of the SentimentAnalysisFrom enum.
+func (e SentimentAnalysisFrom) Valid() bool {
+	switch e {
+	case SentimentAnalysisFromFeedback:
+		return true
+	case SentimentAnalysisFromTexts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SentimentRequestSource.
 const (
 	SentimentRequestSourceAll     SentimentRequestSource = "all"
@@ -1093,15 +1144,19 @@ func (e SentimentRequestSource) Valid() bool {
 
 // Defines values for SentimentRequestTimeRange.
 const (
+	SentimentRequestTimeRangeAll     SentimentRequestTimeRange = "all"
 	SentimentRequestTimeRangeMonth   SentimentRequestTimeRange = "month"
 	SentimentRequestTimeRangeQuarter SentimentRequestTimeRange = "quarter"
 	SentimentRequestTimeRangeToday   SentimentRequestTimeRange = "today"
 	SentimentRequestTimeRangeWeek    SentimentRequestTimeRange = "week"
+	SentimentRequestTimeRangeYear    SentimentRequestTimeRange = "year"
 )
 
 // Valid indicates whether the value is a known member of the SentimentRequestTimeRange enum.
 func (e SentimentRequestTimeRange) Valid() bool {
 	switch e {
+	case SentimentRequestTimeRangeAll:
+		return true
 	case SentimentRequestTimeRangeMonth:
 		return true
 	case SentimentRequestTimeRangeQuarter:
@@ -1109,6 +1164,8 @@ func (e SentimentRequestTimeRange) Valid() bool {
 	case SentimentRequestTimeRangeToday:
 		return true
 	case SentimentRequestTimeRangeWeek:
+		return true
+	case SentimentRequestTimeRangeYear:
 		return true
 	default:
 		return false
@@ -1133,6 +1190,87 @@ func (e SentimentScoreLabel) Valid() bool {
 	case SentimentScoreLabelNeutral:
 		return true
 	case SentimentScoreLabelPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SentimentTrendDirection.
+const (
+	SentimentTrendDirectionFalling SentimentTrendDirection = "falling"
+	SentimentTrendDirectionFlat    SentimentTrendDirection = "flat"
+	SentimentTrendDirectionRising  SentimentTrendDirection = "rising"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendDirection enum.
+func (e SentimentTrendDirection) Valid() bool {
+	switch e {
+	case SentimentTrendDirectionFalling:
+		return true
+	case SentimentTrendDirectionFlat:
+		return true
+	case SentimentTrendDirectionRising:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SentimentTrendTest.
+const (
+	WelchT SentimentTrendTest = "welch-t"
+)
+
+// Valid indicates whether the value is a known member of the SentimentTrendTest enum.
+func (e SentimentTrendTest) Valid() bool {
+	switch e {
+	case WelchT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourceSentimentLabel.
+const (
+	SourceSentimentLabelMixed    SourceSentimentLabel = "mixed"
+	SourceSentimentLabelNegative SourceSentimentLabel = "negative"
+	SourceSentimentLabelNeutral  SourceSentimentLabel = "neutral"
+	SourceSentimentLabelPositive SourceSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the SourceSentimentLabel enum.
+func (e SourceSentimentLabel) Valid() bool {
+	switch e {
+	case SourceSentimentLabelMixed:
+		return true
+	case SourceSentimentLabelNegative:
+		return true
+	case SourceSentimentLabelNeutral:
+		return true
+	case SourceSentimentLabelPositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TopicSentimentLabel.
+const (
+	TopicSentimentLabelNegative TopicSentimentLabel = "negative"
+	TopicSentimentLabelNeutral  TopicSentimentLabel = "neutral"
+	TopicSentimentLabelPositive TopicSentimentLabel = "positive"
+)
+
+// Valid indicates whether the value is a known member of the TopicSentimentLabel enum.
+func (e TopicSentimentLabel) Valid() bool {
+	switch e {
+	case TopicSentimentLabelNegative:
+		return true
+	case TopicSentimentLabelNeutral:
+		return true
+	case TopicSentimentLabelPositive:
 		return true
 	default:
 		return false
@@ -1568,37 +1706,73 @@ type CampaignStatus string
 
 // ChurnAnalysis defines model for ChurnAnalysis.
 type ChurnAnalysis struct {
-	AtRiskUsers     int                        `json:"atRiskUsers"`
-	ChurnRate       float64                    `json:"churnRate"`
-	Recommendations []ChurnRecommendation      `json:"recommendations,omitempty"`
-	RiskThreshold   ChurnAnalysisRiskThreshold `json:"riskThreshold"`
-	Segments        []ChurnSegment             `json:"segments"`
-	TotalUsers      int                        `json:"totalUsers"`
+	// AsOf The day after the latest stored activity, or today if earlier.
+	AsOf            openapi_types.Date `json:"asOf"`
+	AtRiskListeners int                `json:"atRiskListeners"`
+	Factors         []ChurnFactor      `json:"factors"`
+
+	// HorizonDays Risk is of churning within this many days.
+	HorizonDays        int                   `json:"horizonDays"`
+	LabelledListeners  *int                  `json:"labelledListeners,omitempty"`
+	Model              ChurnModel            `json:"model"`
+	ObservedChurnRate  *float64              `json:"observedChurnRate,omitempty"`
+	PredictedChurnRate float64               `json:"predictedChurnRate"`
+	Recommendations    []ChurnRecommendation `json:"recommendations,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold ChurnRiskLevel `json:"riskThreshold"`
+	Segments      []ChurnSegment `json:"segments"`
+	Threshold     float64        `json:"threshold"`
+
+	// TotalListeners Listeners seen before asOf and not churned by it.
+	TotalListeners int `json:"totalListeners"`
 }
 
-// ChurnAnalysisRiskThreshold defines model for ChurnAnalysis.RiskThreshold.
-type ChurnAnalysisRiskThreshold string
+// ChurnFactor defines model for ChurnFactor.
+type ChurnFactor struct {
+	Name      ChurnFactorName `json:"name"`
+	OddsRatio float64         `json:"oddsRatio"`
+
+	// Weight Change in log-odds of churn per standard deviation (fitted) or per unit (unfitted).
+	Weight float64 `json:"weight"`
+}
+
+// ChurnFactorName defines model for ChurnFactor.Name.
+type ChurnFactorName string
+
+// ChurnModel defines model for ChurnModel.
+type ChurnModel struct {
+	// CrossValidatedAuc Out-of-fold area under the ROC curve; present when fitted.
+	CrossValidatedAuc *float64 `json:"crossValidatedAuc,omitempty"`
+
+	// Fitted A logistic regression fitted on churn labels; false for the fixed-weight score.
+	Fitted            bool    `json:"fitted"`
+	Folds             *int    `json:"folds,omitempty"`
+	Method            string  `json:"method"`
+	TrainingListeners int     `json:"trainingListeners"`
+	UnfittedReason    *string `json:"unfittedReason,omitempty"`
+}
 
 // ChurnRecommendation defines model for ChurnRecommendation.
 type ChurnRecommendation struct {
-	Action string `json:"action"`
+	// Figure The rate the text quotes.
+	Figure float64 `json:"figure"`
 
-	// ExpectedImpact Expected fall in churn rate.
-	ExpectedImpact float64 `json:"expectedImpact"`
-	SegmentId      string  `json:"segmentId"`
+	// Segment all, or dimension=value.
+	Segment string `json:"segment"`
+	Text    string `json:"text"`
 }
 
 // ChurnRequest defines model for ChurnRequest.
 type ChurnRequest struct {
-	IncludeRecommendations *bool                      `json:"includeRecommendations,omitempty"`
-	RiskThreshold          *ChurnRequestRiskThreshold `json:"riskThreshold,omitempty"`
+	IncludeRecommendations *bool `json:"includeRecommendations,omitempty"`
 
-	// SegmentBy Attributes to group listeners by.
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *ChurnRiskLevel `json:"riskThreshold,omitempty"`
+
+	// SegmentBy Attributes to group listeners by; all four when absent.
 	SegmentBy []ChurnRequestSegmentBy `json:"segmentBy,omitempty"`
 }
-
-// ChurnRequestRiskThreshold defines model for ChurnRequest.RiskThreshold.
-type ChurnRequestRiskThreshold string
 
 // ChurnRequestSegmentBy defines model for ChurnRequest.SegmentBy.
 type ChurnRequestSegmentBy string
@@ -1611,19 +1785,29 @@ type ChurnResult struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
+// ChurnRiskLevel The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+type ChurnRiskLevel string
+
 // ChurnSegment defines model for ChurnSegment.
 type ChurnSegment struct {
-	Attributes []SegmentAttribute    `json:"attributes"`
-	Factors    []string              `json:"factors"`
-	Id         string                `json:"id"`
-	Label      string                `json:"label"`
-	RiskLevel  ChurnSegmentRiskLevel `json:"riskLevel"`
-	RiskScore  float64               `json:"riskScore"`
-	Users      int                   `json:"users"`
+	AtRisk    int                   `json:"atRisk"`
+	Dimension ChurnSegmentDimension `json:"dimension"`
+	Labelled  int                   `json:"labelled"`
+	Listeners int                   `json:"listeners"`
+
+	// ObservedRate Share of its labelled listeners who churned within the horizon.
+	ObservedRate *float64 `json:"observedRate,omitempty"`
+
+	// PredictedRate Mean churn probability of its listeners.
+	PredictedRate float64 `json:"predictedRate"`
+
+	// Segment dimension=value, as createReEngagement's targetSegment takes it.
+	Segment string `json:"segment"`
+	Value   string `json:"value"`
 }
 
-// ChurnSegmentRiskLevel defines model for ChurnSegment.RiskLevel.
-type ChurnSegmentRiskLevel string
+// ChurnSegmentDimension defines model for ChurnSegment.Dimension.
+type ChurnSegmentDimension string
 
 // Clipping defines model for Clipping.
 type Clipping struct {
@@ -1996,7 +2180,7 @@ type ImportReportFormat string
 type Incentive struct {
 	Type IncentiveType `json:"type"`
 
-	// Value Such as "20%" or "7 days".
+	// Value Such as "20%" or "7 days of premium".
 	Value *string `json:"value,omitempty"`
 }
 
@@ -2382,8 +2566,8 @@ type OperationInfo struct {
 
 // OutreachMessage defines model for OutreachMessage.
 type OutreachMessage struct {
-	Body  string  `json:"body"`
-	Title *string `json:"title,omitempty"`
+	Body       string `json:"body"`
+	ListenerId string `json:"listenerId"`
 }
 
 // PlatformMetrics defines model for PlatformMetrics.
@@ -2494,29 +2678,68 @@ type RateLimitInfo struct {
 
 // ReEngagementCampaign defines model for ReEngagementCampaign.
 type ReEngagementCampaign struct {
-	AudienceSize    int                              `json:"audienceSize"`
-	CampaignType    ReEngagementCampaignCampaignType `json:"campaignType"`
-	Id              string                           `json:"id"`
-	Incentive       *Incentive                       `json:"incentive,omitempty"`
-	Message         OutreachMessage                  `json:"message"`
-	Personalization bool                             `json:"personalization"`
-	ScheduledAt     *time.Time                       `json:"scheduledAt,omitempty"`
-	Status          ReEngagementCampaignStatus       `json:"status"`
-	TargetSegment   string                           `json:"targetSegment"`
+	CampaignType ReEngagementCampaignCampaignType `json:"campaignType"`
+	Channel      ReEngagementCampaignChannel      `json:"channel"`
+	CreatedAt    time.Time                        `json:"createdAt"`
+	Delivery     ReEngagementDelivery             `json:"delivery"`
+	Id           string                           `json:"id"`
+	Incentive    *Incentive                       `json:"incentive,omitempty"`
+	Name         string                           `json:"name"`
+
+	// Reach At-risk listeners of the segment, each sent one message.
+	Reach int `json:"reach"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold    ChurnRiskLevel             `json:"riskThreshold"`
+	SampleMessages   []OutreachMessage          `json:"sampleMessages"`
+	ScheduledAt      *time.Time                 `json:"scheduledAt,omitempty"`
+	SegmentListeners int                        `json:"segmentListeners"`
+	Status           ReEngagementCampaignStatus `json:"status"`
+	TargetSegment    string                     `json:"targetSegment"`
+	Template         string                     `json:"template"`
 }
 
 // ReEngagementCampaignCampaignType defines model for ReEngagementCampaign.CampaignType.
 type ReEngagementCampaignCampaignType string
 
+// ReEngagementCampaignChannel defines model for ReEngagementCampaign.Channel.
+type ReEngagementCampaignChannel string
+
 // ReEngagementCampaignStatus defines model for ReEngagementCampaign.Status.
 type ReEngagementCampaignStatus string
 
+// ReEngagementDelivery defines model for ReEngagementDelivery.
+type ReEngagementDelivery struct {
+	BatchSize int `json:"batchSize"`
+
+	// Batches Signed webhook events queued, one per batch of listeners.
+	Batches            int                        `json:"batches"`
+	EndpointConfigured bool                       `json:"endpointConfigured"`
+	Reason             string                     `json:"reason"`
+	Status             ReEngagementDeliveryStatus `json:"status"`
+}
+
+// ReEngagementDeliveryStatus defines model for ReEngagementDelivery.Status.
+type ReEngagementDeliveryStatus string
+
 // ReEngagementRequest defines model for ReEngagementRequest.
 type ReEngagementRequest struct {
-	CampaignType    *ReEngagementRequestCampaignType `json:"campaignType,omitempty"`
-	Incentive       *Incentive                       `json:"incentive,omitempty"`
-	Personalization *bool                            `json:"personalization,omitempty"`
-	TargetSegment   string                           `json:"targetSegment"`
+	CampaignType *ReEngagementRequestCampaignType `json:"campaignType,omitempty"`
+	Incentive    *Incentive                       `json:"incentive,omitempty"`
+
+	// Message The message template; it may use {{lastPlayed}} and {{incentive}}.
+	Message *string `json:"message,omitempty"`
+	Name    *string `json:"name,omitempty"`
+
+	// RiskThreshold The churn probability a listener must reach to be at risk: high 0.7, medium 0.5, low 0.3.
+	RiskThreshold *ChurnRiskLevel `json:"riskThreshold,omitempty"`
+	Schedule      *struct {
+		// SendAt When to send; now when absent or past.
+		SendAt time.Time `json:"sendAt"`
+	} `json:"schedule,omitempty"`
+
+	// TargetSegment all, or a segment of detectChurn as dimension=value, such as plan=free.
+	TargetSegment string `json:"targetSegment"`
 }
 
 // ReEngagementRequestCampaignType defines model for ReEngagementRequest.CampaignType.
@@ -2662,41 +2885,77 @@ type Section struct {
 	StartSeconds float64 `json:"startSeconds"`
 }
 
-// SegmentAttribute defines model for SegmentAttribute.
-type SegmentAttribute struct {
-	Attribute string `json:"attribute"`
-	Value     string `json:"value"`
-}
-
 // SentimentAnalysis defines model for SentimentAnalysis.
 type SentimentAnalysis struct {
 	BySource     []SourceSentiment     `json:"bySource"`
 	Distribution SentimentDistribution `json:"distribution"`
+	From         SentimentAnalysisFrom `json:"from"`
 	Overall      SentimentScore        `json:"overall"`
-	Topics       []TopicSentiment      `json:"topics,omitempty"`
+	PeriodEnd    *time.Time            `json:"periodEnd,omitempty"`
+
+	// PeriodStart First instant of the stored feedback read.
+	PeriodStart *time.Time `json:"periodStart,omitempty"`
+
+	// SampleSize Texts scored.
+	SampleSize int `json:"sampleSize"`
+
+	// Skipped Blank texts left out.
+	Skipped *int `json:"skipped,omitempty"`
+
+	// Stored Stored texts in the range; more than sampleSize when only the newest were read.
+	Stored *int             `json:"stored,omitempty"`
+	Topics []TopicSentiment `json:"topics,omitempty"`
+
+	// TopicsNote Why there are no topics.
+	TopicsNote *string         `json:"topicsNote,omitempty"`
+	Trend      *SentimentTrend `json:"trend,omitempty"`
+
+	// TrendNote Why there is no trend.
+	TrendNote *string `json:"trendNote,omitempty"`
 }
+
+// SentimentAnalysisFrom defines model for SentimentAnalysis.From.
+type SentimentAnalysisFrom string
 
 // SentimentDistribution defines model for SentimentDistribution.
 type SentimentDistribution struct {
-	Negative float64 `json:"negative"`
-	Neutral  float64 `json:"neutral"`
-	Positive float64 `json:"positive"`
+	// Negative Share of texts with a compound score of -0.05 or less.
+	Negative      float64 `json:"negative"`
+	NegativeCount int     `json:"negativeCount"`
+	Neutral       float64 `json:"neutral"`
+	NeutralCount  int     `json:"neutralCount"`
+
+	// Positive Share of texts with a compound score of 0.05 or more.
+	Positive      float64 `json:"positive"`
+	PositiveCount int     `json:"positiveCount"`
+}
+
+// SentimentHalf defines model for SentimentHalf.
+type SentimentHalf struct {
+	End        time.Time `json:"end"`
+	SampleSize int       `json:"sampleSize"`
+	Score      float64   `json:"score"`
+	Start      time.Time `json:"start"`
 }
 
 // SentimentRequest defines model for SentimentRequest.
 type SentimentRequest struct {
-	IncludeTopics *bool                   `json:"includeTopics,omitempty"`
-	Source        *SentimentRequestSource `json:"source,omitempty"`
+	IncludeTopics *bool `json:"includeTopics,omitempty"`
+
+	// Source Which stored feedback to read; ignored with texts.
+	Source *SentimentRequestSource `json:"source,omitempty"`
 
 	// Texts Analyse these texts instead of stored feedback.
-	Texts     []string                   `json:"texts,omitempty"`
+	Texts []string `json:"texts,omitempty"`
+
+	// TimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
 	TimeRange *SentimentRequestTimeRange `json:"timeRange,omitempty"`
 }
 
-// SentimentRequestSource defines model for SentimentRequest.Source.
+// SentimentRequestSource Which stored feedback to read; ignored with texts.
 type SentimentRequestSource string
 
-// SentimentRequestTimeRange defines model for SentimentRequest.TimeRange.
+// SentimentRequestTimeRange The stored feedback of the last day, 7, 30, 90 or 365 days, or all of it; ignored with texts.
 type SentimentRequestTimeRange string
 
 // SentimentResult defines model for SentimentResult.
@@ -2708,13 +2967,42 @@ type SentimentResult struct {
 
 // SentimentScore defines model for SentimentScore.
 type SentimentScore struct {
+	// Label mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 	Label      SentimentScoreLabel `json:"label"`
 	SampleSize int                 `json:"sampleSize"`
-	Score      float64             `json:"score"`
+
+	// Score Mean VADER compound score.
+	Score float64 `json:"score"`
 }
 
-// SentimentScoreLabel defines model for SentimentScore.Label.
+// SentimentScoreLabel mixed when at least 25% of texts are positive and at least 25% negative; otherwise positive at a score of 0.05 or more, negative at -0.05 or less, else neutral.
 type SentimentScoreLabel string
+
+// SentimentTrend defines model for SentimentTrend.
+type SentimentTrend struct {
+	// Change Second half's mean score less the first's.
+	Change float64 `json:"change"`
+	Df     float64 `json:"df"`
+
+	// Direction flat unless significant.
+	Direction  SentimentTrendDirection `json:"direction"`
+	FirstHalf  SentimentHalf           `json:"firstHalf"`
+	PValue     float64                 `json:"pValue"`
+	SecondHalf SentimentHalf           `json:"secondHalf"`
+
+	// Significant pValue below 0.05: the change is beyond noise.
+	Significant bool    `json:"significant"`
+	T           float64 `json:"t"`
+
+	// Test Welch's two-sided t-test of the two halves' means.
+	Test SentimentTrendTest `json:"test"`
+}
+
+// SentimentTrendDirection flat unless significant.
+type SentimentTrendDirection string
+
+// SentimentTrendTest Welch's two-sided t-test of the two halves' means.
+type SentimentTrendTest string
 
 // SessionValue defines model for SessionValue.
 type SessionValue struct {
@@ -2730,17 +3018,36 @@ type SilenceGap struct {
 
 // SourceSentiment defines model for SourceSentiment.
 type SourceSentiment struct {
-	SampleSize int     `json:"sampleSize"`
-	Score      float64 `json:"score"`
-	Source     string  `json:"source"`
+	Distribution SentimentDistribution `json:"distribution"`
+	Label        SourceSentimentLabel  `json:"label"`
+	SampleSize   int                   `json:"sampleSize"`
+	Score        float64               `json:"score"`
+
+	// Source A feedback source, or texts for texts given in the call.
+	Source string `json:"source"`
 }
+
+// SourceSentimentLabel defines model for SourceSentiment.Label.
+type SourceSentimentLabel string
 
 // TopicSentiment defines model for TopicSentiment.
 type TopicSentiment struct {
-	Mentions int     `json:"mentions"`
-	Score    float64 `json:"score"`
-	Topic    string  `json:"topic"`
+	// AverageScore Mean compound score of those texts.
+	AverageScore float64 `json:"averageScore"`
+
+	// Count Texts containing the phrase.
+	Count int                 `json:"count"`
+	Label TopicSentimentLabel `json:"label"`
+
+	// Sample The text whose score is closest to the average.
+	Sample string `json:"sample"`
+
+	// Term A key phrase, found by RAKE with stop words and sentiment words removed.
+	Term string `json:"term"`
 }
+
+// TopicSentimentLabel defines model for TopicSentiment.Label.
+type TopicSentimentLabel string
 
 // Track defines model for Track.
 type Track struct {
@@ -3108,6 +3415,12 @@ type ManageWorkflowsParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateReEngagementParams defines parameters for CreateReEngagement.
+type CreateReEngagementParams struct {
+	// IdempotencyKey A unique value per intended campaign. Retrying with the same key and body returns the first answer instead of creating a second campaign.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GenerateMusicParams defines parameters for GenerateMusic.
 type GenerateMusicParams struct {
 	// IdempotencyKey A unique value per intended generation. Retrying with the same key and body returns the first answer instead of starting a second job.
@@ -3236,13 +3549,13 @@ type ServerInterface interface {
 	// ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.
 	// (POST /actions/automation/workflows)
 	ManageWorkflows(ctx echo.Context, params ManageWorkflowsParams) error
-	// DetectChurn Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurn Score listeners' churn risk and find the segments most at risk.
 	// (POST /actions/engagement/churn)
 	DetectChurn(ctx echo.Context) error
-	// CreateReEngagement Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagement Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	// (POST /actions/engagement/re-engage)
-	CreateReEngagement(ctx echo.Context) error
-	// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
+	CreateReEngagement(ctx echo.Context, params CreateReEngagementParams) error
+	// AnalyzeSentiment Measure listener sentiment, its topics and its trend from feedback or given texts.
 	// (POST /actions/engagement/sentiment)
 	AnalyzeSentiment(ctx echo.Context) error
 	// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
@@ -3395,8 +3708,28 @@ func (w *ServerInterfaceWrapper) DetectChurn(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateReEngagement(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateReEngagementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateReEngagement(ctx)
+	err = w.Handler.CreateReEngagement(ctx, params)
 	return err
 }
 
@@ -5091,7 +5424,8 @@ func (response DetectChurn504ApplicationProblemPlusJSONResponse) VisitDetectChur
 }
 
 type CreateReEngagementRequestObject struct {
-	Body *CreateReEngagementJSONRequestBody
+	Params CreateReEngagementParams
+	Body   *CreateReEngagementJSONRequestBody
 }
 
 type CreateReEngagementResponseObject interface {
@@ -5175,6 +5509,22 @@ func (response CreateReEngagement404ApplicationProblemPlusJSONResponse) VisitCre
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReEngagement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateReEngagement409ApplicationProblemPlusJSONResponse) VisitCreateReEngagementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9553,13 +9903,13 @@ type StrictServerInterface interface {
 	// ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.
 	// (POST /actions/automation/workflows)
 	ManageWorkflows(ctx context.Context, request ManageWorkflowsRequestObject) (ManageWorkflowsResponseObject, error)
-	// DetectChurn Find listeners at risk of leaving, grouped into segments with their reasons.
+	// DetectChurn Score listeners' churn risk and find the segments most at risk.
 	// (POST /actions/engagement/churn)
 	DetectChurn(ctx context.Context, request DetectChurnRequestObject) (DetectChurnResponseObject, error)
-	// CreateReEngagement Send a re-engagement campaign to a segment of listeners.
+	// CreateReEngagement Create a re-engagement campaign for a segment's at-risk listeners and send it.
 	// (POST /actions/engagement/re-engage)
 	CreateReEngagement(ctx context.Context, request CreateReEngagementRequestObject) (CreateReEngagementResponseObject, error)
-	// AnalyzeSentiment Measure listener sentiment and its topics from feedback or given texts.
+	// AnalyzeSentiment Measure listener sentiment, its topics and its trend from feedback or given texts.
 	// (POST /actions/engagement/sentiment)
 	AnalyzeSentiment(ctx context.Context, request AnalyzeSentimentRequestObject) (AnalyzeSentimentResponseObject, error)
 	// ManageCampaigns Create, update, get, list, pause, resume or cancel marketing campaigns.
@@ -9842,8 +10192,10 @@ func (sh *strictHandler) DetectChurn(ctx echo.Context) error {
 }
 
 // CreateReEngagement operation middleware
-func (sh *strictHandler) CreateReEngagement(ctx echo.Context) error {
+func (sh *strictHandler) CreateReEngagement(ctx echo.Context, params CreateReEngagementParams) error {
 	var request CreateReEngagementRequestObject
+
+	request.Params = params
 
 	var body CreateReEngagementJSONRequestBody
 	var err error

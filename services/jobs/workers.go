@@ -389,3 +389,49 @@ func (s *Service) Reap(ctx context.Context) (int, error) {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, s.now().Add(-24*time.Hour).UnixMilli())
 	return total, err
 }
+
+// Event is one webhook event to deliver: its type and its whole JSON body.
+type Event struct {
+	Type string
+	Body []byte
+}
+
+// Deliver queues one signed delivery of each event to url, attempted from at on and retried
+// like job callbacks. The deliveries are recorded under a finished job of typ owned by owner,
+// whose message says what was queued and which carries them until the retention period reaps
+// it. The URL must pass the guard and be https, as callbacks must.
+func (s *Service) Deliver(ctx context.Context, owner services.Owner, typ, url string, events []Event, at time.Time) (string, error) {
+	u, err := s.guard.CheckURL(url)
+	if err != nil {
+		return "", err
+	}
+	// The events carry what the callers' data says of people, which plain http would expose.
+	if u.Scheme == "http" && !s.cfg.AllowHTTPCallbacks && !s.guard.Allowlisted(u) {
+		return "", errors.New("the endpoint is a plain http URL; deliveries go only over https, but to the addresses JARVIS_SSRF_ALLOW lists")
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	id := newJobID(now)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after commit
+	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, tenant, owner, type, status, progress, message, params, created_at,
+		started_at, finished_at) VALUES ($1, $2, $3, $4, $5, 100, $6, '{}', $7, $8, $9)`, id, owner.Tenant, owner.User, typ,
+		string(Completed), fmt.Sprintf("%d webhook events queued for delivery.", len(events)),
+		now.UnixMilli(), now.UnixMilli(), now.UnixMilli()); err != nil {
+		return "", fmt.Errorf("record deliveries: %w", err)
+	}
+	for _, e := range events {
+		deliveryID := "msg_" + rand.Text()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, job_id, url, event, payload, status, created_at)
+			VALUES ($1, $2, $3, $4, $5, 'pending', $6)`, deliveryID, id, url, e.Type, string(e.Body), now.UnixMilli()); err != nil {
+			return "", fmt.Errorf("record delivery: %w", err)
+		}
+		if _, err := s.river.InsertTx(ctx, tx, callbackArgs{DeliveryID: deliveryID}, &river.InsertOpts{
+			Queue: queueCallbacks, MaxAttempts: max(s.cfg.CallbackAttempts, 1), ScheduledAt: at}); err != nil {
+			return "", fmt.Errorf("enqueue delivery: %w", err)
+		}
+	}
+	return id, tx.Commit()
+}

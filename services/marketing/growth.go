@@ -174,15 +174,15 @@ func percentPerMonth(logs []float64) float64 { return (math.Exp(theilSen(logs)) 
 func classify(growth, recent float64) aidawg.GrowthAnalysisTrend {
 	switch {
 	case recent-growth >= shiftPoints && recent > 0:
-		return aidawg.Accelerating
+		return aidawg.GrowthAnalysisTrendAccelerating
 	case growth <= decliningAtPct:
-		return aidawg.Declining
+		return aidawg.GrowthAnalysisTrendDeclining
 	case growth-recent >= shiftPoints:
-		return aidawg.Slowing
+		return aidawg.GrowthAnalysisTrendSlowing
 	case math.Abs(growth) < flatBelowPct:
-		return aidawg.Flat
+		return aidawg.GrowthAnalysisTrendFlat
 	}
-	return aidawg.Steady
+	return aidawg.GrowthAnalysisTrendSteady
 }
 
 // drivers ranks the platforms by their part of the change in average daily listeners from the
@@ -356,10 +356,10 @@ func recommend(g aidawg.GrowthAnalysis) []string {
 		out = append(out, fmt.Sprintf("%s brought %.0f conversions (%s of all campaigns'): reuse its audience and channel.", c.Name, c.Value, pct(c.Share)))
 	}
 	switch g.Trend {
-	case aidawg.Slowing, aidawg.Declining:
+	case aidawg.GrowthAnalysisTrendSlowing, aidawg.GrowthAnalysisTrendDeclining:
 		out = append(out, fmt.Sprintf("Growth over the last three months is %.1f %%/month against %.1f %% over the whole history: plan a release or campaign to restart it.",
 			g.RecentGrowthRate, g.GrowthRate))
-	case aidawg.Accelerating:
+	case aidawg.GrowthAnalysisTrendAccelerating:
 		out = append(out, fmt.Sprintf("Growth picked up to %.1f %%/month over the last three months (from %.1f %%): keep the current cadence.",
 			g.RecentGrowthRate, g.GrowthRate))
 	}

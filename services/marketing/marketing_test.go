@@ -537,14 +537,14 @@ func TestTrendClasses(t *testing.T) {
 		growth, recent float64
 		want           aidawg.GrowthAnalysisTrend
 	}{
-		{5, 5, aidawg.Steady},
-		{5, 7, aidawg.Accelerating},
-		{5, 3.4, aidawg.Slowing},
-		{-3, -3, aidawg.Declining},
-		{-3, 0.5, aidawg.Accelerating},
-		{-3, -1, aidawg.Declining},
-		{0.5, 0.2, aidawg.Flat},
-		{0.5, -1.2, aidawg.Slowing},
+		{5, 5, aidawg.GrowthAnalysisTrendSteady},
+		{5, 7, aidawg.GrowthAnalysisTrendAccelerating},
+		{5, 3.4, aidawg.GrowthAnalysisTrendSlowing},
+		{-3, -3, aidawg.GrowthAnalysisTrendDeclining},
+		{-3, 0.5, aidawg.GrowthAnalysisTrendAccelerating},
+		{-3, -1, aidawg.GrowthAnalysisTrendDeclining},
+		{0.5, 0.2, aidawg.GrowthAnalysisTrendFlat},
+		{0.5, -1.2, aidawg.GrowthAnalysisTrendSlowing},
 	} {
 		assert.Equal(t, c.want, classify(c.growth, c.recent), "%+v", c)
 	}

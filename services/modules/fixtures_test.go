@@ -29,9 +29,11 @@ func (m *engagement) Register(reg *modules.Registrar) {
 	modules.Handle(reg, modules.CmdSendEngagement, func(ctx context.Context, p aidawg.SendEngagementParams) (aidawg.SendEngagementResult, error) {
 		m.sends.Add(1)
 		return aidawg.SendEngagementResult{Campaign: aidawg.ReEngagementCampaign{
-			Id: "rec_1", TargetSegment: p.TargetSegment, CampaignType: aidawg.Email,
-			Status: aidawg.ReEngagementCampaignStatusScheduled, AudienceSize: 12, Personalization: true,
-			Message: aidawg.OutreachMessage{Body: "We miss you."},
+			Id: "rec_1", Name: "Win back", Channel: aidawg.ReEngagement, TargetSegment: p.TargetSegment, CampaignType: aidawg.Email,
+			RiskThreshold: aidawg.Medium, Status: aidawg.ReEngagementCampaignStatusScheduled, SegmentListeners: 40, Reach: 12,
+			Template: "We miss you.", SampleMessages: []aidawg.OutreachMessage{{ListenerId: "L1", Body: "We miss you."}},
+			Delivery:  aidawg.ReEngagementDelivery{Status: aidawg.NotSent, BatchSize: 100, Reason: "No endpoint is configured."},
+			CreatedAt: time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC),
 		}}, nil
 	})
 	reg.Rule("segments-have-owners", func(context.Context) []modules.RuleIssue {
@@ -52,9 +54,11 @@ func (m *engagement) analyze(ctx context.Context, p aidawg.AnalyzeSentimentParam
 			services.FieldError{Field: "/texts/0", Message: "has no words to analyse"})
 	}
 	return aidawg.AnalyzeSentimentResult{Sentiment: aidawg.SentimentAnalysis{
+		From: aidawg.Texts, SampleSize: n,
 		Overall:      aidawg.SentimentScore{Score: 0.5, Label: aidawg.SentimentScoreLabelPositive, SampleSize: n},
-		Distribution: aidawg.SentimentDistribution{Positive: 1},
-		BySource:     []aidawg.SourceSentiment{{Source: "texts", Score: 0.5, SampleSize: n}},
+		Distribution: aidawg.SentimentDistribution{Positive: 1, PositiveCount: n},
+		BySource: []aidawg.SourceSentiment{{Source: "texts", Score: 0.5, Label: aidawg.SourceSentimentLabelPositive, SampleSize: n,
+			Distribution: aidawg.SentimentDistribution{Positive: 1, PositiveCount: n}}},
 	}}, nil
 }
 

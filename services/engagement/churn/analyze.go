@@ -1,6 +1,7 @@
 package churn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -67,6 +68,8 @@ type ListenerScore struct {
 	Probability float64  `json:"probability"`
 	AtRisk      bool     `json:"atRisk"`
 	Features    Features `json:"features"`
+	// Activity is the listener's activity quartile, a value of the activity segment.
+	Activity string `json:"activity"`
 }
 
 // Segment is churn by one value of one dimension.
@@ -128,6 +131,27 @@ type Report struct {
 // Activity-level labels (quartiles of ActiveDays90).
 var quartileNames = [4]string{"Q1 (least active)", "Q2", "Q3", "Q4 (most active)"}
 
+// Observed is one listener with its features already computed at the two
+// dates Analyze uses, for a caller whose database computes them (see
+// ComputeFeatures and WindowFeatures for their meaning).
+type Observed struct {
+	ID        string
+	Plan      string
+	Country   string
+	AgeBand   string
+	FirstSeen time.Time
+	// Labelled and ChurnedAt as in Listener.
+	Labelled  bool
+	ChurnedAt *time.Time
+	// AtAsOf are the features at Options.AsOf. AtObservation are those at
+	// the observation date, AsOf - HorizonDays; they are read only for
+	// labelled listeners first seen before it.
+	AtAsOf        Features
+	AtObservation Features
+}
+
+func (o *Observed) labelled() bool { return o.Labelled || o.ChurnedAt != nil }
+
 // Analyze computes features, fits a model when enough labels exist (else
 // uses Unfitted), scores current listeners and summarises segments.
 func Analyze(listeners []Listener, opt Options) (Report, error) {
@@ -138,14 +162,60 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 		return Report{}, err
 	}
 	opt = opt.withDefaults()
+	return analyzeObserved(observe(listeners, opt.AsOf, opt.HorizonDays), opt)
+}
+
+// observe computes each listener's features at asOf and, where training
+// reads them, at the observation date.
+func observe(listeners []Listener, asOf time.Time, horizonDays int) []Observed {
+	obsDay := civilDay(asOf.AddDate(0, 0, -horizonDays))
+	rows := make([]Observed, len(listeners))
+	for i := range listeners {
+		l := &listeners[i]
+		rows[i] = Observed{ID: l.ID, Plan: l.Plan, Country: l.Country, AgeBand: l.AgeBand, FirstSeen: l.FirstSeen,
+			Labelled: l.Labelled, ChurnedAt: l.ChurnedAt, AtAsOf: ComputeFeatures(*l, asOf)}
+		if l.labelled() && civilDay(l.FirstSeen) < obsDay {
+			rows[i].AtObservation = ComputeFeatures(*l, asOf.AddDate(0, 0, -horizonDays))
+		}
+	}
+	return rows
+}
+
+// AnalyzeObserved is Analyze over listeners whose features are already
+// computed.
+func AnalyzeObserved(rows []Observed, opt Options) (Report, error) {
+	if opt.AsOf.IsZero() {
+		return Report{}, ErrNoAsOf
+	}
+	if len(rows) == 0 {
+		return Report{}, ErrNoListeners
+	}
+	seen := make(map[string]struct{}, len(rows))
+	for i := range rows {
+		o := &rows[i]
+		if o.ID == "" {
+			return Report{}, fmt.Errorf("churn: listener %d has no id", i)
+		}
+		if _, dup := seen[o.ID]; dup {
+			return Report{}, fmt.Errorf("churn: listener id %q appears twice", o.ID)
+		}
+		seen[o.ID] = struct{}{}
+		if o.FirstSeen.IsZero() {
+			return Report{}, fmt.Errorf("churn: listener %q has no first-seen date", o.ID)
+		}
+	}
+	return analyzeObserved(rows, opt.withDefaults())
+}
+
+func analyzeObserved(rows []Observed, opt Options) (Report, error) {
 	asOf := opt.AsOf
 	obs := asOf.AddDate(0, 0, -opt.HorizonDays)
 	asOfDay := civilDay(asOf)
 
 	rep := Report{AsOf: asOf, ObservationDate: obs, HorizonDays: opt.HorizonDays,
-		Threshold: opt.Threshold, Listeners: len(listeners)}
+		Threshold: opt.Threshold, Listeners: len(rows)}
 
-	trainX, trainY, trainIdx, trainF := trainingSet(listeners, asOf, opt.HorizonDays)
+	trainX, trainY, trainIdx := trainingSet(rows, asOf, opt.HorizonDays)
 	rep.Training = len(trainX)
 
 	model := Unfitted()
@@ -157,12 +227,9 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 		rep.UnfittedReason = fmt.Sprintf("%d churned and %d retained labelled listeners; %d of each are needed for %d-fold cross-validation",
 			pos, len(trainX)-pos, opt.Folds, opt.Folds)
 	default:
-		cv, err := CrossValidate(trainX, trainY, opt.Folds, opt.Lambda, opt.Seed)
-		if err != nil {
-			return Report{}, err
-		}
-		m, err := Fit(trainX, trainY, opt.Lambda)
-		if err != nil {
+		cv, cvErr := CrossValidate(trainX, trainY, opt.Folds, opt.Lambda, opt.Seed)
+		m, fitErr := Fit(trainX, trainY, opt.Lambda)
+		if err := errors.Join(cvErr, fitErr); err != nil {
 			return Report{}, err
 		}
 		model, rep.CV, rep.Fitted = m, &cv, true
@@ -170,16 +237,16 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 	rep.Model, rep.Factors = model, model.Factors()
 
 	// Current listeners, scored at AsOf.
-	curIdx := make([]int, 0, len(listeners))
-	rep.Scores = make([]ListenerScore, 0, len(listeners))
-	for i := range listeners {
-		l := &listeners[i]
-		if civilDay(l.FirstSeen) >= asOfDay || (l.ChurnedAt != nil && civilDay(*l.ChurnedAt) < asOfDay) {
+	curIdx := make([]int, 0, len(rows))
+	rep.Scores = make([]ListenerScore, 0, len(rows))
+	for i := range rows {
+		o := &rows[i]
+		if civilDay(o.FirstSeen) >= asOfDay || (o.ChurnedAt != nil && civilDay(*o.ChurnedAt) < asOfDay) {
 			continue
 		}
-		f := ComputeFeatures(*l, asOf)
+		f := o.AtAsOf
 		p := model.Score(f)
-		s := ListenerScore{ID: l.ID, Probability: p, AtRisk: p >= opt.Threshold, Features: f}
+		s := ListenerScore{ID: o.ID, Probability: p, AtRisk: p >= opt.Threshold, Features: f}
 		if s.AtRisk {
 			rep.AtRisk++
 		}
@@ -201,10 +268,10 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 	}
 	type key struct{ dim, val string }
 	agg := map[key]*Segment{}
-	keys := func(l *Listener, f Features) []key {
-		return []key{{"all", "all"}, {"plan", orUnknown(l.Plan)}, {"country", orUnknown(l.Country)},
-			{"ageBand", orUnknown(l.AgeBand)}, {"activity", level(f)},
-			{"plan+country", orUnknown(l.Plan) + "+" + orUnknown(l.Country)}}
+	keys := func(o *Observed, f Features) []key {
+		return []key{{"all", "all"}, {"plan", orUnknown(o.Plan)}, {"country", orUnknown(o.Country)},
+			{"ageBand", orUnknown(o.AgeBand)}, {"activity", level(f)},
+			{"plan+country", orUnknown(o.Plan) + "+" + orUnknown(o.Country)}}
 	}
 	seg := func(k key) *Segment {
 		if agg[k] == nil {
@@ -213,8 +280,9 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 		return agg[k]
 	}
 	for n, i := range curIdx {
-		s := rep.Scores[n]
-		for _, k := range keys(&listeners[i], s.Features) {
+		s := &rep.Scores[n]
+		s.Activity = level(s.Features)
+		for _, k := range keys(&rows[i], s.Features) {
 			g := seg(k)
 			g.Listeners++
 			g.ExpectedChurners += s.Probability
@@ -224,7 +292,7 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 		}
 	}
 	for n, i := range trainIdx {
-		for _, k := range keys(&listeners[i], trainF[n]) {
+		for _, k := range keys(&rows[i], rows[i].AtObservation) {
 			g := seg(k)
 			g.Labelled++
 			if trainY[n] {
@@ -267,33 +335,39 @@ func Analyze(listeners []Listener, opt Options) (Report, error) {
 // features computed at that date and the label "churned in
 // [observation date, asOf)". See the package doc on leakage.
 func TrainingSet(listeners []Listener, asOf time.Time, horizonDays int) (x [][]float64, y []bool) {
-	x, y, _, _ = trainingSet(listeners, asOf, horizonDays)
+	x, y, _ = trainingSet(observe(listeners, asOf, horizonDays), asOf, horizonDays)
 	return x, y
 }
 
-func trainingSet(listeners []Listener, asOf time.Time, horizonDays int) (x [][]float64, y []bool, idx []int, fs []Features) {
+// ObservedTrainingSet is TrainingSet over listeners whose features are
+// already computed.
+func ObservedTrainingSet(rows []Observed, asOf time.Time, horizonDays int) (x [][]float64, y []bool) {
+	x, y, _ = trainingSet(rows, asOf, horizonDays)
+	return x, y
+}
+
+func trainingSet(rows []Observed, asOf time.Time, horizonDays int) (x [][]float64, y []bool, idx []int) {
 	obs := asOf.AddDate(0, 0, -horizonDays)
 	asOfDay, obsDay := civilDay(asOf), civilDay(obs)
-	n := len(listeners)
-	x, y, idx, fs = make([][]float64, 0, n), make([]bool, 0, n), make([]int, 0, n), make([]Features, 0, n)
-	for i := range listeners {
-		l := &listeners[i]
-		if !l.labelled() || civilDay(l.FirstSeen) >= obsDay {
+	n := len(rows)
+	x, y, idx = make([][]float64, 0, n), make([]bool, 0, n), make([]int, 0, n)
+	for i := range rows {
+		o := &rows[i]
+		if !o.labelled() || civilDay(o.FirstSeen) >= obsDay {
 			continue
 		}
 		churned := false
-		if l.ChurnedAt != nil {
-			cd := civilDay(*l.ChurnedAt)
+		if o.ChurnedAt != nil {
+			cd := civilDay(*o.ChurnedAt)
 			if cd < obsDay {
 				continue // already gone when observed
 			}
 			churned = cd < asOfDay
 		}
-		f := ComputeFeatures(*l, obs)
-		x, y = append(x, f.vector()), append(y, churned)
-		idx, fs = append(idx, i), append(fs, f)
+		x, y = append(x, o.AtObservation.vector()), append(y, churned)
+		idx = append(idx, i)
 	}
-	return x, y, idx, fs
+	return x, y, idx
 }
 
 func count(ys []bool) int {

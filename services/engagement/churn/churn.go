@@ -203,3 +203,37 @@ func validate(ls []Listener) error {
 	}
 	return nil
 }
+
+// TrendWeeks is the number of weeks of minutes the trend is fitted over.
+const TrendWeeks = trendWeeks
+
+// Windows are a listener's activity before a cut date summed over the
+// windows Features are made of, as a database can compute them: lastActive
+// is the last active day before the cut (nil for none), active28 and
+// active90 the active days in the 28 and 90 days before it, minutes28 the
+// minutes in the 28 days before it, and weekly the minutes of each of the
+// TrendWeeks weeks before it, oldest first (week TrendWeeks-1 ends the day
+// before the cut).
+type Windows struct {
+	LastActive       *time.Time
+	Active28         int
+	Active90         int
+	Minutes28        float64
+	Weekly           [trendWeeks]float64
+	FirstSeen, Until time.Time // the listener's first-seen date and the cut
+}
+
+// WindowFeatures turns window sums into Features exactly as ComputeFeatures
+// does from daily activity.
+func WindowFeatures(w Windows) Features {
+	c := civilDay(w.Until)
+	f := Features{ActiveDays28: float64(w.Active28), ActiveDays90: float64(w.Active90), Minutes28: w.Minutes28}
+	if w.LastActive == nil {
+		f.RecencyDays = float64(max(c-civilDay(w.FirstSeen), 0))
+	} else {
+		f.RecencyDays = float64(c - civilDay(*w.LastActive))
+	}
+	f.RecencyDays = math.Min(f.RecencyDays, RecencyCap)
+	f.Trend = normalisedSlope(w.Weekly[:])
+	return f
+}
