@@ -31,6 +31,7 @@ import (
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/telemetry"
 	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usercontext"
 )
@@ -75,6 +76,18 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
+	if cfg.Tracing {
+		shutdown, err := telemetry.Setup(context.Background(), Version)
+		if err != nil {
+			return nil, err
+		}
+		// Last to close, so that the spans of the others' shutdown are sent.
+		a.closer = append(a.closer, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return shutdown(ctx)
+		})
+	}
 
 	db, _, err := OpenDatabase(context.Background(), cfg)
 	if err != nil {
@@ -187,6 +200,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			return err
 		}}),
 		middleware.RequestID(),
+		middleware.Trace(spec),
 		middleware.Observe(log, metrics, spec),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
 		middleware.CORS(cfg.CORSOrigins),
@@ -218,16 +232,16 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.NoStore(),
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
-		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-			ResourceMetadataURL: access.metadataURL, Log: log}),
+		middleware.Traced("auth", middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
+			ResourceMetadataURL: access.metadataURL, Log: log})),
 		middleware.Meter(spec, access.usage),
 		// Counting before the scope check puts the limit headers on 403 answers too, and
 		// limits callers that keep calling what they may not.
-		middleware.RateLimit(spec, access.limiter),
+		middleware.Traced("ratelimit", middleware.RateLimit(spec, access.limiter)),
 		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour, cfg.WriteTimeout+10*time.Second)),
-		middleware.Validate(validator, middleware.InvalidBudget(spec, access.limiter)),
+		middleware.Traced("validation", middleware.Validate(validator, middleware.InvalidBudget(spec, access.limiter))),
 	}}
 	jarvis.RegisterHandlers(api, server.Handler())
 	api.answerUnmatched()

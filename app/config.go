@@ -93,6 +93,9 @@ type Config struct {
 
 	CORSOrigins    []string
 	TrustedProxies []*net.IPNet
+
+	// Tracing is on when an OTLP endpoint is set; the exporter reads its other settings itself.
+	Tracing bool
 }
 
 // DevelopmentBypass reports whether requests without credentials are the development user:
@@ -174,6 +177,8 @@ var Settings = []Setting{
 	{"JARVIS_DAILY_QUOTA", "0", "Long actions per caller and UTC day, unless its API key sets its own; 0 for no quota."},
 	{"JARVIS_CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com", "Origins browsers may call the API from, comma-separated; * for any."},
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send OpenTelemetry traces to, such as http://otel-collector:4318; unset: no tracing. The SDK reads the other OTEL_* variables itself."},
+	{"OTEL_SDK_DISABLED", "false", "true turns tracing off even with an OTLP endpoint set."},
 }
 
 func defaultOf(name string) string {
@@ -291,6 +296,13 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("JARVIS_EMBEDDED_MUSIC_SPEED=%q: want a number of at least 0", raw))
 		}
 		cfg.EmbeddedMusicSpeed = v
+	}
+
+	switch disabled := strings.ToLower(get("OTEL_SDK_DISABLED")); disabled {
+	case "true", "false":
+		cfg.Tracing = disabled == "false" && (get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "")
+	default:
+		errs = append(errs, fmt.Errorf("OTEL_SDK_DISABLED=%q: want true or false", disabled))
 	}
 
 	cfg.PublicURL = strings.TrimRight(get("JARVIS_PUBLIC_URL"), "/")

@@ -15,11 +15,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/telemetry"
 )
 
 // RemoteOptions configure the client of a remote AI Dawg backend.
@@ -62,6 +66,7 @@ type Remote struct {
 	contract *Contract
 	client   *aidawg.Client
 	breakers map[string]*breaker
+	attempts *prometheus.CounterVec // by module and outcome; nil until the router is instrumented
 }
 
 type breaker struct {
@@ -91,6 +96,7 @@ func NewRemote(contract *Contract, opts RemoteOptions) (*Remote, error) {
 			if id := services.RequestID(ctx); id != "" {
 				req.Header.Set("X-Request-ID", id)
 			}
+			telemetry.Inject(ctx, req.Header)
 			return nil
 		}))
 	if err != nil {
@@ -224,15 +230,19 @@ func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage
 	b := r.breakers[spec.Module]
 	var last *remoteError
 	for attempt := 1; ; attempt++ {
+		actx, span := r.startAttempt(ctx, spec, attempt, b)
 		done, err := b.cb.Allow()
 		if err != nil {
-			return nil, &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
+			rerr := &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
 				message: fmt.Sprintf("the %s module's circuit is open after repeated failures", spec.Module), err: err}
+			r.endAttempt(span, spec, rerr)
+			return nil, rerr
 		}
-		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
+		actx, acancel := context.WithTimeout(actx, attemptTimeout)
 		data, rerr := r.attempt(actx, ctx, spec, params)
 		acancel()
 		done(breakerOutcome(rerr))
+		r.endAttempt(span, spec, rerr)
 		if rerr == nil {
 			return data, nil
 		}
@@ -257,6 +267,38 @@ func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage
 			return nil, last
 		case <-t.C:
 		}
+	}
+}
+
+// startAttempt opens the span of one attempt, which names the module's circuit state as the
+// attempt begins.
+func (r *Remote) startAttempt(ctx context.Context, spec *Spec, n int, b *breaker) (context.Context, trace.Span) {
+	if !telemetry.Recording(ctx) {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return telemetry.Tracer().Start(ctx, "aidawg.attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("aidawg.command", spec.Ref.String()), attribute.Int("aidawg.attempt", n),
+		attribute.String("aidawg.circuit_state", b.cb.State().String())))
+}
+
+// endAttempt records an attempt's outcome on its span and in the metrics.
+func (r *Remote) endAttempt(span trace.Span, spec *Spec, rerr *remoteError) {
+	out := "ok"
+	if rerr != nil {
+		out = attemptOutcomes[rerr.kind]
+	}
+	if r.attempts != nil {
+		r.attempts.WithLabelValues(spec.Module, out).Inc()
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("jarvis.outcome", out))
+		if rerr != nil {
+			if rerr.status != 0 {
+				span.SetAttributes(attribute.Int("http.response.status_code", rerr.status))
+			}
+			telemetry.Fail(span, rerr)
+		}
+		span.End()
 	}
 }
 

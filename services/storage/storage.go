@@ -7,6 +7,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,8 +19,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database in use.
@@ -71,7 +76,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// an upgrade.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := open("sqlite", dsn, semconv.DBSystemNameSQLite)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -109,7 +114,7 @@ func ownerOnly(path string) error {
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	db, err := sql.Open("pgx", url)
+	db, err := open("pgx", url, semconv.DBSystemNamePostgreSQL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -123,6 +128,22 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{DB: db, Dialect: Postgres, Location: redact(url)}, nil
+}
+
+// open opens the database through OpenTelemetry's database/sql instrumentation. A statement gets
+// a span only inside a recording span (a request's or a job run's), so that the job queue's
+// polling, which runs outside any, does not flood the traces.
+func open(driverName, dsn string, system attribute.KeyValue) (*sql.DB, error) {
+	return otelsql.Open(driverName, dsn,
+		otelsql.WithAttributes(system),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true,
+			OmitConnPrepare:      true,
+			OmitRows:             true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanFromContext(ctx).IsRecording()
+			},
+		}))
 }
 
 func redact(url string) string {
