@@ -160,6 +160,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
+	for _, instrument := range []func(prometheus.Registerer) error{router.Instrument, engine.Instrument, access.limiter.Instrument} {
+		if err := instrument(reg); err != nil {
+			return nil, err
+		}
+	}
 
 	registry := checks.ForJarvis(checks.Parts{
 		Router: router, DB: db, Jobs: engine.Store(), Requests: metrics, Spec: spec,
