@@ -37,6 +37,7 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	DrainDelay        time.Duration // how long /ready answers 503 before the listener closes
 
 	DatabaseURL           string // postgres:// for PostgreSQL; empty for SQLite under DataDir
 	DataDir               string
@@ -124,6 +125,7 @@ var Settings = []Setting{
 	{"JARVIS_WRITE_TIMEOUT", "60s", "Time allowed to write a response; above the longest inline wait."},
 	{"JARVIS_IDLE_TIMEOUT", "120s", "How long an idle keep-alive connection stays open."},
 	{"JARVIS_SHUTDOWN_TIMEOUT", "30s", "How long SIGINT or SIGTERM waits for in-flight requests."},
+	{"JARVIS_DRAIN_DELAY", "0s", "After SIGINT or SIGTERM, how long /ready answers 503 while requests are still served, before the listener closes; behind a load balancer, its readiness probe interval times its failure threshold."},
 	{"JARVIS_DATABASE_URL", "", "postgres:// URL for PostgreSQL (scale-out); empty for SQLite at JARVIS_DATA_DIR/jarvis.db."},
 	{"JARVIS_DATA_DIR", "data", "Directory for the SQLite database, artifacts and generated keys."},
 	{"JARVIS_SYNC_WAIT", "20s", "How long a long action waits for its job before answering 202 with the job."},
@@ -245,6 +247,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		WriteTimeout:      dur("JARVIS_WRITE_TIMEOUT"),
 		IdleTimeout:       dur("JARVIS_IDLE_TIMEOUT"),
 		ShutdownTimeout:   dur("JARVIS_SHUTDOWN_TIMEOUT"),
+		DrainDelay:        duration("JARVIS_DRAIN_DELAY", true),
 
 		AidawgURL:             strings.TrimRight(get("JARVIS_AIDAWG_URL"), "/"),
 		AidawgFallback:        get("JARVIS_AIDAWG_FALLBACK"),

@@ -233,6 +233,20 @@ func (s *Service) Stop(ctx context.Context) error {
 	return err
 }
 
+// Ready reports whether jobs can be queued and worked: the queue is running and its table answers.
+func (s *Service) Ready(ctx context.Context) error {
+	select {
+	case <-s.river.Stopped():
+		return errors.New("the job queue has stopped")
+	default:
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_queue`).Scan(&n); err != nil {
+		return fmt.Errorf("the job queue's table does not answer: %w", err)
+	}
+	return nil
+}
+
 // Store is the engine's job store.
 func (s *Service) Store() *Store { return s.store }
 
