@@ -314,7 +314,9 @@ func (s *Service) send(ctx context.Context, id, url string, body []byte) (int, e
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Jarvis-Webhooks/1")
-	s.secret.SetHeaders(req.Header, id, s.now(), body)
+	if err := s.secret.SetHeaders(req.Header, id, s.now(), body); err != nil {
+		return 0, fmt.Errorf("sign callback: %w", err)
+	}
 	// The receiver may continue the delivery's trace.
 	telemetry.Inject(ctx, req.Header)
 	resp, err := s.guard.Do(ctx, req)
