@@ -52,7 +52,9 @@ func NewSecret() Secret {
 // String writes the secret in its "whsec_" form.
 func (s Secret) String() string { return secretPrefix + base64.StdEncoding.EncodeToString(s) }
 
-func (s Secret) webhook() (*standardwebhooks.Webhook, error) { return standardwebhooks.NewWebhookRaw(s) }
+func (s Secret) webhook() (*standardwebhooks.Webhook, error) {
+	return standardwebhooks.NewWebhookRaw(s)
+}
 
 // SetHeaders signs body and sets the three webhook headers on h.
 func (s Secret) SetHeaders(h http.Header, id string, ts time.Time, body []byte) error {
