@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +94,16 @@ func TestTraceOfGenerateMusicThroughAJob(t *testing.T) {
 	// process, so the other tests' spans land here too and are told apart by trace id.
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter)))
 
-	s := startServer(t, env{"JARVIS_SYNC_WAIT": "100ms", "JARVIS_EMBEDDED_MUSIC_SPEED": "20"})
+	var mu sync.Mutex
+	var delivered []string // the traceparent of each callback delivery
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		delivered = append(delivered, r.Header.Get("traceparent"))
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+	s := startServer(t, env{"JARVIS_SYNC_WAIT": "100ms", "JARVIS_EMBEDDED_MUSIC_SPEED": "20",
+		"JARVIS_SSRF_ALLOW": "127.0.0.0/8", "JARVIS_CALLBACK_BACKOFF": "20ms"})
 	callerTrace, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
 	callerSpan, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
 	withTraceparent := func(_ context.Context, req *http.Request) error {
@@ -100,16 +111,21 @@ func TestTraceOfGenerateMusicThroughAJob(t *testing.T) {
 		return nil
 	}
 	resp, err := s.Client.GenerateMusicWithResponse(context.Background(), nil,
-		client.GenerateMusicRequest{Prompt: "a short traced sketch", Duration: ptr(20)}, withTraceparent)
+		client.GenerateMusicRequest{Prompt: "a short traced sketch", Duration: ptr(20), CallbackUrl: ptr(receiver.URL + "/done")}, withTraceparent)
 	require.NoError(t, err)
 	require.NotNil(t, resp.JSON202, "status %d: %s", resp.StatusCode(), resp.Body)
 	pollJob(t, s, resp.JSON202.Job.Id, func(j client.Job) bool { return j.Status == "completed" })
 
 	var all spans
-	var run tracetest.SpanStub
+	var run, callback tracetest.SpanStub
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		all = spans(exporter.GetSpans())
+		for _, c := range all.named("job.callback") {
+			if len(c.Links) == 1 && c.Links[0].SpanContext.SpanID() == run.SpanContext.SpanID() && run.Name != "" {
+				callback = c
+			}
+		}
 		if runs := all.named("job.run"); len(runs) > 0 {
 			for _, r := range runs {
 				for _, kv := range r.Attributes {
@@ -119,10 +135,10 @@ func TestTraceOfGenerateMusicThroughAJob(t *testing.T) {
 				}
 			}
 		}
-		if run.Name != "" {
+		if run.Name != "" && callback.Name != "" {
 			break
 		}
-		require.False(t, time.Now().After(deadline), "no job.run span for %s within 10s", resp.JSON202.Job.Id)
+		require.False(t, time.Now().After(deadline), "no job.run and job.callback spans for %s within 10s", resp.JSON202.Job.Id)
 		time.Sleep(20 * time.Millisecond)
 	}
 
@@ -165,6 +181,13 @@ func TestTraceOfGenerateMusicThroughAJob(t *testing.T) {
 	assert.Contains(t, runUnder, "router music/generate-music")
 	assert.Contains(t, runUnder, "embedded music/generate-music")
 
+	// The callback delivery is a trace of its own, linked to the run, and the receiver gets its
+	// traceparent.
+	mu.Lock()
+	require.Len(t, delivered, 1)
+	assert.Equal(t, "00-"+callback.SpanContext.TraceID().String()+"-"+callback.SpanContext.SpanID().String()+"-01", delivered[0])
+	mu.Unlock()
+
 	// The access log line names the trace.
 	assert.Contains(t, s.Logs.String(), `"traceId":"`+callerTrace.String()+`"`)
 
@@ -172,5 +195,7 @@ func TestTraceOfGenerateMusicThroughAJob(t *testing.T) {
 	all.tree(&b, request, 0)
 	b.WriteString("\n")
 	all.tree(&b, run, 0)
+	b.WriteString("\n")
+	all.tree(&b, callback, 0)
 	t.Logf("trace of one generateMusic call through a job:\n%s", b.String())
 }
