@@ -86,7 +86,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
-	if cfg.Tracing {
+	if cfg.Tracing && !telemetry.Installed() {
 		shutdown, err := telemetry.Setup(context.Background(), Version)
 		if err != nil {
 			return nil, err
@@ -227,7 +227,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			return err
 		}}),
 		middleware.RequestID(),
-		middleware.Trace(spec),
+		middleware.Trace(spec, cfg.Tracing || telemetry.Installed()),
 		middleware.Observe(log, metrics, spec),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
 		middleware.CORS(cfg.CORSOrigins),

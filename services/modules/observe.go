@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
@@ -16,6 +17,30 @@ import (
 type routerMetrics struct {
 	calls    *prometheus.CounterVec // by command, servedBy and outcome
 	attempts *prometheus.CounterVec // remote attempts by module and outcome
+
+	// Each call's counter is looked up once, since making its label costs an allocation.
+	mu      sync.RWMutex
+	counted map[callKey]prometheus.Counter
+}
+
+type callKey struct {
+	ref Ref
+	by  ServedBy
+	out string
+}
+
+func (m *routerMetrics) called(ref Ref, by ServedBy, out string) {
+	k := callKey{ref, by, out}
+	m.mu.RLock()
+	c, ok := m.counted[k]
+	m.mu.RUnlock()
+	if !ok {
+		c = m.calls.WithLabelValues(ref.String(), string(by), out)
+		m.mu.Lock()
+		m.counted[k] = c
+		m.mu.Unlock()
+	}
+	c.Inc()
 }
 
 // Instrument registers the router's metrics on reg: calls by command, who served them and
@@ -31,6 +56,7 @@ func (rt *Router) Instrument(reg prometheus.Registerer) error {
 			Name: "jarvis_aidawg_remote_attempts_total",
 			Help: "Attempts at the remote AI Dawg backend, by module and outcome (ok or what failed).",
 		}, []string{"module", "outcome"}),
+		counted: map[callKey]prometheus.Counter{},
 	}
 	cs := []prometheus.Collector{m.calls, m.attempts}
 	if rt.remote != nil {
@@ -79,7 +105,7 @@ func startCall(ctx context.Context, ref Ref) (context.Context, trace.Span) {
 func (rt *Router) endCall(span trace.Span, ref Ref, by ServedBy, err error) {
 	out := outcome(err)
 	if rt.metrics != nil {
-		rt.metrics.calls.WithLabelValues(ref.String(), string(by), out).Inc()
+		rt.metrics.called(ref, by, out)
 	}
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("aidawg.served_by", string(by)), attribute.String("jarvis.outcome", out))

@@ -43,17 +43,30 @@ type DB struct {
 	Location string
 }
 
+// Option changes how Open opens the database.
+type Option func(*options)
+
+type options struct{ traced bool }
+
+// Traced instruments every statement with OpenTelemetry. It costs allocations on every call
+// even when no span is made, so it is for servers that export traces.
+func Traced() Option { return func(o *options) { o.traced = true } }
+
 // Open connects to databaseURL: a postgres:// or postgresql:// URL, or a sqlite: path; empty
 // means SQLite at dataDir/jarvis.db.
-func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return openPostgres(ctx, databaseURL)
+		return openPostgres(ctx, databaseURL, o)
 	case databaseURL == "":
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"))
+		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"), o)
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
 		if path == "" {
@@ -62,12 +75,12 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
 		}
-		return openSQLite(ctx, path)
+		return openSQLite(ctx, path, o)
 	}
 	return nil, errors.New("the database URL must start with postgres://, postgresql:// or sqlite")
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -76,7 +89,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// an upgrade.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := open("sqlite", dsn, semconv.DBSystemNameSQLite)
+	db, err := o.open("sqlite", dsn, semconv.DBSystemNameSQLite)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -113,8 +126,8 @@ func ownerOnly(path string) error {
 	return nil
 }
 
-func openPostgres(ctx context.Context, url string) (*DB, error) {
-	db, err := open("pgx", url, semconv.DBSystemNamePostgreSQL)
+func openPostgres(ctx context.Context, url string, o options) (*DB, error) {
+	db, err := o.open("pgx", url, semconv.DBSystemNamePostgreSQL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -130,10 +143,13 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	return &DB{DB: db, Dialect: Postgres, Location: redact(url)}, nil
 }
 
-// open opens the database through OpenTelemetry's database/sql instrumentation. A statement gets
-// a span only inside a recording span (a request's or a job run's), so that the job queue's
-// polling, which runs outside any, does not flood the traces.
-func open(driverName, dsn string, system attribute.KeyValue) (*sql.DB, error) {
+// open opens the database, traced through OpenTelemetry's database/sql instrumentation when
+// asked. A statement gets a span only inside a recording span (a request's or a job run's), so
+// that the job queue's polling, which runs outside any, does not flood the traces.
+func (o options) open(driverName, dsn string, system attribute.KeyValue) (*sql.DB, error) {
+	if !o.traced {
+		return sql.Open(driverName, dsn)
+	}
 	return otelsql.Open(driverName, dsn,
 		otelsql.WithAttributes(system),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{

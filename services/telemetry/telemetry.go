@@ -68,6 +68,13 @@ func Fail(span trace.Span, err error) {
 	span.SetStatus(codes.Error, err.Error())
 }
 
+// Installed reports whether an SDK tracer provider is the global one already, as when a program
+// embedding Jarvis, or a test, installed its own.
+func Installed() bool {
+	_, ok := otel.GetTracerProvider().(*sdktrace.TracerProvider)
+	return ok
+}
+
 // Setup installs the SDK's tracer provider with an OTLP/HTTP exporter as the global one and
 // returns what flushes and stops it. Jarvis's configuration only decides whether tracing is on
 // (OTEL_EXPORTER_OTLP_ENDPOINT is set); everything else is read by the SDK itself, as its
