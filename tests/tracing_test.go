@@ -61,7 +61,7 @@ func (ss spans) tree(b *strings.Builder, s tracetest.SpanStub, depth int) {
 	for _, kv := range s.Attributes {
 		switch kv.Key {
 		case "http.response.status_code", "jarvis.job.type", "aidawg.served_by", "aidawg.circuit_state", "aidawg.attempt", "jarvis.outcome", "jarvis.answered":
-			fmt.Fprintf(b, " %s=%s", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(b, " %s=%s", kv.Key, kv.Value.String())
 		}
 	}
 	for _, l := range s.Links {

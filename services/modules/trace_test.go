@@ -70,7 +70,7 @@ func TestRemoteAttemptsAreTracedAndPropagated(t *testing.T) {
 		assert.Equal(t, trace.SpanKindClient, a.SpanKind)
 		attrs := map[string]string{}
 		for _, kv := range a.Attributes {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 		}
 		assert.Equal(t, "closed", attrs["aidawg.circuit_state"])
 		assert.Equal(t, []string{"unavailable", "ok"}[i], attrs["jarvis.outcome"])
