@@ -135,7 +135,7 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 	e.HideBanner, e.HidePort = true, true
 	e.GET(artifacts.Path+":id", handlers.DownloadArtifact(store.links, renderedTracks{}, store.files))
 	e.Any("/*", echo.WrapHandler(aidawgapi.Handler(rt, log, aidawgapi.DefaultBodyLimit)))
-	return serveUntil(ctx, ln, e, cfg)
+	return serveUntil(ctx, ln, e, cfg, func() {})
 }
 
 // renderedTracks names the files `jarvis aidawg serve` keeps, which are all rendered tracks.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/console"
@@ -33,6 +35,7 @@ import (
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/telemetry"
 	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usage"
 	"github.com/aidawg/jarvis/services/usercontext"
@@ -50,11 +53,19 @@ type App struct {
 	spec   *openapi.Spec
 	ready  []readinessCheck
 	closer []func() error
+	// draining is set as soon as Serve's context ends: /ready answers 503 from then on, while
+	// the listener still takes requests for JARVIS_DRAIN_DELAY, so that load balancers stop
+	// sending before it closes.
+	draining atomic.Bool
 }
 
+// readinessCheck is one dependency /ready reports. Only a required one's failure makes the
+// server not ready; the others are reported so that an operator sees them, but taking the
+// replica out of service would not help (every replica shares them, or calls still succeed).
 type readinessCheck struct {
-	name  string
-	check func(context.Context) error
+	name     string
+	check    func(context.Context) error
+	required bool
 }
 
 // New builds the application from cfg. Close releases what it opened.
@@ -79,13 +90,25 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
+	if cfg.Tracing && !telemetry.Installed() {
+		shutdown, err := telemetry.Setup(context.Background(), Version)
+		if err != nil {
+			return nil, err
+		}
+		// Last to close, so that the spans of the others' shutdown are sent.
+		a.closer = append(a.closer, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return shutdown(ctx)
+		})
+	}
 
 	db, _, err := OpenDatabase(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
 	a.closer = append(a.closer, db.Close)
-	a.ready = append(a.ready, readinessCheck{"database", db.PingContext})
+	a.ready = append(a.ready, readinessCheck{"database", db.PingContext, true})
 	data := tenantdata.NewStore(db)
 	if cfg.Env == "development" && cfg.DemoData == "auto" {
 		tenant := services.DevelopmentPrincipal.Tenant
@@ -101,10 +124,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.RedisURL != "" && cfg.RateLimitOnStoreError == ratelimit.PolicyDeny {
+	if cfg.RedisURL != "" {
 		// Under the deny policy every call is refused while Redis fails; under the others calls
-		// are still served, so Redis is not a condition of readiness.
-		a.ready = append(a.ready, readinessCheck{"ratelimit", access.limiter.Ping})
+		// are still served, so Redis is a condition of readiness only under deny.
+		a.ready = append(a.ready, readinessCheck{"ratelimit", access.limiter.Ping, cfg.RateLimitOnStoreError == ratelimit.PolicyDeny})
 	}
 
 	allow, err := ssrf.ParsePrefixes(cfg.SSRFAllow)
@@ -149,6 +172,18 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		stopJobs()
 		return nil, fmt.Errorf("start job queue: %w", err)
 	}
+	a.ready = append(a.ready, readinessCheck{"jobs", engine.Ready, true})
+	if remote := router.Remote(); remote != nil {
+		// The remote's outage is every replica's: reported, not a reason to stop sending here,
+		// where the embedded modules may stand in.
+		a.ready = append(a.ready, readinessCheck{"aidawg", func(ctx context.Context) error {
+			status, err := remote.Health(ctx)
+			if err == nil && status != aidawg.DesktopHealthStatusHealthy {
+				err = fmt.Errorf("AI Dawg reports itself %s", status)
+			}
+			return err
+		}, false})
+	}
 	a.closer = append(a.closer, func() error {
 		defer stopJobs()
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -159,6 +194,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
+	for _, instrument := range []func(prometheus.Registerer) error{router.Instrument, engine.Instrument, access.limiter.Instrument} {
+		if err := instrument(reg); err != nil {
+			return nil, err
+		}
+	}
 
 	registry := checks.ForJarvis(checks.Parts{
 		Router: router, DB: db, Jobs: engine.Store(), Requests: metrics, Spec: spec,
@@ -203,6 +243,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			return err
 		}}),
 		middleware.RequestID(),
+		middleware.Trace(spec, cfg.Tracing || telemetry.Installed()),
 		middleware.Observe(log, metrics, spec),
 		middleware.Recent(spec, recent),
 		middleware.SecurityHeaders(strings.HasPrefix(cfg.PublicURL, "https://")),
@@ -242,16 +283,16 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		middleware.NoStore(),
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
-		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-			ResourceMetadataURL: access.metadataURL, Log: log}),
+		middleware.Traced("auth", middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
+			ResourceMetadataURL: access.metadataURL, Log: log})),
 		middleware.Meter(spec, access.usage),
 		// Counting before the scope check puts the limit headers on 403 answers too, and
 		// limits callers that keep calling what they may not.
-		middleware.RateLimit(spec, access.limiter),
+		middleware.Traced("ratelimit", middleware.RateLimit(spec, access.limiter)),
 		middleware.Authorize(spec),
 		middleware.Remember(spec, contexts, log),
 		middleware.Idempotency(spec, idempotency.NewStore(db, 24*time.Hour, cfg.WriteTimeout+10*time.Second)),
-		middleware.Validate(validator, middleware.InvalidBudget(spec, access.limiter)),
+		middleware.Traced("validation", middleware.Validate(validator, middleware.InvalidBudget(spec, access.limiter))),
 	}}
 	jarvis.RegisterHandlers(api, server.Handler())
 	api.answerUnmatched()
@@ -314,12 +355,13 @@ func (a *App) Handler() http.Handler { return a.echo }
 // Serve answers on ln until ctx is done, then stops taking new requests and waits up to the
 // shutdown timeout for the ones in flight.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	return serveUntil(ctx, ln, a.echo, a.cfg)
+	return serveUntil(ctx, ln, a.echo, a.cfg, func() { a.draining.Store(true) })
 }
 
-// serveUntil serves handler on ln with the configured timeouts until ctx is done, then drains
-// the requests in flight for up to the shutdown timeout.
-func serveUntil(ctx context.Context, ln net.Listener, handler http.Handler, cfg Config) error {
+// serveUntil serves handler on ln with the configured timeouts until ctx is done; then it calls
+// draining, goes on serving for the drain delay, and drains the requests in flight for up to the
+// shutdown timeout.
+func serveUntil(ctx context.Context, ln net.Listener, handler http.Handler, cfg Config, draining func()) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -343,6 +385,16 @@ func serveUntil(ctx context.Context, ln net.Listener, handler http.Handler, cfg 
 		return err
 	case <-ctx.Done():
 	}
+	draining()
+	if cfg.DrainDelay > 0 {
+		t := time.NewTimer(cfg.DrainDelay)
+		select {
+		case err := <-errc:
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -363,23 +415,32 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// readiness answers /ready: each dependency's state, and 503 when a required one fails or the
+// server is draining.
 func (a *App) readiness(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{}
+	checks := make(map[string]string, len(a.ready))
+	optional := []string{}
 	ready := true
 	for _, rc := range a.ready {
+		if !rc.required {
+			optional = append(optional, rc.name)
+		}
 		if err := rc.check(ctx); err != nil {
-			ready = false
+			ready = ready && !rc.required
 			checks[rc.name] = err.Error()
 			continue
 		}
 		checks[rc.name] = "ok"
 	}
 	status, word := http.StatusOK, "ready"
-	if !ready {
+	switch {
+	case a.draining.Load():
+		status, word = http.StatusServiceUnavailable, "draining"
+	case !ready:
 		status, word = http.StatusServiceUnavailable, "not ready"
 	}
-	body, _ := json.Marshal(map[string]any{"status": word, "checks": checks})
+	body, _ := json.Marshal(map[string]any{"status": word, "checks": checks, "optional": optional})
 	return c.Blob(status, echo.MIMEApplicationJSON, body)
 }

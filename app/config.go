@@ -37,9 +37,10 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
-	TLSCert           string   // PEM certificate chain file; with TLSKey, HTTPS from files
-	TLSKey            string   // PEM private key file
-	TLSDomains        []string // host names HTTPS certificates are obtained for by ACME
+	TLSCert           string        // PEM certificate chain file; with TLSKey, HTTPS from files
+	TLSKey            string        // PEM private key file
+	TLSDomains        []string      // host names HTTPS certificates are obtained for by ACME
+	DrainDelay        time.Duration // how long /ready answers 503 before the listener closes
 
 	DatabaseURL           string // postgres:// for PostgreSQL; empty for SQLite under DataDir
 	DataDir               string
@@ -103,6 +104,8 @@ type Config struct {
 	ConsoleSessionTTL time.Duration
 	// Effective is every setting's value as read, for the console's settings page.
 	Effective []EffectiveSetting
+	// Tracing is on when an OTLP endpoint is set; the exporter reads its other settings itself.
+	Tracing bool
 }
 
 // EffectiveSetting is one setting's value as read, the default where unset.
@@ -138,6 +141,7 @@ var Settings = []Setting{
 	{"JARVIS_TLS_CERT", "", "PEM certificate (chain) file: serve HTTPS, HTTP/2 included, with it and JARVIS_TLS_KEY. Unset: plain HTTP, or JARVIS_TLS_DOMAIN."},
 	{"JARVIS_TLS_KEY", "", "PEM private key file of JARVIS_TLS_CERT."},
 	{"JARVIS_TLS_DOMAIN", "", "Public host names, comma-separated, to serve HTTPS for with certificates obtained by ACME (Let's Encrypt), kept in JARVIS_DATA_DIR/acme; port 443 must reach JARVIS_ADDR. Not with JARVIS_TLS_CERT."},
+	{"JARVIS_DRAIN_DELAY", "0s", "After SIGINT or SIGTERM, how long /ready answers 503 while requests are still served, before the listener closes; behind a load balancer, its readiness probe interval times its failure threshold."},
 	{"JARVIS_DATABASE_URL", "", "postgres:// URL for PostgreSQL (scale-out); empty for SQLite at JARVIS_DATA_DIR/jarvis.db."},
 	{"JARVIS_DATA_DIR", "data", "Directory for the SQLite database, artifacts and generated keys."},
 	{"JARVIS_SYNC_WAIT", "20s", "How long a long action waits for its job before answering 202 with the job."},
@@ -193,6 +197,8 @@ var Settings = []Setting{
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},
 	{"JARVIS_CONSOLE_SECRET", "", "Hex key (32+ bytes) signing the operator console's session cookies; replicas must share one. Empty: a key kept in JARVIS_DATA_DIR."},
 	{"JARVIS_CONSOLE_SESSION_TTL", "8h", "How long a sign-in to the operator console lasts."},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send OpenTelemetry traces to, such as http://otel-collector:4318; unset: no tracing. The SDK reads the other OTEL_* variables itself."},
+	{"OTEL_SDK_DISABLED", "false", "true turns tracing off even with an OTLP endpoint set."},
 }
 
 func defaultOf(name string) string {
@@ -259,6 +265,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		WriteTimeout:      dur("JARVIS_WRITE_TIMEOUT"),
 		IdleTimeout:       dur("JARVIS_IDLE_TIMEOUT"),
 		ShutdownTimeout:   dur("JARVIS_SHUTDOWN_TIMEOUT"),
+		DrainDelay:        duration("JARVIS_DRAIN_DELAY", true),
 
 		AidawgURL:             strings.TrimRight(get("JARVIS_AIDAWG_URL"), "/"),
 		AidawgFallback:        get("JARVIS_AIDAWG_FALLBACK"),
@@ -317,6 +324,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	cfg.TLSCert, cfg.TLSKey = get("JARVIS_TLS_CERT"), get("JARVIS_TLS_KEY")
 	cfg.TLSDomains = splitList(get("JARVIS_TLS_DOMAIN"))
 	errs = append(errs, cfg.checkTLS()...)
+	switch disabled := strings.ToLower(get("OTEL_SDK_DISABLED")); disabled {
+	case "true", "false":
+		cfg.Tracing = disabled == "false" && (get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "")
+	default:
+		errs = append(errs, fmt.Errorf("OTEL_SDK_DISABLED=%q: want true or false", disabled))
+	}
 
 	cfg.PublicURL = strings.TrimRight(get("JARVIS_PUBLIC_URL"), "/")
 	if cfg.PublicURL == "" {

@@ -11,7 +11,11 @@ import (
 // OpenDatabase opens the configured database and brings its schema up to date: the
 // application's tables and the job queue's. It returns the migrations it applied.
 func OpenDatabase(ctx context.Context, cfg Config) (*storage.DB, []string, error) {
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	var opts []storage.Option
+	if cfg.Tracing {
+		opts = append(opts, storage.Traced())
+	}
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -62,7 +62,7 @@ func TestServeTLSFromFilesNegotiatesHTTP2(t *testing.T) {
 	go func() {
 		done <- serveUntil(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, r.Proto)
-		}), cfg)
+		}), cfg, func() {})
 	}()
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{

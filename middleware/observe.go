@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidawg/jarvis/openapi"
 	"github.com/aidawg/jarvis/services"
@@ -133,6 +134,9 @@ func record(log zerolog.Logger, om *operationMetrics, c echo.Context, status int
 		Int("status", status).
 		Float64("latencyMs", float64(took.Microseconds())/1000).
 		Str("clientIp", c.RealIP())
+	if sc := trace.SpanContextFromContext(req.Context()); sc.HasTraceID() {
+		ev = ev.Str("traceId", sc.TraceID().String())
+	}
 	if p, ok := services.PrincipalFrom(req.Context()); ok {
 		ev = ev.Str("authMethod", p.Method).Str("tenant", p.Tenant).Str("user", p.User)
 		if p.KeyID != "" {

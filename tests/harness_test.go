@@ -94,8 +94,9 @@ func startServer(t *testing.T, settings env) *server {
 }
 
 // contractCheck is a transport that fails the test when a response to one of the contract's
-// operations does not match the contract: an undeclared status, a wrong content type, or a
-// body off its schema.
+// operations does not match the contract: an undeclared status, a declared header that is
+// missing (the contract marks the ones always sent required) or off its schema, a wrong content
+// type, or a body off its schema.
 type contractCheck struct {
 	t      *testing.T
 	router routers.Router

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -78,6 +79,24 @@ func text(res *mcp.CallToolResult) string {
 	return strings.Join(parts, "\n")
 }
 
+// The HTTP answer to tools/list is not to be kept by any cache: its tools depend on the
+// caller's scopes.
+func TestMCPToolListIsNotPubliclyCacheable(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	assert.NotContains(t, string(body), `"cacheScope":"public"`)
+}
+
 // Every operation of the contract is a tool or deliberately not exposed, and every tool's
 // input schema is plain JSON Schema that compiles.
 func TestMCPToolsComeFromTheContract(t *testing.T) {
@@ -86,6 +105,7 @@ func TestMCPToolsComeFromTheContract(t *testing.T) {
 	session := mcpSession(t, s, "")
 	res, err := session.ListTools(context.Background(), nil)
 	require.NoError(t, err)
+	assert.Equal(t, "private", res.CacheScope, "the list depends on the caller's scopes")
 	tools := map[string]*mcp.Tool{}
 	for _, tool := range res.Tools {
 		tools[tool.Name] = tool

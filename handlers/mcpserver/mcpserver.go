@@ -83,11 +83,46 @@ func New(spec *openapi.Spec, api http.Handler, version string) (*Server, error) 
 // call. The request must already carry the caller's principal. protectLocalhost keeps the SDK's
 // DNS-rebinding check, which a server reached through a reverse proxy must turn off.
 func (s *Server) Handler(protectLocalhost bool) http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		p, _ := services.PrincipalFrom(r.Context())
 		return s.serverFor(p.Scopes)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: !protectLocalhost})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&noStoreWriter{ResponseWriter: w}, r)
+	})
 }
+
+// noStoreWriter keeps every answer of the MCP door out of caches: the SDK marks its answers
+// no-cache, which lets a shared cache keep them, and what tools/list holds depends on the
+// caller's scopes.
+type noStoreWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *noStoreWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *noStoreWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush passes streamed answers on as they come.
+func (w *noStoreWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *noStoreWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // serverFor is the MCP server offering the tools that scopes allow; a caller only sees what
 // it may call. Servers are built once per set of scopes.
@@ -102,7 +137,7 @@ func (s *Server) serverFor(scopes []string) *mcp.Server {
 	}
 	p := services.Principal{Scopes: key}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "jarvis", Title: "Jarvis for AI Dawg", Version: s.version},
-		&mcp.ServerOptions{Instructions: Instructions})
+		&mcp.ServerOptions{Instructions: Instructions, SetCacheable: privateLists})
 	for _, t := range s.tools {
 		if scope := t.op.Scope(); scope == "" || p.Has(scope) {
 			srv.AddTool(t.def, s.handle(t))
@@ -110,6 +145,13 @@ func (s *Server) serverFor(scopes []string) *mcp.Server {
 	}
 	s.byScopes[k] = srv
 	return srv
+}
+
+// privateLists marks every list the server answers as the caller's own: which tools it holds
+// depends on the caller's scopes, so no shared cache may serve one caller's list to another
+// (the protocol's default is public).
+func privateLists(_ context.Context, _ mcp.Request, c *mcp.Cacheable) {
+	c.CacheScope = "private"
 }
 
 // handle sends a tool call through the operation's HTTP pipeline.

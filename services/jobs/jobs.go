@@ -24,11 +24,13 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/artifacts"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/storage"
+	"github.com/aidawg/jarvis/services/telemetry"
 	"github.com/aidawg/jarvis/services/webhook"
 )
 
@@ -99,6 +101,7 @@ type Service struct {
 	waiters   map[string][]chan struct{}
 	sweeper   sync.WaitGroup
 	stopSweep context.CancelFunc
+	metrics   *jobMetrics // nil until Instrument
 }
 
 // Deps are the service's collaborators.
@@ -240,6 +243,20 @@ func (s *Service) Stop(ctx context.Context) error {
 	return err
 }
 
+// Ready reports whether jobs can be queued and worked: the queue is running and its table answers.
+func (s *Service) Ready(ctx context.Context) error {
+	select {
+	case <-s.river.Stopped():
+		return errors.New("the job queue has stopped")
+	default:
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_queue`).Scan(&n); err != nil {
+		return fmt.Errorf("the job queue's table does not answer: %w", err)
+	}
+	return nil
+}
+
 // Store is the engine's job store.
 func (s *Service) Store() *Store { return s.store }
 
@@ -285,6 +302,20 @@ func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, 
 	if err != nil {
 		return Job{}, fmt.Errorf("encode job params: %w", err)
 	}
+	ctx, span := startSpan(ctx, "job.enqueue", attribute.String("jarvis.job.type", typ))
+	defer span.End()
+	j, err := s.create(ctx, owner, typ, raw, callbackURL)
+	if err != nil {
+		telemetry.Fail(span, err)
+		return Job{}, err
+	}
+	span.SetAttributes(attribute.String("jarvis.job.id", j.ID))
+	s.metrics.queued(typ)
+	return j, nil
+}
+
+// create records the job and enqueues it, with the trace context its run links to.
+func (s *Service) create(ctx context.Context, owner services.Owner, typ string, raw json.RawMessage, callbackURL string) (Job, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	j := Job{
 		ID: newJobID(now), Owner: owner, Type: typ, Status: Queued, Message: "Waiting for a worker.",
@@ -298,7 +329,7 @@ func (s *Service) Create(ctx context.Context, owner services.Owner, typ string, 
 	if err := s.store.insert(ctx, tx, &j); err != nil {
 		return Job{}, fmt.Errorf("record job: %w", err)
 	}
-	res, err := s.river.InsertTx(ctx, tx, actionArgs{JobID: j.ID}, &river.InsertOpts{Queue: queueFor(typ)})
+	res, err := s.river.InsertTx(ctx, tx, actionArgs{JobID: j.ID, Trace: telemetry.Capture(ctx)}, &river.InsertOpts{Queue: queueFor(typ)})
 	if err != nil {
 		return Job{}, fmt.Errorf("enqueue job: %w", err)
 	}

@@ -13,12 +13,17 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/telemetry"
 )
 
 type actionArgs struct {
 	JobID string `json:"jobId"`
+	// Trace is the trace context of the request that created the job; the job's runs link to it.
+	Trace telemetry.Carrier `json:"trace,omitempty"`
 }
 
 func (actionArgs) Kind() string { return "jarvis.action" }
@@ -49,9 +54,18 @@ var retryable = map[services.Code]bool{
 	services.CodeRateLimited: true,
 }
 
-func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) error {
+func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) (err error) {
 	s := w.s
 	id := rj.Args.JobID
+	// Each run is a trace of its own, linked to the request that created the job: a run may come
+	// long after that request was answered, and there may be several.
+	ctx, span := telemetry.Tracer().Start(ctx, "job.run", trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithLinks(rj.Args.Trace.Link()), trace.WithAttributes(
+			attribute.String("jarvis.job.id", id), attribute.Int("jarvis.job.attempt", rj.Attempt)))
+	defer func() {
+		telemetry.Fail(span, err)
+		span.End()
+	}()
 	j, err := s.store.getAny(ctx, id)
 	if errors.Is(err, ErrNotFound) || (err == nil && j.Status.Finished()) {
 		return nil // reaped, or finished by an earlier attempt or a cancellation
@@ -59,6 +73,7 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) erro
 	if err != nil {
 		return err
 	}
+	span.SetAttributes(attribute.String("jarvis.job.type", j.Type))
 	started, err := s.store.start(ctx, id, rj.Attempt, s.river.ID(), s.now())
 	if err != nil {
 		return err
@@ -69,7 +84,9 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) erro
 		return nil
 	}
 	stopBeat := s.beat(ctx, id)
+	endRun := s.metrics.running(j.Type)
 	out, runErr := s.runners[j.Type](ctx, j, &Progress{s: s, jobID: id, lastPct: -5})
+	endRun(runErr)
 	stopBeat()
 	if runErr == nil {
 		result, err := marshalResult(out.Result)
@@ -137,6 +154,8 @@ func (s *Service) finishJob(ctx context.Context, id string, status Status, messa
 
 type callbackArgs struct {
 	DeliveryID string `json:"deliveryId"`
+	// Trace is the trace context of the job run that finished; the deliveries link to it.
+	Trace telemetry.Carrier `json:"trace,omitempty"`
 }
 
 func (callbackArgs) Kind() string { return "jarvis.callback" }
@@ -205,7 +224,7 @@ func (s *Service) enqueueCallback(ctx context.Context, jobID string) {
 	defer tx.Rollback() //nolint:errcheck // a no-op after commit
 	if _, err = tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, job_id, url, event, payload, status, created_at)
 		VALUES ($1, $2, $3, $4, $5, 'pending', $6)`, deliveryID, jobID, j.CallbackURL, "job."+string(j.Status), string(payload), now.UnixMilli()); err == nil {
-		_, err = s.river.InsertTx(ctx, tx, callbackArgs{DeliveryID: deliveryID}, &river.InsertOpts{
+		_, err = s.river.InsertTx(ctx, tx, callbackArgs{DeliveryID: deliveryID, Trace: telemetry.Capture(ctx)}, &river.InsertOpts{
 			Queue: queueCallbacks, MaxAttempts: max(s.cfg.CallbackAttempts, 1)})
 	}
 	if err == nil {
@@ -225,10 +244,17 @@ func (w *callbackWorker) NextRetry(rj *river.Job[callbackArgs]) time.Time {
 	return backoff(w.s.cfg.CallbackBackoff, rj.Attempt)
 }
 
-func (w *callbackWorker) Work(ctx context.Context, rj *river.Job[callbackArgs]) error {
+func (w *callbackWorker) Work(ctx context.Context, rj *river.Job[callbackArgs]) (err error) {
 	s := w.s
+	ctx, span := telemetry.Tracer().Start(ctx, "job.callback", trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithLinks(rj.Args.Trace.Link()), trace.WithAttributes(
+			attribute.String("jarvis.webhook.id", rj.Args.DeliveryID), attribute.Int("jarvis.webhook.attempt", rj.Attempt)))
+	defer func() {
+		telemetry.Fail(span, err)
+		span.End()
+	}()
 	var url, payload string
-	err := s.db.QueryRowContext(ctx, `SELECT url, payload FROM webhook_deliveries WHERE id = $1`, rj.Args.DeliveryID).Scan(&url, &payload)
+	err = s.db.QueryRowContext(ctx, `SELECT url, payload FROM webhook_deliveries WHERE id = $1`, rj.Args.DeliveryID).Scan(&url, &payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the job and its deliveries were reaped
 	}
@@ -288,7 +314,11 @@ func (s *Service) send(ctx context.Context, id, url string, body []byte) (int, e
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Jarvis-Webhooks/1")
-	s.secret.SetHeaders(req.Header, id, s.now(), body)
+	if err := s.secret.SetHeaders(req.Header, id, s.now(), body); err != nil {
+		return 0, fmt.Errorf("sign callback: %w", err)
+	}
+	// The receiver may continue the delivery's trace.
+	telemetry.Inject(ctx, req.Header)
 	resp, err := s.guard.Do(ctx, req)
 	if err != nil {
 		return 0, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -15,11 +14,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/telemetry"
 )
 
 // RemoteOptions configure the client of a remote AI Dawg backend.
@@ -62,6 +66,7 @@ type Remote struct {
 	contract *Contract
 	client   *aidawg.Client
 	breakers map[string]*breaker
+	attempts *prometheus.CounterVec // by module and outcome; nil until the router is instrumented
 }
 
 type breaker struct {
@@ -91,6 +96,7 @@ func NewRemote(contract *Contract, opts RemoteOptions) (*Remote, error) {
 			if id := services.RequestID(ctx); id != "" {
 				req.Header.Set("X-Request-ID", id)
 			}
+			telemetry.Inject(ctx, req.Header)
 			return nil
 		}))
 	if err != nil {
@@ -222,54 +228,96 @@ func (r *Remote) execute(ctx context.Context, spec *Spec, params json.RawMessage
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	b := r.breakers[spec.Module]
+	wait := &retryWait{exp: &backoff.ExponentialBackOff{
+		// Full jitter: RandomizationFactor 1 spreads each wait uniformly over [0, 2×interval],
+		// so half the base and half the cap make retry n wait up to min(base×2^(n-1), cap).
+		InitialInterval: r.opts.BackoffBase / 2, RandomizationFactor: 1, Multiplier: 2, MaxInterval: r.opts.BackoffMax / 2,
+	}}
+	budgetLeft := budget
+	if deadline, ok := ctx.Deadline(); ok {
+		budgetLeft = time.Until(deadline)
+	}
 	var last *remoteError
-	for attempt := 1; ; attempt++ {
+	attempt := 0
+	data, _ := backoff.Retry(ctx, func() (json.RawMessage, error) {
+		attempt++
+		actx, span := r.startAttempt(ctx, spec, attempt, b)
 		done, err := b.cb.Allow()
 		if err != nil {
-			return nil, &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
+			last = &remoteError{kind: kindCircuitOpen, attempts: attempt - 1, retryAfter: b.remaining(r.opts.BreakerCooldown),
 				message: fmt.Sprintf("the %s module's circuit is open after repeated failures", spec.Module), err: err}
+			r.endAttempt(span, spec, last)
+			return nil, backoff.Permanent(last)
 		}
-		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
+		actx, acancel := context.WithTimeout(actx, attemptTimeout)
 		data, rerr := r.attempt(actx, ctx, spec, params)
 		acancel()
 		done(breakerOutcome(rerr))
+		r.endAttempt(span, spec, rerr)
 		if rerr == nil {
+			last = nil
 			return data, nil
 		}
 		rerr.attempts = attempt
 		last = rerr
 		r.opts.Log.Debug().Str("command", spec.Ref.String()).Int("attempt", attempt).Err(rerr).Msg("aidawg attempt failed")
-		if attempt >= r.opts.MaxAttempts || !rerr.retryable(spec.SideEffects) {
-			return nil, last
+		if !rerr.retryable(spec.SideEffects) {
+			return nil, backoff.Permanent(rerr)
 		}
-		wait := r.backoff(attempt)
-		if rerr.retryAfter > wait {
-			wait = rerr.retryAfter
-		}
-		// No time left to wait and try again within the budget: report now.
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
-			return nil, last
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, last
-		case <-t.C:
-		}
+		wait.retryAfter = rerr.retryAfter
+		return nil, rerr
+	},
+		backoff.WithBackOff(wait),
+		backoff.WithMaxTries(uint(r.opts.MaxAttempts)),
+		// No time left to wait and try again within the budget: the last failure is the answer.
+		backoff.WithMaxElapsedTime(budgetLeft))
+	if last != nil {
+		return nil, last
 	}
+	return data, nil
 }
 
-// backoff is the wait before retry n: exponential, capped, with full jitter.
-func (r *Remote) backoff(n int) time.Duration {
-	d := r.opts.BackoffBase << (n - 1)
-	if d > r.opts.BackoffMax || d <= 0 {
-		d = r.opts.BackoffMax
+// retryWait is the wait before a retry: the exponential backoff's, or the backend's
+// Retry-After when that is longer.
+type retryWait struct {
+	exp        *backoff.ExponentialBackOff
+	retryAfter time.Duration
+}
+
+func (w *retryWait) NextBackOff() time.Duration { return max(w.exp.NextBackOff(), w.retryAfter) }
+
+func (w *retryWait) Reset() { w.exp.Reset() }
+
+// startAttempt opens the span of one attempt, which names the module's circuit state as the
+// attempt begins.
+func (r *Remote) startAttempt(ctx context.Context, spec *Spec, n int, b *breaker) (context.Context, trace.Span) {
+	if !telemetry.Recording(ctx) {
+		return ctx, trace.SpanFromContext(ctx)
 	}
-	if d <= 0 {
-		return 0
+	return telemetry.Tracer().Start(ctx, "aidawg.attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("aidawg.command", spec.Ref.String()), attribute.Int("aidawg.attempt", n),
+		attribute.String("aidawg.circuit_state", b.cb.State().String())))
+}
+
+// endAttempt records an attempt's outcome on its span and in the metrics.
+func (r *Remote) endAttempt(span trace.Span, spec *Spec, rerr *remoteError) {
+	out := "ok"
+	if rerr != nil {
+		out = attemptOutcomes[rerr.kind]
 	}
-	return rand.N(d + 1)
+	if r.attempts != nil {
+		r.attempts.WithLabelValues(spec.Module, out).Inc()
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("jarvis.outcome", out))
+		if rerr != nil {
+			if rerr.status != 0 {
+				span.SetAttributes(attribute.Int("http.response.status_code", rerr.status))
+			}
+			telemetry.Fail(span, rerr)
+		}
+		span.End()
+	}
 }
 
 func (b *breaker) remaining(cooldown time.Duration) time.Duration {

@@ -31,6 +31,7 @@ type Router struct {
 	remote   *Remote
 	fallback bool
 	log      zerolog.Logger
+	metrics  *routerMetrics // nil until Instrument
 }
 
 // NewRouter makes the router. remote may be nil: the embedded modules serve everything.
@@ -56,9 +57,16 @@ func (rt *Router) Serves(ref Ref) bool {
 
 // Call carries out cmd with params p. Errors are *services.Error.
 func Call[P, R any](ctx context.Context, rt *Router, cmd Command[P, R], p P) (R, ServedBy, error) {
+	ctx, span := startCall(ctx, cmd.Ref)
+	out, by, err := call(ctx, rt, cmd, p)
+	rt.endCall(span, cmd.Ref, by, err)
+	return out, by, err
+}
+
+func call[P, R any](ctx context.Context, rt *Router, cmd Command[P, R], p P) (R, ServedBy, error) {
 	var zero R
 	if rt.remote == nil {
-		out, f := Invoke(ctx, rt.embedded, cmd, p)
+		out, f := invokeTraced(ctx, rt.embedded, cmd, p)
 		if f != nil {
 			return zero, ServedByEmbedded, failureError(cmd.Ref, f)
 		}
@@ -88,7 +96,7 @@ func Call[P, R any](ctx context.Context, rt *Router, cmd Command[P, R], p P) (R,
 		rt.log.Warn().Str("command", cmd.Ref.String()).Str("requestId", services.RequestID(ctx)).
 			Int("attempts", rerr.attempts).Str("remoteFailure", rerr.message).
 			Msg("aidawg remote failed; the embedded module serves the command")
-		out, f := Invoke(ctx, rt.embedded, cmd, p)
+		out, f := invokeTraced(ctx, rt.embedded, cmd, p)
 		if f != nil {
 			return zero, ServedByEmbedded, failureError(cmd.Ref, f)
 		}

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aidawg/jarvis/services/audio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aidawg/jarvis/services/audio"
 )
 
 func noReport(int, string, time.Duration) error { return nil }

@@ -150,6 +150,8 @@ type Limiter struct {
 	// everyone else cost no round trip to the store for it.
 	suspectsMu sync.Mutex
 	suspects   map[string]time.Time
+
+	metrics *limiterMetrics // nil until Instrument
 }
 
 // maxSuspects bounds the memory suspects take; past it, the oldest are forgotten first.
@@ -242,6 +244,7 @@ func (l *Limiter) quotaKey(p services.Principal) (key string, reset time.Time) {
 func (l *Limiter) Take(ctx context.Context, p services.Principal, class string, costly bool) (Result, error) {
 	rate := l.Rate(p, class)
 	d, err := l.count(ctx, classKey(class, p), rate, 1)
+	l.metrics.decided(class, d, err)
 	if err != nil {
 		return Result{}, err
 	}
@@ -415,6 +418,7 @@ func (l *Limiter) do(ctx context.Context, op func(limiter.Store) (limiter.Contex
 			}
 			return lc, false, nil
 		}
+		l.metrics.storeFailed()
 		if prev := l.downUntil.Swap(l.now().Add(l.cfg.StoreRetry).UnixNano()); prev == 0 {
 			l.log.Warn().Err(err).Str("policy", string(l.cfg.OnStoreError)).
 				Msg("rate-limit store failed; applying the store-error policy until it answers")

@@ -3,10 +3,13 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -261,4 +264,32 @@ func TestAuthAllowedLooksUpOnlySuspects(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, d.Allowed)
 	assert.Equal(t, int64(2), fs.calls.Load())
+}
+
+// Decisions are counted by class, and each failure of the shared store once.
+func TestLimiterMetrics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fs := &failingStore{Store: newMemoryStore()}
+	l := newLimiter(Config{Rates: rates("music.generate=1"), StoreRetry: time.Millisecond}, zerolog.Nop(), fs, true)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, l.Instrument(reg))
+
+	for range 2 {
+		_, err := l.Take(ctx, caller, "music.generate", false)
+		require.NoError(t, err)
+	}
+	fs.down.Store(true)
+	_, err := l.Take(ctx, caller, "music.generate", false)
+	require.NoError(t, err)
+
+	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP jarvis_ratelimit_store_errors_total Failed calls to the shared rate-limit store (Redis).
+# TYPE jarvis_ratelimit_store_errors_total counter
+jarvis_ratelimit_store_errors_total 1
+`), "jarvis_ratelimit_store_errors_total"))
+	assert.Equal(t, 1.0, testutil.ToFloat64(l.metrics.decisions.WithLabelValues("music.generate", "allowed")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(l.metrics.decisions.WithLabelValues("music.generate", "limited")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(l.metrics.decisions.WithLabelValues("music.generate", "degraded_allowed")),
+		"the memory policy counts afresh, so the degraded call is allowed")
 }

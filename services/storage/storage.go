@@ -7,6 +7,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,8 +19,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database in use.
@@ -38,17 +43,30 @@ type DB struct {
 	Location string
 }
 
+// Option changes how Open opens the database.
+type Option func(*options)
+
+type options struct{ traced bool }
+
+// Traced instruments every statement with OpenTelemetry. It costs allocations on every call
+// even when no span is made, so it is for servers that export traces.
+func Traced() Option { return func(o *options) { o.traced = true } }
+
 // Open connects to databaseURL: a postgres:// or postgresql:// URL, or a sqlite: path; empty
 // means SQLite at dataDir/jarvis.db.
-func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+func Open(ctx context.Context, databaseURL, dataDir string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return openPostgres(ctx, databaseURL)
+		return openPostgres(ctx, databaseURL, o)
 	case databaseURL == "":
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"))
+		return openSQLite(ctx, filepath.Join(dataDir, "jarvis.db"), o)
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path, _ := SQLiteFile(databaseURL, dataDir)
 		if path == "" {
@@ -57,7 +75,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
 		}
-		return openSQLite(ctx, path)
+		return openSQLite(ctx, path, o)
 	}
 	return nil, errors.New("the database URL must start with postgres://, postgresql:// or sqlite")
 }
@@ -73,7 +91,7 @@ func SQLiteFile(databaseURL, dataDir string) (string, bool) {
 	return "", false
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -82,7 +100,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// an upgrade.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := o.open("sqlite", dsn, semconv.DBSystemNameSQLite)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -119,8 +137,8 @@ func ownerOnly(path string) error {
 	return nil
 }
 
-func openPostgres(ctx context.Context, url string) (*DB, error) {
-	db, err := sql.Open("pgx", url)
+func openPostgres(ctx context.Context, url string, o options) (*DB, error) {
+	db, err := o.open("pgx", url, semconv.DBSystemNamePostgreSQL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -142,6 +160,25 @@ func Describe(databaseURL, dataDir string) string {
 		return string(SQLite) + " " + path
 	}
 	return string(Postgres) + " " + redact(databaseURL)
+}
+
+// open opens the database, traced through OpenTelemetry's database/sql instrumentation when
+// asked. A statement gets a span only inside a recording span (a request's or a job run's), so
+// that the job queue's polling, which runs outside any, does not flood the traces.
+func (o options) open(driverName, dsn string, system attribute.KeyValue) (*sql.DB, error) {
+	if !o.traced {
+		return sql.Open(driverName, dsn)
+	}
+	return otelsql.Open(driverName, dsn,
+		otelsql.WithAttributes(system),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true,
+			OmitConnPrepare:      true,
+			OmitRows:             true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanFromContext(ctx).IsRecording()
+			},
+		}))
 }
 
 func redact(url string) string {

@@ -13,8 +13,11 @@ import (
 func TestSignMatchesSpecificationExample(t *testing.T) {
 	s, err := ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	require.NoError(t, err)
-	sig := s.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
-	assert.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sig)
+	h := http.Header{}
+	require.NoError(t, s.SetHeaders(h, "msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`)))
+	assert.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", h.Get(HeaderSignature))
+	assert.Equal(t, "msg_p5jXN8AQM9LWM0D4loKWxJek", h.Get(HeaderID))
+	assert.Equal(t, "1614265330", h.Get(HeaderTimestamp))
 }
 
 func TestVerify(t *testing.T) {
@@ -24,11 +27,14 @@ func TestVerify(t *testing.T) {
 	now := time.Now()
 	body := []byte(`{"ok":true}`)
 	h := http.Header{}
-	s.SetHeaders(h, "msg_1", now, body)
-	assert.NoError(t, parsed.Verify(h, body, now, time.Minute))
-	assert.Error(t, parsed.Verify(h, []byte(`{"ok":false}`), now, time.Minute), "tampered body")
-	assert.Error(t, parsed.Verify(h, body, now.Add(10*time.Minute), time.Minute), "stale")
-	assert.Error(t, NewSecret().Verify(h, body, now, time.Minute), "other secret")
+	require.NoError(t, s.SetHeaders(h, "msg_1", now, body))
+	assert.NoError(t, parsed.Verify(h, body))
+	assert.Error(t, parsed.Verify(h, []byte(`{"ok":false}`)), "tampered body")
+	assert.Error(t, NewSecret().Verify(h, body), "other secret")
+	stale := http.Header{}
+	require.NoError(t, s.SetHeaders(stale, "msg_1", now.Add(-10*time.Minute), body))
+	assert.Error(t, parsed.Verify(stale, body), "stale")
 	_, err = ParseSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	assert.Error(t, err)
+	assert.Error(t, Secret(nil).SetHeaders(http.Header{}, "msg_1", now, body), "no key")
 }
