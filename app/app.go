@@ -21,6 +21,7 @@ import (
 	"github.com/aidawg/jarvis/gen/jarvis"
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
+	"github.com/aidawg/jarvis/handlers/oauthpages"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
 	"github.com/aidawg/jarvis/openapi"
@@ -208,6 +209,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 
 	e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
+	e.GET(resourceMetadataPath+MCPPath, serveDoc(access.mcpMetadata, echo.MIMEApplicationJSON))
+	if access.oauth != nil {
+		oauthpages.New(access.oauth, oauthpages.Options{Limiter: access.limiter, RegistrationLimit: cfg.OAuthServer.RegistrationLimit, Log: log}).Register(e)
+	}
 	gptConfig, err := json.MarshalIndent(handlers.NewGPTConfig(spec, cfg.GPTSetup(server.Available)), "", "  ")
 	if err != nil {
 		return nil, err
@@ -219,7 +224,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
 		middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-			ResourceMetadataURL: access.metadataURL, Log: log}),
+			ResourceMetadataURL: access.metadataURL, Resource: cfg.PublicURL, Log: log}),
 		middleware.Meter(spec, access.usage),
 		// Counting before the scope check puts the limit headers on 403 answers too, and
 		// limits callers that keep calling what they may not.
@@ -233,14 +238,15 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	api.answerUnmatched()
 
 	// The MCP door: tool calls go back through e, so that they pass the same layers as HTTP
-	// calls. Its 401s always name the resource metadata, which MCP clients look for.
+	// calls. Its 401s always name its resource metadata (RFC 9728: the well-known path with the
+	// endpoint's path after it), which MCP clients look for.
 	tools, err := mcpserver.New(spec, e, Version)
 	if err != nil {
 		return nil, err
 	}
 	mcpHandler := echo.WrapHandler(tools.Handler(ListenerIsLoopback(publicHostPort(cfg.PublicURL))))
 	mcpAuth := middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath, Log: log})
+		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath + MCPPath, Resource: cfg.PublicURL + MCPPath, Log: log})
 	e.Any(MCPPath, mcpHandler, middleware.NoStore(), mcpAuth)
 
 	a.echo = e
