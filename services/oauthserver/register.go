@@ -26,7 +26,9 @@ type ClientMetadata struct {
 	ApplicationType         string   `json:"application_type,omitempty"`
 }
 
-func (m ClientMetadata) check() error {
+func (m ClientMetadata) check() error { return errors.Join(m.checkRedirects(), m.checkOthers()) }
+
+func (m ClientMetadata) checkRedirects() error {
 	var errs []error
 	if len(m.RedirectURIs) == 0 || len(m.RedirectURIs) > 20 {
 		errs = append(errs, errors.New("redirect_uris must list 1 to 20 URIs"))
@@ -36,6 +38,11 @@ func (m ClientMetadata) check() error {
 			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+func (m ClientMetadata) checkOthers() error {
+	var errs []error
 	for _, g := range m.GrantTypes {
 		if g != "authorization_code" && g != "refresh_token" {
 			errs = append(errs, fmt.Errorf("grant type %q is not supported; use authorization_code and refresh_token", g))
@@ -72,12 +79,11 @@ func (s *Server) Register(ctx context.Context, m ClientMetadata) (Registered, er
 	if !slices.Contains([]string{AuthNone, AuthBasic, AuthPost}, m.TokenEndpointAuthMethod) {
 		return Registered{}, oauthErr("invalid_client_metadata", "token_endpoint_auth_method %q is not supported; use none, client_secret_basic or client_secret_post.", m.TokenEndpointAuthMethod)
 	}
-	if err := m.check(); err != nil {
-		code := "invalid_client_metadata"
-		if strings.Contains(err.Error(), "redirect") {
-			code = "invalid_redirect_uri"
-		}
-		return Registered{}, oauthErr(code, "%s.", strings.ReplaceAll(err.Error(), "\n", "; "))
+	if err := m.checkRedirects(); err != nil {
+		return Registered{}, oauthErr("invalid_redirect_uri", "%s.", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if err := m.checkOthers(); err != nil {
+		return Registered{}, oauthErr("invalid_client_metadata", "%s.", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	name := m.ClientName
 	if name == "" {
