@@ -428,7 +428,7 @@ func (c Config) remoteOptions(log zerolog.Logger) modules.RemoteOptions {
 // GPTSetup is what the GPT builder settings take from the configuration; available says which
 // operations the server carries out (nil for all).
 func (c Config) GPTSetup(available func(string) bool) handlers.GPTSetup {
-	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer,
+	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer, OAuthServer: c.OAuthServer.On,
 		Rates: c.RateLimits, Available: available}
 }
 

@@ -31,6 +31,9 @@ commands:
   config              print the settings and their defaults
   keys create|list|revoke   manage API keys (jarvis keys for the flags)
   usage               print usage per caller, operation and day
+  users create|list   the users who sign in on Jarvis's login page (jarvis users for the flags)
+  oauth clients|grants|keys   the authorization server's clients, grants and signing keys
+                      (jarvis oauth for the flags)
   data import|export|demo|coverage   a tenant's data: files in and out, the demo artist
                       (jarvis data for the flags)
   version             print the version
@@ -87,6 +90,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	case "keys":
 		return keysCommand(args[1:], os.LookupEnv, stdout, stderr)
+	case "users":
+		return usersCommand(args[1:], os.LookupEnv, os.Stdin, stdout, stderr)
+	case "oauth":
+		return oauthCommand(args[1:], os.LookupEnv, stdout, stderr)
 	case "data":
 		return dataCommand(args[1:], os.LookupEnv, stdout, stderr)
 	case "usage":

@@ -112,8 +112,35 @@ func (s *Server) CreateStaticClient(ctx context.Context, name string, redirectUR
 		method = AuthNone
 	}
 	m := ClientMetadata{ClientName: name, RedirectURIs: redirectURIs, Scope: strings.Join(scopes, " ")}
-	if err := m.check(); err != nil {
+	if err := m.checkOthers(); err != nil {
 		return Client{}, "", err
 	}
+	if len(redirectURIs) > 0 {
+		if err := m.checkRedirects(); err != nil {
+			return Client{}, "", err
+		}
+	}
 	return s.store.CreateClient(ctx, Client{Name: name, RedirectURIs: redirectURIs, AuthMethod: method, Scopes: scopes, Origin: originCLI})
+}
+
+// AddRedirect adds a redirect URI to a client made by the CLI, such as the callback a GPT
+// builder shows once the GPT's client exists.
+func (s *Server) AddRedirect(ctx context.Context, clientID, uri string) (Client, error) {
+	c, err := s.store.GetClient(ctx, clientID)
+	if err != nil {
+		return Client{}, err
+	}
+	if c.Origin != originCLI {
+		return Client{}, fmt.Errorf("client %s registered itself; only clients made with jarvis oauth clients create take redirect URIs this way", clientID)
+	}
+	if err := CheckRedirectURI(uri); err != nil {
+		return Client{}, err
+	}
+	if !slices.Contains(c.RedirectURIs, uri) {
+		c.RedirectURIs = append(c.RedirectURIs, uri)
+	}
+	if err := s.store.SetRedirects(ctx, c.ID, c.RedirectURIs); err != nil {
+		return Client{}, err
+	}
+	return c, nil
 }

@@ -259,6 +259,16 @@ func (s *Store) GetClient(ctx context.Context, id string) (Client, error) {
 	return c, nil
 }
 
+// SetRedirects replaces a client's redirect URIs.
+func (s *Store) SetRedirects(ctx context.Context, clientID string, uris []string) error {
+	b, err := json.Marshal(uris)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE oauth_clients SET redirect_uris = $1 WHERE id = $2`, string(b), clientID)
+	return err
+}
+
 // VerifySecret reports whether secret is the client's.
 func (c Client) VerifySecret(secret string) bool {
 	return c.secretHash != "" && secret != "" && constantEqual(hashOf(secret), c.secretHash)
