@@ -160,13 +160,17 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		},
 	}, probeTimeout)
 
+	deps := handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio}
+	if access.oauth != nil {
+		deps.Grants = access.oauth
+	}
 	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
 		AuthMethods: access.auth.Methods(),
 		Limits:      access.limiter,
 		Usage:       access.usage,
-	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio})
+	}, deps)
 
 	e := echo.New()
 	e.HideBanner = true

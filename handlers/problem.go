@@ -74,4 +74,6 @@ func (r problemResponse) VisitUpdatePreferencesResponse(w http.ResponseWriter) e
 func (r problemResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }
-func (r problemResponse) VisitGetUsageResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r problemResponse) VisitGetUsageResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r problemResponse) VisitListGrantsResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r problemResponse) VisitRevokeGrantResponse(w http.ResponseWriter) error { return r.write(w) }

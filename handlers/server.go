@@ -34,6 +34,7 @@ type Deps struct {
 	Checks   *checks.Registry       // health probes and validators
 	Requests *reqvalidate.Validator // the contract's request rules, compiled once
 	Audio    AudioLinks             // which links to audio may be fetched
+	Grants   GrantService           // nil unless Jarvis is an authorization server
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -79,6 +80,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Contexts != nil, "getUserContext", "deleteUserContext")
 	set(deps.Contexts != nil && deps.Requests != nil, "updatePreferences")
 	set(deps.Checks != nil, "runHealthChecks")
+	set(deps.Grants != nil, "listGrants", "revokeGrant")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")

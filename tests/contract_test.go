@@ -41,6 +41,8 @@ var wantOperations = map[string]string{
 	"deleteUserContext":   "DELETE /context",
 	"updatePreferences":   "PUT /context/preferences",
 	"getUsage":            "GET /admin/usage",
+	"listGrants":          "GET /account/grants",
+	"revokeGrant":         "DELETE /account/grants/{grantId}",
 }
 
 func loadSpec(t *testing.T) *openapi.Spec {

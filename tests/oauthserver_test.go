@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aidawg/jarvis/gen/client"
 	"github.com/aidawg/jarvis/services/oauthserver"
 )
 
@@ -707,4 +708,50 @@ func TestOAuthServerClientMetadataDocuments(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, status, "registration is off")
 		assert.Equal(t, "access_denied", out["error"])
 	})
+}
+
+// Users see and revoke the apps they signed in to; admins see and revoke anyone's.
+func TestOAuthServerGrantsEndpoint(t *testing.T) {
+	t.Parallel()
+	s := asServer(t, nil)
+	createUser(t, s, "acme", "erin@example.com")
+	createUser(t, s, "acme", "frank@example.com")
+	app := registerClient(t, s, "https://app.example.com/cb", "none")
+	tokenOf := func(email string) string {
+		verifier := oauth2.GenerateVerifier()
+		code := codeFor(t, newBrowser(t), app, email, verifier)
+		status, tok := app.exchange(t, code, verifier, nil)
+		require.Equal(t, http.StatusOK, status, "%v", tok)
+		return tok["access_token"].(string)
+	}
+	erin, frank := tokenOf("erin@example.com"), tokenOf("frank@example.com")
+	ctx := context.Background()
+
+	list, err := s.Client.ListGrantsWithResponse(ctx, nil, as(erin))
+	require.NoError(t, err)
+	require.NotNil(t, list.JSON200, "%d %s", list.StatusCode(), list.Body)
+	require.Len(t, list.JSON200.Grants, 1)
+	g := list.JSON200.Grants[0]
+	assert.Equal(t, "erin@example.com", g.User)
+	assert.Equal(t, "Test app", g.ClientName)
+	assert.Equal(t, s.URL, g.Resource)
+
+	all := true
+	denied, err := s.Client.ListGrantsWithResponse(ctx, &client.ListGrantsParams{All: &all}, as(frank))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
+	everyone, err := s.Client.ListGrantsWithResponse(ctx, &client.ListGrantsParams{All: &all}, as(bootstrapToken))
+	require.NoError(t, err)
+	require.NotNil(t, everyone.JSON200)
+	assert.Len(t, everyone.JSON200.Grants, 2)
+
+	notYours, err := s.Client.RevokeGrantWithResponse(ctx, g.Id, as(frank))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, notYours.StatusCode())
+	assert.Equal(t, http.StatusOK, statusWith(t, s, erin))
+	revoked, err := s.Client.RevokeGrantWithResponse(ctx, g.Id, as(erin))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, revoked.StatusCode())
+	assert.Equal(t, http.StatusUnauthorized, statusWith(t, s, erin), "revoked through the endpoint")
+	assert.Equal(t, http.StatusOK, statusWith(t, s, frank), "frank's grant stands")
 }

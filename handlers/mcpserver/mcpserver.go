@@ -30,6 +30,8 @@ var NotExposed = map[string]string{
 	"getIntegrationInfo": "MCP clients learn the tools from tools/list and the server's instructions",
 	"getJobStats":        "aggregate figures for dashboards, not a step of a conversation",
 	"getUsage":           "administration, not for assistants",
+	"listGrants":         "which apps a user signed in to is the user's own business, not an assistant's",
+	"revokeGrant":        "an assistant should not revoke its own or another app's access",
 }
 
 // headerArgs names the header parameters a tool takes as arguments.
