@@ -129,7 +129,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
+	maintenance := []func(context.Context) error{contexts.DeleteIdle}
+	if access.oauth != nil {
+		maintenance = append(maintenance, access.oauth.Store().Purge)
+	}
+	engine, err := newJobEngine(cfg, db, store, router, guard, maintenance, log)
 	if err != nil {
 		return nil, err
 	}

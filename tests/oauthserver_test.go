@@ -2,8 +2,6 @@ package tests
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -391,11 +389,6 @@ func TestOAuthServerMetadata(t *testing.T) {
 	}
 	resp, _, _ = sendWith(t, s, http.MethodGet, jobsPath, nil, "")
 	assert.Equal(t, `Bearer realm="jarvis", resource_metadata="`+s.URL+`/.well-known/oauth-protected-resource"`, resp.Header.Get("WWW-Authenticate"))
-}
-
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // Each way a request can be wrong answers the error the RFCs name for it.
