@@ -12,7 +12,8 @@ import (
 )
 
 // argon2id parameters: OWASP's first recommended set (19 MiB, 2 passes, one lane), so that a
-// sign-in costs a small shared machine tens of milliseconds and one core, not seconds.
+// sign-in costs one core a fraction of a second (64 MiB and 3 passes took several seconds on
+// the shared test machine).
 const (
 	argonTime    = 2
 	argonMemory  = 19 * 1024
