@@ -495,7 +495,7 @@ func TestOAuthServerRefusals(t *testing.T) {
 		assert.NotContains(t, body, "evil.example.com")
 	})
 
-	t.Run("pages cannot be framed and use a __Host- cookie on https", func(t *testing.T) {
+	t.Run("pages cannot be framed", func(t *testing.T) {
 		resp, _ := newBrowser(t).get(app.authURL(oauth2.GenerateVerifier()))
 		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 		assert.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
