@@ -107,6 +107,8 @@ func (c *Config) loadAccess(get func(string) string) []error {
 		}
 	}
 
+	errs = append(errs, c.loadOAuthServer(get)...)
+
 	c.RedisURL = get("JARVIS_REDIS_URL")
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, fmt.Errorf("JARVIS_REDIS_URL: want a redis:// or rediss:// URL"))

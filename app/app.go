@@ -24,6 +24,7 @@ import (
 	"github.com/aidawg/jarvis/handlers"
 	"github.com/aidawg/jarvis/handlers/console"
 	"github.com/aidawg/jarvis/handlers/mcpserver"
+	"github.com/aidawg/jarvis/handlers/oauthpages"
 	"github.com/aidawg/jarvis/middleware"
 	"github.com/aidawg/jarvis/middleware/reqvalidate"
 	"github.com/aidawg/jarvis/openapi"
@@ -160,7 +161,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	flows := workflows.New(db, pipeline, time.Now)
 	flowRuns := workflows.NewRunner(flows.Store(), pipeline, keys.NewStore(db))
 	schedules := workflows.NewScheduler(flows.Store(), starter, time.Now, log)
-	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log,
+	maintenance := []func(context.Context) error{contexts.DeleteIdle}
+	if access.oauth != nil {
+		maintenance = append(maintenance, access.oauth.Store().Purge)
+	}
+	engine, err := newJobEngine(cfg, db, store, router, guard, maintenance, log,
 		flowRuns.JobRunner(), schedules.Task())
 	if err != nil {
 		return nil, err
@@ -211,6 +216,11 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		},
 	}, probeTimeout)
 
+	deps := handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
+		Data: data, Workflows: flows}
+	if access.oauth != nil {
+		deps.Grants = access.oauth
+	}
 	server = handlers.NewServer(spec, handlers.Options{
 		Version:     Version,
 		PublicURL:   cfg.PublicURL,
@@ -219,8 +229,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		Usage:       access.usage,
 
 		ImportMaxBytes: cfg.ImportMaxBytes,
-	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
-		Data: data, Workflows: flows})
+	}, deps)
 
 	recent := usage.NewRecent()
 	e := echo.New()
@@ -269,6 +278,10 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 
 	e.GET(resourceMetadataPath, serveDoc(access.metadata, echo.MIMEApplicationJSON))
+	e.GET(resourceMetadataPath+MCPPath, serveDoc(access.mcpMetadata, echo.MIMEApplicationJSON))
+	if access.oauth != nil {
+		oauthpages.New(access.oauth, oauthpages.Options{Limiter: access.limiter, RegistrationLimit: cfg.OAuthServer.RegistrationLimit, Log: log}).Register(e)
+	}
 	gptConfig, err := json.MarshalIndent(handlers.NewGPTConfig(spec, cfg.GPTSetup(server.Available)), "", "  ")
 	if err != nil {
 		return nil, err
@@ -284,7 +297,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
 		middleware.Traced("auth", middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-			ResourceMetadataURL: access.metadataURL, Log: log})),
+			ResourceMetadataURL: access.metadataURL, Resource: cfg.PublicURL, Log: log})),
 		middleware.Meter(spec, access.usage),
 		// Counting before the scope check puts the limit headers on 403 answers too, and
 		// limits callers that keep calling what they may not.
@@ -298,7 +311,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	api.answerUnmatched()
 
 	// The MCP door: tool calls go back through e, so that they pass the same layers as HTTP
-	// calls. Its 401s always name the resource metadata, which MCP clients look for.
+	// calls. Its 401s always name its resource metadata (RFC 9728: the well-known path with the
+	// endpoint's path after it), which MCP clients look for.
 	tools, err := mcpserver.New(spec, e, Version)
 	if err != nil {
 		return nil, err
@@ -306,7 +320,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	pipeline.p = tools.Pipeline(validator)
 	mcpHandler := echo.WrapHandler(tools.Handler(ListenerIsLoopback(publicHostPort(cfg.PublicURL))))
 	mcpAuth := middleware.Authenticate(middleware.AuthConfig{Auth: access.auth, Limiter: access.limiter,
-		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath, Log: log})
+		ResourceMetadataURL: cfg.PublicURL + resourceMetadataPath + MCPPath, Resource: cfg.PublicURL + MCPPath, Log: log})
 	e.Any(MCPPath, mcpHandler, middleware.NoStore(), mcpAuth)
 
 	a.echo = e

@@ -89,6 +89,7 @@ type Config struct {
 	OAuthJWKSURL          string
 	OAuthAlgorithms       []string
 	OAuthTenantClaim      string
+	OAuthServer           OAuthServerConfig
 
 	RedisURL              string
 	RedisPrefix           string
@@ -187,6 +188,16 @@ var Settings = []Setting{
 	{"JARVIS_OAUTH_JWKS_URL", "", "The issuer's JWKS; discovered from its metadata when unset."},
 	{"JARVIS_OAUTH_ALGORITHMS", "RS256,ES256", "Signature algorithms accepted in access tokens, asymmetric only."},
 	{"JARVIS_OAUTH_TENANT_CLAIM", "", "Claim of the access tokens naming the user's tenant (within the issuer); tokens without it are refused. Unset: one tenant for all of the issuer's users."},
+	{"JARVIS_OAUTH_SERVER", "off", "on: Jarvis is an OAuth 2.1 authorization server for its own API and /mcp (users of jarvis users create sign in on its pages); off: it is not."},
+	{"JARVIS_OAUTH_SIGNING_KEY", "", "PEM file of the P-256 key signing Jarvis's access tokens; replicas must share one. Empty: a key generated into JARVIS_DATA_DIR/keys (jarvis oauth keys rotate makes a new one)."},
+	{"JARVIS_OAUTH_PREVIOUS_SIGNING_KEY", "", "PEM file of the key used before JARVIS_OAUTH_SIGNING_KEY; it stays in the JWKS so that its tokens pass until they expire."},
+	{"JARVIS_OAUTH_ACCESS_TTL", "1h", "Lifetime of the access tokens Jarvis issues."},
+	{"JARVIS_OAUTH_REFRESH_TTL", "720h", "Lifetime of a refresh token; each use replaces it."},
+	{"JARVIS_OAUTH_LOGIN_TTL", "12h", "How long a sign-in on the login page lasts in the browser."},
+	{"JARVIS_OAUTH_REGISTRATION", "on", "on: clients may register themselves (RFC 7591 dynamic registration); off: only clients of jarvis oauth clients create and metadata documents."},
+	{"JARVIS_OAUTH_REGISTRATION_LIMIT", "20/1h", "Dynamic registrations per client address and window."},
+	{"JARVIS_OAUTH_CIMD_HOSTS", "chatgpt.com,claude.ai,claude.com", "Hosts whose Client ID Metadata Documents are accepted as client ids; * for any host. Fetched through the SSRF guard."},
+	{"JARVIS_OAUTH_CIMD_MAX_BYTES", "16K", "Largest Client ID Metadata Document read."},
 	{"JARVIS_REDIS_URL", "", "redis:// URL of the store that replicas share rate limits in; in-memory limits when unset."},
 	{"JARVIS_REDIS_PREFIX", "jarvis", "Prefix of Jarvis's keys in Redis."},
 	{"JARVIS_RATE_LIMITS", "", "Overrides of the hourly limits per class, such as music.generate=20,jobs.read=2000/1h; * sets every class."},
@@ -468,7 +479,7 @@ func (c Config) remoteOptions(log zerolog.Logger) modules.RemoteOptions {
 // GPTSetup is what the GPT builder settings take from the configuration; available says which
 // operations the server carries out (nil for all).
 func (c Config) GPTSetup(available func(string) bool) handlers.GPTSetup {
-	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer,
+	return handlers.GPTSetup{PublicURL: c.PublicURL, PrivacyPolicyURL: c.PrivacyPolicyURL, OAuthIssuer: c.OAuthIssuer, OAuthServer: c.OAuthServer.On,
 		Rates: c.RateLimits, Available: available}
 }
 

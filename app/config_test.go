@@ -233,3 +233,29 @@ func TestStaleAfterSpansSeveralHeartbeats(t *testing.T) {
 	_, err := LoadConfig(lookupFrom(map[string]string{"JARVIS_JOB_HEARTBEAT_INTERVAL": "3s", "JARVIS_JOB_STALE_AFTER": "5s"}))
 	assert.ErrorContains(t, err, "JARVIS_JOB_STALE_AFTER=5s: want at least three")
 }
+
+func TestLoadConfigOAuthServer(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(nil))
+	require.NoError(t, err)
+	assert.False(t, cfg.OAuthServer.On)
+	assert.True(t, cfg.OAuthServer.Registration)
+	assert.Equal(t, time.Hour, cfg.OAuthServer.AccessTTL)
+	assert.Equal(t, []string{"chatgpt.com", "claude.ai", "claude.com"}, cfg.OAuthServer.CIMDHosts)
+	assert.Equal(t, int64(16_000), cfg.OAuthServer.CIMDMaxBytes)
+
+	_, err = LoadConfig(lookupFrom(map[string]string{
+		"JARVIS_OAUTH_SERVER": "yes", "JARVIS_OAUTH_REGISTRATION": "maybe", "JARVIS_OAUTH_ACCESS_TTL": "48h",
+		"JARVIS_OAUTH_REFRESH_TTL": "soon", "JARVIS_OAUTH_REGISTRATION_LIMIT": "0/1h", "JARVIS_OAUTH_CIMD_HOSTS": "https://claude.ai/x",
+		"JARVIS_OAUTH_CIMD_MAX_BYTES": "10M", "JARVIS_OAUTH_PREVIOUS_SIGNING_KEY": "/keys/old.pem",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"JARVIS_OAUTH_SERVER=", "JARVIS_OAUTH_REGISTRATION=", "JARVIS_OAUTH_ACCESS_TTL=48h", "JARVIS_OAUTH_REFRESH_TTL=",
+		"JARVIS_OAUTH_REGISTRATION_LIMIT=", "JARVIS_OAUTH_CIMD_HOSTS:", "JARVIS_OAUTH_CIMD_MAX_BYTES=", "JARVIS_OAUTH_PREVIOUS_SIGNING_KEY:"} {
+		assert.Contains(t, err.Error(), name)
+	}
+	_, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_OAUTH_SERVER": "on", "JARVIS_PUBLIC_URL": "http://jarvis.example.com"}))
+	assert.ErrorContains(t, err, "JARVIS_OAUTH_SERVER=on: JARVIS_PUBLIC_URL is the issuer")
+	cfg, err = LoadConfig(lookupFrom(map[string]string{"JARVIS_OAUTH_SERVER": "on", "JARVIS_PUBLIC_URL": "https://jarvis.example.com"}))
+	require.NoError(t, err)
+	assert.True(t, cfg.OAuthServer.On)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/aidawg/jarvis/services"
 	"github.com/aidawg/jarvis/services/auth"
 	"github.com/aidawg/jarvis/services/keys"
+	"github.com/aidawg/jarvis/services/oauthserver"
 	"github.com/aidawg/jarvis/services/ratelimit"
 	"github.com/aidawg/jarvis/services/storage"
 	"github.com/aidawg/jarvis/services/usage"
@@ -30,8 +31,10 @@ type accessParts struct {
 	auth        *auth.Authenticator
 	limiter     *ratelimit.Limiter
 	usage       *usage.Meter
-	metadata    []byte // RFC 9728 document
-	metadataURL string // "" without OAuth, so that the API's 401s point at it only when it helps
+	metadata    []byte              // RFC 9728 document
+	metadataURL string              // "" without OAuth, so that the API's 401s point at it only when it helps
+	mcpMetadata []byte              // RFC 9728 document of the MCP endpoint
+	oauth       *oauthserver.Server // nil unless Jarvis is an authorization server
 }
 
 func (a *App) openAccess(db *storage.DB) (*accessParts, error) {
@@ -56,13 +59,29 @@ func (a *App) openAccess(db *storage.DB) (*accessParts, error) {
 		"bearer_methods_supported": []string{"header"},
 		"resource_name":            "Jarvis",
 	}
+	var servers []string
+	if cfg.OAuthServer.On {
+		if p.oauth, err = a.newOAuthServer(db); err != nil {
+			return nil, err
+		}
+		ac.Local = &auth.LocalConfig{Issuer: cfg.PublicURL, Keys: p.oauth.Keys(), Grants: p.oauth}
+		servers = append(servers, cfg.PublicURL)
+	}
 	if cfg.OAuthIssuer != "" {
 		ac.OAuth = &auth.OAuthConfig{Issuer: cfg.OAuthIssuer, Audience: cfg.OAuthAudience,
 			JWKSURL: cfg.OAuthJWKSURL, Algorithms: cfg.OAuthAlgorithms, TenantClaim: cfg.OAuthTenantClaim}
+		servers = append(servers, cfg.OAuthIssuer)
+	}
+	if len(servers) > 0 {
 		p.metadataURL = cfg.PublicURL + resourceMetadataPath
-		metadata["authorization_servers"] = []string{cfg.OAuthIssuer}
+		metadata["authorization_servers"] = servers
 	}
 	if p.metadata, err = json.Marshal(metadata); err != nil {
+		return nil, err
+	}
+	metadata["resource"] = cfg.PublicURL + MCPPath
+	metadata["resource_name"] = "Jarvis MCP"
+	if p.mcpMetadata, err = json.Marshal(metadata); err != nil {
 		return nil, err
 	}
 	p.auth = auth.New(ac, keys.NewStore(db))

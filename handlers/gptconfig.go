@@ -43,6 +43,7 @@ type GPTSetup struct {
 	PublicURL        string
 	PrivacyPolicyURL string                   // "" until the operator publishes one
 	OAuthIssuer      string                   // "" without OAuth
+	OAuthServer      bool                     // Jarvis is its own authorization server
 	Rates            map[string]services.Rate // rate limit per class
 	Available        func(operationID string) bool
 }
@@ -110,6 +111,10 @@ func NewGPTConfig(spec *openapi.Spec, setup GPTSetup) GPTConfig {
 		{Type: "apiKey", Settings: map[string]string{"authType": "Custom", "customHeaderName": "X-ChatGPT-App-Key", "apiKey": "the value of JARVIS_CHATGPT_APP_KEY"},
 			Note: "For a GPT configured with a custom header; like a shared key, every user is the same caller."},
 	}
+	if setup.OAuthServer {
+		cfg.Authentication = append(cfg.Authentication, GPTAuthOption{Type: "oauth", Settings: GPTOAuthSettings(base),
+			Note: "Each user of the GPT signs in on Jarvis's own login page (users from `jarvis users create`) and gets their own identity, limits, jobs and context. Client ID and secret come from `jarvis oauth clients create --gpt`; add the callback URL the GPT builder shows with --redirect-uri."})
+	}
 	if setup.OAuthIssuer != "" {
 		issuer := strings.TrimRight(setup.OAuthIssuer, "/")
 		cfg.Authentication = append(cfg.Authentication, GPTAuthOption{Type: "oauth", Settings: map[string]string{
@@ -118,6 +123,16 @@ func NewGPTConfig(spec *openapi.Spec, setup GPTSetup) GPTConfig {
 		}, Note: "Each user of the GPT signs in and gets their own identity, limits, jobs and context. Check the authorization and token URLs against your issuer's metadata."})
 	}
 	return cfg
+}
+
+// GPTOAuthSettings are the GPT builder's OAuth settings for Jarvis as authorization server.
+func GPTOAuthSettings(publicURL string) map[string]string {
+	base := strings.TrimRight(publicURL, "/")
+	return map[string]string{
+		"authorizationUrl": base + "/oauth/authorize", "tokenUrl": base + "/oauth/token",
+		"scope": strings.Join(services.AllScopes[:3], " "), "tokenExchangeMethod": "Basic authorization header",
+		"clientId": "the client id from `jarvis oauth clients create --gpt`", "clientSecret": "the secret it printed",
+	}
 }
 
 func describeRate(r services.Rate) string {

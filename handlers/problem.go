@@ -77,3 +77,5 @@ func (r problemResponse) VisitDeleteUserContextResponse(w http.ResponseWriter) e
 func (r problemResponse) VisitGetUsageResponse(w http.ResponseWriter) error        { return r.write(w) }
 func (r problemResponse) VisitGetDataCoverageResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r problemResponse) VisitImportDataResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r problemResponse) VisitListGrantsResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r problemResponse) VisitRevokeGrantResponse(w http.ResponseWriter) error     { return r.write(w) }

@@ -39,6 +39,7 @@ type Deps struct {
 	Data     DataService            // the tenants' imported data
 
 	Workflows WorkflowService // the callers' workflows
+	Grants    GrantService    // nil unless Jarvis is an authorization server
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -92,6 +93,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Contexts != nil && deps.Requests != nil, "updatePreferences")
 	set(deps.Data != nil && opts.ImportMaxBytes > 0, "importData", "getDataCoverage")
 	set(deps.Checks != nil, "runHealthChecks")
+	set(deps.Grants != nil, "listGrants", "revokeGrant")
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")

@@ -30,7 +30,10 @@ type AuthConfig struct {
 	// WWW-Authenticate names, so that OAuth clients find the authorization server; "" when
 	// OAuth is off.
 	ResourceMetadataURL string
-	Log                 zerolog.Logger
+	// Resource is the resource these routes are (RFC 8707): the audience Jarvis's own access
+	// tokens must name to be accepted here.
+	Resource string
+	Log      zerolog.Logger
 }
 
 // Authenticate puts the caller's principal on the request's context, or answers 401. Failed
@@ -51,7 +54,7 @@ func Authenticate(cfg AuthConfig) echo.MiddlewareFunc {
 			h := req.Header
 			addr := c.RealIP()
 			creds := auth.Credentials{Authorization: h.Get(echo.HeaderAuthorization), APIKey: h.Get(HeaderAPIKey), AppKey: h.Get(HeaderAppKey),
-				ClientAddr: addr}
+				ClientAddr: addr, Resource: cfg.Resource}
 			p, err := cfg.Auth.Authenticate(ctx, creds)
 			if err != nil {
 				se, ok := services.AsError(err)

@@ -22,7 +22,9 @@ func (o *Operation) Scope() string {
 		return ScopeAdmin
 	case o.Module == "jobs":
 		return ScopeJobs
-	case o.Module == "integration":
+	case o.Module == "integration", o.Module == "account":
+		// Any caller may see and revoke the grants of their own sign-ins; the handler keeps
+		// everyone else's to the admin scope.
 		return ""
 	case o.Module == "context":
 		// Reading what is remembered of oneself is a read; changing or erasing it is a write.

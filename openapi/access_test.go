@@ -37,6 +37,8 @@ func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
 		"getUsage":            {services.ScopeAdmin, "admin.usage"},
 		"getDataCoverage":     {services.ScopeAdmin, "admin.data"},
 		"importData":          {services.ScopeAdmin, "admin.data"},
+		"listGrants":          {"", "account.grants"},
+		"revokeGrant":         {"", "account.grants"},
 		"getUserContext":      {services.ScopeActionsRead, "context"},
 		"updatePreferences":   {services.ScopeActionsWrite, "context.preferences"},
 		"deleteUserContext":   {services.ScopeActionsWrite, "context"},
@@ -48,7 +50,7 @@ func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
 		}
 		assert.Equal(t, w[0], o.Scope(), o.ID)
 		assert.Equal(t, w[1], o.RateClass(), o.ID)
-		if o.Module != "integration" && o.Module != "admin" && o.Module != "context" && o.ID != "cancelJob" {
+		if o.Module != "integration" && o.Module != "admin" && o.Module != "context" && o.Module != "account" && o.ID != "cancelJob" {
 			assert.Contains(t, ratelimit.DefaultRates, o.RateClass(), "%s's class has a default rate of its own", o.ID)
 		}
 	}

@@ -167,6 +167,7 @@ func Served(publicURL string) (yamlDoc, jsonDoc []byte, err error) {
 	if err := setServerURL(&root, serverURL); err != nil {
 		return nil, nil, err
 	}
+	setOAuthURLs(&root, strings.TrimRight(publicURL, "/"))
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -184,6 +185,38 @@ func Served(publicURL string) (yamlDoc, jsonDoc []byte, err error) {
 		return nil, nil, fmt.Errorf("render contract as JSON: %w", err)
 	}
 	return yamlDoc, jsonDoc, nil
+}
+
+// setOAuthURLs points the oauth2 scheme's flows at Jarvis's own authorization and token
+// endpoints under the public URL.
+func setOAuthURLs(root *yaml.Node, publicURL string) {
+	node := root.Content[0]
+	for _, key := range []string{"components", "securitySchemes", "oauth2", "flows", "authorizationCode"} {
+		node = mapValue(node, key)
+		if node == nil {
+			return
+		}
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		switch node.Content[i].Value {
+		case "authorizationUrl":
+			node.Content[i+1].Value = publicURL + "/oauth/authorize"
+		case "tokenUrl", "refreshUrl":
+			node.Content[i+1].Value = publicURL + "/oauth/token"
+		}
+	}
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func setServerURL(root *yaml.Node, url string) error {

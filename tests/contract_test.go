@@ -43,6 +43,8 @@ var wantOperations = map[string]string{
 	"getUsage":            "GET /admin/usage",
 	"getDataCoverage":     "GET /admin/data",
 	"importData":          "POST /admin/data/{kind}",
+	"listGrants":          "GET /account/grants",
+	"revokeGrant":         "DELETE /account/grants/{grantId}",
 }
 
 func loadSpec(t *testing.T) *openapi.Spec {

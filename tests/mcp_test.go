@@ -194,13 +194,13 @@ func TestMCPAuthentication(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+s.URL+`/.well-known/oauth-protected-resource"`)
-	meta, err := http.Get(s.URL + "/.well-known/oauth-protected-resource")
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+s.URL+`/.well-known/oauth-protected-resource/mcp"`)
+	meta, err := http.Get(s.URL + "/.well-known/oauth-protected-resource/mcp")
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.NewDecoder(meta.Body).Decode(&doc))
 	meta.Body.Close()
-	assert.Equal(t, s.URL, doc["resource"])
+	assert.Equal(t, s.URL+"/mcp", doc["resource"])
 
 	// A read-only key does not see the tools that change things.
 	_, readOnly := createKey(t, s, keys.NewKey{User: "reader", Scopes: []string{services.ScopeActionsRead, services.ScopeJobs}})

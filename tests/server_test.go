@@ -216,7 +216,7 @@ func TestUnavailableOperationsAnswerNotImplemented(t *testing.T) {
 				continue
 			}
 			unavailable++
-			path := "/integrations/chatgpt" + strings.Replace(o.Path, "{jobId}", "job_missing", 1)
+			path := "/integrations/chatgpt" + strings.NewReplacer("{jobId}", "job_missing", "{grantId}", "gr_missing").Replace(o.Path)
 			body, ct := "", ""
 			if o.Method == http.MethodPost && !strings.HasPrefix(o.Path, "/jobs") {
 				body, ct = exampleBody(t, o.OperationId), "application/json"

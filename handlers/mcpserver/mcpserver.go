@@ -32,6 +32,8 @@ var NotExposed = map[string]string{
 	"getUsage":           "administration, not for assistants",
 	"getDataCoverage":    "administration, not for assistants",
 	"importData":         "administration: its body is a file, not tool arguments",
+	"listGrants":         "which apps a user signed in to is the user's own business, not an assistant's",
+	"revokeGrant":        "an assistant should not revoke its own or another app's access",
 }
 
 // headerArgs names the header parameters a tool takes as arguments.

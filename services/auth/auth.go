@@ -42,6 +42,7 @@ type Config struct {
 	BootstrapToken string // "" turns the method off
 	KeyCacheTTL    time.Duration
 	OAuth          *OAuthConfig // nil turns OAuth off
+	Local          *LocalConfig // nil when Jarvis is not an authorization server
 }
 
 // Credentials are what a request presented.
@@ -53,6 +54,9 @@ type Credentials struct {
 	// listener still hears a proxy on this machine, which forwards callers from anywhere, so
 	// the development bypass needs a loopback client too.
 	ClientAddr string
+	// Resource is the resource the request is made to (the API, or the MCP endpoint): Jarvis's
+	// own access tokens are accepted only where their audience names it.
+	Resource string
 }
 
 // Present reports whether any credential was sent.
@@ -67,6 +71,7 @@ type Authenticator struct {
 	appKey    []byte // SHA-256 of the configured secret, nil when off
 	bootstrap []byte
 	oauth     *oauthVerifier
+	local     *localVerifier
 	cache     keyCache
 }
 
@@ -81,6 +86,9 @@ func New(cfg Config, store KeyStore) *Authenticator {
 	}
 	if cfg.OAuth != nil {
 		a.oauth = newOAuthVerifier(*cfg.OAuth)
+	}
+	if cfg.Local != nil {
+		a.local = newLocalVerifier(*cfg.Local)
 	}
 	return a
 }
@@ -105,7 +113,7 @@ func (a *Authenticator) Methods() []string {
 	if a.appKey != nil {
 		m = append(m, "appKey")
 	}
-	if a.oauth != nil {
+	if a.oauth != nil || a.local != nil {
 		m = append(m, "oauth2")
 	}
 	if a.cfg.Development {
@@ -153,7 +161,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (servic
 		return services.Principal{Tenant: Tenant, User: AppKeyUser, Method: services.MethodAppKey,
 			Scopes: []string{services.ScopeActionsRead, services.ScopeActionsWrite, services.ScopeJobs}}, nil
 	case c.APIKey != "":
-		return a.secret(ctx, strings.TrimSpace(c.APIKey), false)
+		return a.secret(ctx, strings.TrimSpace(c.APIKey), false, "")
 	}
 	scheme, token, _ := strings.Cut(strings.TrimSpace(c.Authorization), " ")
 	token = strings.TrimSpace(token)
@@ -163,17 +171,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (servic
 	if token == "" || strings.ContainsAny(token, " \t") {
 		return services.Principal{}, unauthorized("The Authorization header has no usable bearer token. Send Authorization: Bearer <API key or access token>.")
 	}
-	return a.secret(ctx, token, true)
+	return a.secret(ctx, token, true, c.Resource)
 }
 
 // secret authenticates an API key, the bootstrap token or, as a bearer token, a JWT.
-func (a *Authenticator) secret(ctx context.Context, token string, bearer bool) (services.Principal, error) {
+func (a *Authenticator) secret(ctx context.Context, token string, bearer bool, resource string) (services.Principal, error) {
 	if keys.LooksLikeKey(token) {
 		return a.apiKey(ctx, token)
 	}
 	if matches(token, a.bootstrap) {
 		return services.Principal{Tenant: Tenant, User: BootstrapUser, Method: services.MethodBootstrap,
 			Scopes: append([]string(nil), services.AllScopes...)}, nil
+	}
+	if bearer && a.local != nil && strings.Count(token, ".") == 2 && issuedBy(token) == a.local.cfg.Issuer {
+		return a.local.verify(ctx, token, resource)
 	}
 	if bearer && a.oauth != nil && strings.Count(token, ".") == 2 {
 		return a.oauth.verify(ctx, token)

@@ -1,0 +1,4 @@
+package oauthserver
+
+// CacheAge is cacheAge, for the tests.
+var CacheAge = cacheAge
