@@ -19,6 +19,7 @@ import (
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/music"
 	"github.com/aidawg/jarvis/services/ssrf"
+	"github.com/aidawg/jarvis/services/tenantdata"
 )
 
 // artifactStore keeps the files the server makes and signs their download links.
@@ -68,12 +69,13 @@ func EmbeddedModules(cfg Config, log zerolog.Logger) (*modules.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return embeddedModules(cfg, log, store)
+	return embeddedModules(cfg, log, store, nil)
 }
 
 // embeddedModules builds the embedded AI Dawg modules: the one list of them that both
-// `jarvis serve` and `jarvis aidawg serve` use.
-func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore) (*modules.Runtime, error) {
+// `jarvis serve` and `jarvis aidawg serve` use. The automation module forecasts the stored
+// figures of data; without data (nil), only the history given in a call.
+func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Runtime, error) {
 	contract, err := modules.LoadContract()
 	if err != nil {
 		return nil, err
@@ -82,9 +84,13 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore) (*mod
 	if err != nil {
 		return nil, err
 	}
+	var series automation.Series
+	if data != nil {
+		series = data
+	}
 	return modules.NewRuntime(contract, log,
 		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
-		automation.NewModule(nil),
+		automation.NewModule(series),
 	)
 }
 
@@ -96,7 +102,12 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 	if err != nil {
 		return err
 	}
-	rt, err := embeddedModules(cfg, log, store)
+	db, _, err := OpenDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db))
 	if err != nil {
 		return err
 	}

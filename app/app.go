@@ -120,7 +120,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(cfg, log, store)
+	router, err := newRouter(cfg, log, store, data)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +253,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger, store *artifactStore) (*modules.Router, error) {
-	embedded, err := embeddedModules(cfg, log, store)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store, data)
 	if err != nil {
 		return nil, err
 	}
