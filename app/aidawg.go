@@ -69,13 +69,14 @@ func EmbeddedModules(cfg Config, log zerolog.Logger) (*modules.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return embeddedModules(cfg, log, store, nil)
+	return embeddedModules(cfg, log, store, nil, nil)
 }
 
 // embeddedModules builds the embedded AI Dawg modules: the one list of them that both
 // `jarvis serve` and `jarvis aidawg serve` use. The automation module forecasts the stored
-// figures of data; without data (nil), only the history given in a call.
-func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Runtime, error) {
+// figures of data; without data (nil), only the history given in a call. Analyses pass
+// through analyses when it is not nil (the audio-analysis pool).
+func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, analyses music.Gate) (*modules.Runtime, error) {
 	contract, err := modules.LoadContract()
 	if err != nil {
 		return nil, err
@@ -88,8 +89,12 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data 
 	if data != nil {
 		series = data
 	}
+	musicModule := music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds)
+	if analyses != nil {
+		musicModule.LimitAnalyses(analyses)
+	}
 	return modules.NewRuntime(contract, log,
-		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
+		musicModule,
 		automation.NewModule(series),
 	)
 }
@@ -107,7 +112,7 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 		return err
 	}
 	defer db.Close()
-	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db))
+	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db), nil)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,9 @@ import (
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/modules"
+	"github.com/aidawg/jarvis/services/music"
 	"github.com/aidawg/jarvis/services/ratelimit"
+	"github.com/aidawg/jarvis/services/scaling"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/tenantdata"
 	"github.com/aidawg/jarvis/services/usercontext"
@@ -120,7 +122,12 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := newRouter(cfg, log, store, data)
+	pools, err := openScaling(cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, pools.Close)
+	router, err := newRouter(cfg, log, store, data, pools.Analyses())
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +135,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, log)
+	engine, err := newJobEngine(cfg, db, store, router, guard, []func(context.Context) error{contexts.DeleteIdle}, pools, log)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +154,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := middleware.NewMetrics(reg)
+	reg.MustRegister(pools.Collector())
+	pools.Start(engine, reg)
 
 	registry := checks.ForJarvis(checks.Parts{
 		Router: router, DB: db, Jobs: engine.Store(), Requests: metrics, Spec: spec,
@@ -165,7 +174,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 		AuthMethods: access.auth.Methods(),
 		Limits:      access.limiter,
 		Usage:       access.usage,
-	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio})
+	}, handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
+		Scaling: pools})
 
 	e := echo.New()
 	e.HideBanner = true
@@ -215,6 +225,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	e.GET("/gpt-config.json", serveDoc(gptConfig, echo.MIMEApplicationJSON))
 
 	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
+		// Shedding load first spends nothing on the requests shed.
+		middleware.InFlight(spec, pools.Limiter(scaling.API)),
 		middleware.NoStore(),
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
@@ -253,8 +265,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store) (*modules.Router, error) {
-	embedded, err := embeddedModules(cfg, log, store, data)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, analyses music.Gate) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store, data, analyses)
 	if err != nil {
 		return nil, err
 	}

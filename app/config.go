@@ -20,6 +20,7 @@ import (
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
+	"github.com/aidawg/jarvis/services/scaling"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/webhook"
 )
@@ -65,6 +66,7 @@ type Config struct {
 	ContextTTL            time.Duration
 	PrivacyPolicyURL      string
 	SessionTTL            time.Duration
+	Scaling               scaling.Config
 	AidawgURL             string // empty: the embedded modules serve everything
 	AidawgFallback        string // embedded or none
 	AidawgTimeout         time.Duration
@@ -174,6 +176,12 @@ var Settings = []Setting{
 	{"JARVIS_DAILY_QUOTA", "0", "Long actions per caller and UTC day, unless its API key sets its own; 0 for no quota."},
 	{"JARVIS_CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com", "Origins browsers may call the API from, comma-separated; * for any."},
 	{"JARVIS_TRUSTED_PROXIES", "", "CIDRs of reverse proxies whose X-Forwarded-For names the client address; unset: the connection's address."},
+	{"JARVIS_SCALING_LIMITS", "", "Starting limits of the pools while the database holds none, such as api=256,audio-analysis=8; unset pools start at workers and music-generation JARVIS_JOB_WORKERS, audio-analysis 4, api 512, database 20."},
+	{"JARVIS_SCALING_BOUNDS", "", "Bounds of the pools' limits, such as workers=1-32; unset: music-generation, audio-analysis and workers 1-64, api 1-4096, database 2-200."},
+	{"JARVIS_SCALING_COSTS", "", "US dollars per slot and hour of each pool, such as music-generation=0.5, for costPerHour and maxCost; unset pools cost 0."},
+	{"JARVIS_SCALING_POLL_INTERVAL", "2s", "How often each replica reads the pools' shared limits from the database."},
+	{"JARVIS_SCALING_WINDOW", "1m", "Observation window of auto-optimize and of the p95 latency; the pools are sampled 60 times in it."},
+	{"JARVIS_SCALING_STABILIZATION", "5m", "A scale-down by auto-optimize goes no lower than the highest recommendation within this window."},
 }
 
 func defaultOf(name string) string {
@@ -298,6 +306,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
 	errs = append(errs, cfg.loadAccess(get)...)
+	errs = append(errs, cfg.loadScaling(get)...)
 
 	if err := cfg.validate(); err != nil {
 		errs = append(errs, err)

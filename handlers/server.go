@@ -34,6 +34,7 @@ type Deps struct {
 	Checks   *checks.Registry       // health probes and validators
 	Requests *reqvalidate.Validator // the contract's request rules, compiled once
 	Audio    AudioLinks             // which links to audio may be fetched
+	Scaling  ScalingService         // Jarvis's own pools
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -82,6 +83,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Checks != nil && deps.Router != nil, "runValidation")
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")
+	set(deps.Scaling != nil, "manageScaling")
 	// What the server carries out cannot change while it runs, so each verdict is reached once.
 	s.unavailable = map[string]*services.Error{}
 	for _, o := range spec.Operations {

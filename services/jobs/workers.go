@@ -59,6 +59,11 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) erro
 	if err != nil {
 		return err
 	}
+	release, err := s.admit(ctx, j)
+	if err != nil {
+		return err
+	}
+	defer release()
 	started, err := s.store.start(ctx, id, rj.Attempt, s.river.ID(), s.now())
 	if err != nil {
 		return err
