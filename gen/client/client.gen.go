@@ -1630,12 +1630,14 @@ type ForecastRequest struct {
 	HistoricalData []DataPoint `json:"historicalData,omitempty"`
 
 	// Horizon Periods ahead, in the spacing of the history (days for daily data).
-	Horizon          *int                  `json:"horizon,omitempty"`
-	IncludeScenarios *bool                 `json:"includeScenarios,omitempty"`
-	Metric           ForecastRequestMetric `json:"metric"`
+	Horizon          *int  `json:"horizon,omitempty"`
+	IncludeScenarios *bool `json:"includeScenarios,omitempty"`
+
+	// Metric Without historicalData, the tenant's stored daily figure summed across platforms: streams, listeners, followers, or revenue (in one currency). engagement is not stored and needs historicalData.
+	Metric ForecastRequestMetric `json:"metric"`
 }
 
-// ForecastRequestMetric defines model for ForecastRequest.Metric.
+// ForecastRequestMetric Without historicalData, the tenant's stored daily figure summed across platforms: streams, listeners, followers, or revenue (in one currency). engagement is not stored and needs historicalData.
 type ForecastRequestMetric string
 
 // ForecastResult defines model for ForecastResult.

@@ -133,14 +133,11 @@ func add(h histogram, m *dto.Histogram) histogram {
 func (o *observer) p95(name string) *time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.hists) == 0 {
+	// One sample has no baseline to tell the window's work from all since the start.
+	if len(o.hists) < 2 {
 		return nil
 	}
-	last := o.hists[len(o.hists)-1].pools[name]
-	var first histogram
-	if len(o.hists) > 1 {
-		first = o.hists[0].pools[name]
-	}
+	last, first := o.hists[len(o.hists)-1].pools[name], o.hists[0].pools[name]
 	q, ok := quantile(0.95, diff(last, first))
 	if !ok {
 		return nil

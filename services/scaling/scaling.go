@@ -63,21 +63,21 @@ type QueueDepth interface {
 
 // Service holds the pools of this process.
 type Service struct {
-	cfg    Config
-	db     *storage.DB
-	log    zerolog.Logger
-	now    func() time.Time
-	queue  QueueDepth
-	pools  map[string]*pool
-	held   *prometheus.HistogramVec
-	obs    *observer
+	cfg   Config
+	db    *storage.DB
+	log   zerolog.Logger
+	now   func() time.Time
+	queue QueueDepth
+	pools map[string]*pool
+	held  *prometheus.HistogramVec
+	obs   *observer
 	// observe reads a pool's metric over the window; the observer's, or a test's.
 	observe func(name, metric string, limit int) (float64, bool)
-	mu     sync.Mutex
-	seen   map[string]int64 // version of each pool's row last applied
-	stop   context.CancelFunc
-	done   chan struct{}
-	closed sync.Once
+	mu      sync.Mutex
+	seen    map[string]int64 // version of each pool's row last applied
+	stop    context.CancelFunc
+	done    chan struct{}
+	closed  sync.Once
 }
 
 type pool struct {
