@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aidawg/jarvis/gen/client"
+	"github.com/aidawg/jarvis/services"
+	"github.com/aidawg/jarvis/services/keys"
 	"github.com/aidawg/jarvis/services/storage/storagetest"
 )
 
@@ -199,4 +201,20 @@ func TestScalingReachesEveryReplica(t *testing.T) {
 	hist := statusOn(b).History
 	require.Len(t, hist, 2)
 	assert.Equal(t, "longer mastering sessions", hist[1].Reason, "the record is shared")
+}
+
+// The pools are the server's own, shared by every tenant: changing or reading them needs admin.
+func TestScalingNeedsAdmin(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, production(nil))
+	_, writer := createKey(t, s, keys.NewKey{User: "writer", Scopes: []string{services.ScopeActionsRead, services.ScopeActionsWrite, services.ScopeJobs}})
+	resp, err := s.Client.ManageScalingWithResponse(context.Background(), client.ScalingRequest{Action: client.ScalingRequestActionGetStatus}, as(writer))
+	require.NoError(t, err)
+	require.NotNil(t, resp.ApplicationproblemJSON403, "status %d: %s", resp.StatusCode(), resp.Body)
+	_, admin := createKey(t, s, keys.NewKey{User: "ops", Scopes: []string{services.ScopeAdmin}})
+	resp, err = s.Client.ManageScalingWithResponse(context.Background(), client.ScalingRequest{Action: client.ScalingRequestActionScaleUp,
+		Resource: ptr(client.ScalingRequestResourceAudioAnalysis)}, as(admin))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+	assert.Regexp(t, `^key:`, resp.JSON200.Scaling.Changes[0].By, "the change names the key that made it")
 }
