@@ -163,14 +163,10 @@ func (s *Service) initial(name string) int {
 func (s *Service) seed(ctx context.Context) error {
 	now := s.now().UnixMilli()
 	for _, name := range Pools {
-		p := s.pools[name]
-		if p.fixed != "" {
+		if s.pools[name].fixed != "" {
 			continue
 		}
 		n := s.initial(name)
-		if name == Database {
-			n = p.db.Stats().MaxOpenConnections
-		}
 		if _, err := s.db.ExecContext(ctx, `INSERT INTO scaling_limits (pool, slots, version, updated_at, updated_by)
 			VALUES ($1, $2, 1, $3, 'configuration') ON CONFLICT (pool) DO NOTHING`, name, n, now); err != nil {
 			return fmt.Errorf("seed the limit of %s: %w", name, err)
