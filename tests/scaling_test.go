@@ -107,7 +107,7 @@ func TestScaledDownPoolRunsOneJobAtATime(t *testing.T) {
 	run := func() []client.Job {
 		var ids []string
 		for range 3 {
-			g, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{Prompt: "a short loop", Duration: ptr(15)})
+			g, err := s.Client.GenerateMusicWithResponse(context.Background(), nil, client.GenerateMusicRequest{Prompt: "a short loop", Duration: ptr(10)})
 			require.NoError(t, err)
 			require.NotNil(t, g.JSON202, "status %d: %s", g.StatusCode(), g.Body)
 			ids = append(ids, g.JSON202.Job.Id)
