@@ -73,13 +73,16 @@ func EmbeddedModules(cfg Config, log zerolog.Logger, data *tenantdata.Store) (*m
 	if err != nil {
 		return nil, err
 	}
-	return embeddedModules(cfg, log, store, data, nil)
+	return embeddedModules(cfg, log, store, data, nil, nil)
 }
 
 // embeddedModules builds the embedded AI Dawg modules: the one list of them that both
 // `jarvis serve` and `jarvis aidawg serve` use. data is the tenant data the modules answer
-// from and outbox the queue re-engagement messages are delivered through; either may be nil.
-func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox engagement.Outbox) (*modules.Runtime, error) {
+// from (the automation module forecasts its stored figures; without data, only the history
+// given in a call), outbox the queue re-engagement messages are delivered through, and
+// analyses, when not nil, the audio-analysis pool analyses pass through; any may be nil.
+func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox engagement.Outbox,
+	analyses music.Gate) (*modules.Runtime, error) {
 	contract, err := modules.LoadContract()
 	if err != nil {
 		return nil, err
@@ -88,10 +91,18 @@ func embeddedModules(cfg Config, log zerolog.Logger, store *artifactStore, data 
 	if err != nil {
 		return nil, err
 	}
+	var series automation.Series
+	if data != nil {
+		series = data
+	}
+	musicModule := music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds)
+	if analyses != nil {
+		musicModule.LimitAnalyses(analyses)
+	}
 	return modules.NewRuntime(contract, log,
-		music.NewModule(music.Generator{Speed: cfg.EmbeddedMusicSpeed}, source, store, cfg.AudioMaxSeconds),
+		musicModule,
 		marketing.NewModule(data),
-		automation.NewModule(nil),
+		automation.NewModule(series),
 		engagementModule(cfg, data, outbox),
 	)
 }
@@ -127,7 +138,7 @@ func ServeEmbeddedModules(ctx context.Context, ln net.Listener, cfg Config, log 
 		return err
 	}
 	defer db.Close()
-	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db), nil)
+	rt, err := embeddedModules(cfg, log, store, tenantdata.NewStore(db), nil, nil)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,9 @@ import (
 	"github.com/aidawg/jarvis/services/idempotency"
 	"github.com/aidawg/jarvis/services/keys"
 	"github.com/aidawg/jarvis/services/modules"
+	"github.com/aidawg/jarvis/services/music"
 	"github.com/aidawg/jarvis/services/ratelimit"
+	"github.com/aidawg/jarvis/services/scaling"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/telemetry"
 	"github.com/aidawg/jarvis/services/tenantdata"
@@ -148,8 +150,13 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	pools, err := openScaling(cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, pools.Close)
 	outbox := &outboxOf{}
-	router, err := newRouter(cfg, log, store, data, outbox)
+	router, err := newRouter(cfg, log, store, data, outbox, pools.Analyses())
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +172,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	if access.oauth != nil {
 		maintenance = append(maintenance, access.oauth.Store().Purge)
 	}
-	engine, err := newJobEngine(cfg, db, store, router, guard, maintenance, log,
+	engine, err := newJobEngine(cfg, db, store, router, guard, maintenance, pools, log,
 		flowRuns.JobRunner(), schedules.Task())
 	if err != nil {
 		return nil, err
@@ -204,6 +211,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	reg.MustRegister(pools.Collector())
+	pools.Start(engine, reg)
 
 	registry := checks.ForJarvis(checks.Parts{
 		Router: router, DB: db, Jobs: engine.Store(), Requests: metrics, Spec: spec,
@@ -217,7 +226,7 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}, probeTimeout)
 
 	deps := handlers.Deps{Jobs: engine, Links: store.links, Contexts: contexts, Router: router, Checks: registry, Requests: validator, Audio: audio,
-		Data: data, Workflows: flows}
+		Data: data, Workflows: flows, Scaling: pools}
 	if access.oauth != nil {
 		deps.Grants = access.oauth
 	}
@@ -293,6 +302,8 @@ func New(cfg Config, log zerolog.Logger) (*App, error) {
 	}
 
 	api := layeredRouter{group: e.Group(openapi.BasePath), layers: []echo.MiddlewareFunc{
+		// Shedding load first spends nothing on the requests shed.
+		middleware.InFlight(spec, pools.Limiter(scaling.API)),
 		middleware.NoStore(),
 		// Before any layer that reads the headers it checks.
 		middleware.HeaderText(),
@@ -333,8 +344,8 @@ const probeTimeout = 2 * time.Second
 
 // newRouter assembles the AI Dawg modules: the embedded ones, and the remote backend when
 // JARVIS_AIDAWG_URL names one.
-func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox *outboxOf) (*modules.Router, error) {
-	embedded, err := embeddedModules(cfg, log, store, data, outbox)
+func newRouter(cfg Config, log zerolog.Logger, store *artifactStore, data *tenantdata.Store, outbox *outboxOf, analyses music.Gate) (*modules.Router, error) {
+	embedded, err := embeddedModules(cfg, log, store, data, outbox, analyses)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aidawg/jarvis/services/checks"
 	"github.com/aidawg/jarvis/services/modules"
 	"github.com/aidawg/jarvis/services/ratelimit"
+	"github.com/aidawg/jarvis/services/scaling"
 	"github.com/aidawg/jarvis/services/ssrf"
 	"github.com/aidawg/jarvis/services/webhook"
 )
@@ -71,6 +72,7 @@ type Config struct {
 	ContextTTL            time.Duration
 	PrivacyPolicyURL      string
 	SessionTTL            time.Duration
+	Scaling               scaling.Config
 	AidawgURL             string // empty: the embedded modules serve everything
 	AidawgFallback        string // embedded or none
 	AidawgTimeout         time.Duration
@@ -210,6 +212,12 @@ var Settings = []Setting{
 	{"JARVIS_CONSOLE_SESSION_TTL", "8h", "How long a sign-in to the operator console lasts."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send OpenTelemetry traces to, such as http://otel-collector:4318; unset: no tracing. The SDK reads the other OTEL_* variables itself."},
 	{"OTEL_SDK_DISABLED", "false", "true turns tracing off even with an OTLP endpoint set."},
+	{"JARVIS_SCALING_LIMITS", "", "Starting limits of the pools while the database holds none, such as api=256,audio-analysis=8; unset pools start at workers and music-generation JARVIS_JOB_WORKERS, audio-analysis 4, api 512, database 20."},
+	{"JARVIS_SCALING_BOUNDS", "", "Bounds of the pools' limits, such as workers=1-32; unset: music-generation, audio-analysis and workers 1-64, api 1-4096, database 2-200."},
+	{"JARVIS_SCALING_COSTS", "", "US dollars per slot and hour of each pool, such as music-generation=0.5, for costPerHour and maxCost; unset pools cost 0."},
+	{"JARVIS_SCALING_POLL_INTERVAL", "2s", "How often each replica reads the pools' shared limits from the database."},
+	{"JARVIS_SCALING_WINDOW", "1m", "Observation window of auto-optimize and of the p95 latency; the pools are sampled 60 times in it."},
+	{"JARVIS_SCALING_STABILIZATION", "5m", "A scale-down by auto-optimize goes no lower than the highest recommendation within this window."},
 }
 
 func defaultOf(name string) string {
@@ -355,6 +363,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	for _, st := range Settings {
 		cfg.Effective = append(cfg.Effective, EffectiveSetting{Name: st.Name, Value: get(st.Name)})
 	}
+	errs = append(errs, cfg.loadScaling(get)...)
 
 	if err := cfg.validate(); err != nil {
 		errs = append(errs, err)

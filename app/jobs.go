@@ -22,7 +22,7 @@ import (
 
 // newJobEngine builds the job service; long actions reach the AI Dawg modules through router.
 func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modules.Router, guard *ssrf.Guard,
-	maintenance []func(context.Context) error, log zerolog.Logger, workflowRuns jobs.Runner, periodic ...jobs.Periodic) (*jobs.Service, error) {
+	maintenance []func(context.Context) error, admission jobs.Admission, log zerolog.Logger, workflowRuns jobs.Runner, periodic ...jobs.Periodic) (*jobs.Service, error) {
 	secret, err := webhookSecret(cfg)
 	if err != nil {
 		return nil, err
@@ -37,6 +37,7 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 	return jobs.New(jobs.Config{
 		InstanceID:          cfg.InstanceID,
 		Workers:             cfg.JobWorkers,
+		MaxWorkers:          cfg.workerCeiling(),
 		MaxAttempts:         cfg.JobMaxAttempts,
 		JobTimeout:          cfg.JobTimeout,
 		RescueAfter:         cfg.JobRescueAfter,
@@ -51,7 +52,8 @@ func newJobEngine(cfg Config, db *storage.DB, store *artifactStore, router *modu
 		AllowHTTPCallbacks:  cfg.Env == "development",
 	}, jobs.Deps{
 		DB: db, Files: store.files, Links: store.links, Guard: guard, Secret: secret, Log: log, Maintenance: maintenance,
-		Periodic: periodic,
+		Periodic:  periodic,
+		Admission: admission,
 		Runners: map[string]jobs.Runner{
 			jobs.TypeMusicGeneration: music.JobRunner(generate, source, cfg.JobTimeout),
 			jobs.TypeForecast: automation.ForecastRunner(func(ctx context.Context, p aidawg.GenerateForecastParams) (aidawg.GenerateForecastResult, modules.ServedBy, error) {

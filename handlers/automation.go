@@ -42,10 +42,6 @@ func (s *Server) GenerateForecast(ctx context.Context, req jarvis.GenerateForeca
 	return jarvis.GenerateForecast200JSONResponse{Forecast: *result.Forecast, Meta: meta(ctx, servedBy(by), started)}, nil
 }
 
-func (s *Server) ManageScaling(ctx context.Context, _ jarvis.ManageScalingRequestObject) (jarvis.ManageScalingResponseObject, error) {
-	return notImplemented(ctx, "manageScaling"), nil
-}
-
 // apiForecast is AI Dawg's forecast as the contract's.
 func apiForecast(r automation.ForecastRecord) jarvis.Forecast {
 	f := r.Forecast

@@ -40,6 +40,7 @@ type Deps struct {
 
 	Workflows WorkflowService // the callers' workflows
 	Grants    GrantService    // nil unless Jarvis is an authorization server
+	Scaling   ScalingService  // Jarvis's own pools
 }
 
 // Server implements jarvis.StrictServerInterface.
@@ -98,6 +99,7 @@ func NewServer(spec *openapi.Spec, opts Options, deps Deps) *Server {
 	set(deps.Router != nil && deps.Audio != nil, "analyzeMusic", "validateMusic")
 	set(deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeForecast), "generateForecast")
 	set(deps.Workflows != nil && deps.Jobs != nil && deps.Links != nil && deps.Jobs.Has(jobs.TypeWorkflowRun), "manageWorkflows")
+	set(deps.Scaling != nil, "manageScaling")
 	// What the server carries out cannot change while it runs, so each verdict is reached once.
 	s.unavailable = map[string]*services.Error{}
 	for _, o := range spec.Operations {

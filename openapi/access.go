@@ -15,9 +15,12 @@ const (
 
 // Scope is the scope a caller needs for the operation, "" when any authenticated caller may
 // call it: admin operations need admin, job operations jobs, consequential operations
-// actions:write, and the other actions (reads and analyses) actions:read.
+// actions:write, and the other actions (reads and analyses) actions:read, unless x-jarvis-scope
+// names another (manageScaling changes the server itself, which is admin's).
 func (o *Operation) Scope() string {
 	switch {
+	case o.ScopeOverride != "":
+		return o.ScopeOverride
 	case o.Module == "admin":
 		return ScopeAdmin
 	case o.Module == "jobs":

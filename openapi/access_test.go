@@ -26,7 +26,7 @@ func TestScopesAndRateClassesOfEveryOperation(t *testing.T) {
 		"createReEngagement":  {services.ScopeActionsWrite, "engagement.re-engage"},
 		"manageWorkflows":     {services.ScopeActionsWrite, "automation.workflows"},
 		"generateForecast":    {services.ScopeActionsRead, "automation.forecasts"},
-		"manageScaling":       {services.ScopeActionsWrite, "automation.scaling"},
+		"manageScaling":       {services.ScopeAdmin, "automation.scaling"},
 		"runHealthChecks":     {services.ScopeActionsRead, "testing.health"},
 		"runValidation":       {services.ScopeActionsRead, "testing.validate"},
 		"getJobStatus":        {services.ScopeJobs, "jobs.read"},

@@ -31,6 +31,7 @@ type Operation struct {
 	Description   string
 	Consequential bool
 	Long          bool
+	ScopeOverride string // x-jarvis-scope: the scope the operation needs whatever its module
 	HasBody       bool
 	Op            *openapi3.Operation
 }
@@ -88,6 +89,9 @@ func Load() (*Spec, error) {
 			}
 			if v, ok := op.Extensions["x-jarvis-long"].(bool); ok {
 				o.Long = v
+			}
+			if v, ok := op.Extensions["x-jarvis-scope"].(string); ok {
+				o.ScopeOverride = v
 			}
 			s.Operations = append(s.Operations, o)
 			s.byID[o.ID] = o

@@ -57,3 +57,36 @@ func TestForecastOfGivenHistory(t *testing.T) {
 	require.NotNil(t, none.ApplicationproblemJSON422, "status %d: %s", none.StatusCode(), none.Body)
 	assert.Contains(t, none.ApplicationproblemJSON422.Detail, "import", "missing data says what to import")
 }
+
+// A forecast of the tenant's stored figures: the demo artist's daily streams, summed across
+// platforms by the database, continue from the day after the last stored day.
+func TestForecastOfStoredStreams(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, env{"JARVIS_DEMO_DATA": "auto"})
+	ctx := context.Background()
+	resp, err := s.Client.GenerateForecastWithResponse(ctx, nil, client.ForecastRequest{Metric: client.ForecastRequestMetricStreams, Horizon: ptr(7)})
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+	f := resp.JSON200.Forecast
+	assert.Equal(t, client.ForecastMetricStreams, f.Metric)
+	require.Len(t, f.Points, 7)
+	assert.GreaterOrEqual(t, f.Model.TrainingPoints, 700, "two years of stored days")
+	assert.LessOrEqual(t, f.Model.TrainingPoints, 732)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	first := f.Points[0].Date.Time
+	assert.False(t, first.Before(today.AddDate(0, 0, -1)) || first.After(today.AddDate(0, 0, 1)),
+		"the forecast starts the day after the demo's last day, got %s", first.Format(time.DateOnly))
+	assert.Equal(t, client.Daily, f.Model.Frequency)
+	assert.Equal(t, 7, f.Model.SeasonalPeriod)
+	assert.True(t, f.Model.Seasonality.Detected, "the demo's weekly seasonality is found")
+	for _, p := range f.Points {
+		assert.Greater(t, p.Value, 1000.0, "five platforms' streams a day: %+v", p)
+	}
+
+	// Engagement is not a stored daily figure: the problem says so.
+	eng, err := s.Client.GenerateForecastWithResponse(ctx, nil, client.ForecastRequest{Metric: client.ForecastRequestMetricEngagement})
+	require.NoError(t, err)
+	require.NotNil(t, eng.ApplicationproblemJSON422, "status %d: %s", eng.StatusCode(), eng.Body)
+	assert.Contains(t, eng.ApplicationproblemJSON422.Detail, "No daily engagement figure is kept")
+	assert.Contains(t, eng.ApplicationproblemJSON422.Detail, "historicalData")
+}

@@ -932,6 +932,33 @@ func (e ReEngagementRequestCampaignType) Valid() bool {
 	}
 }
 
+// Defines values for ResourceStatusResource.
+const (
+	ResourceStatusResourceApi             ResourceStatusResource = "api"
+	ResourceStatusResourceAudioAnalysis   ResourceStatusResource = "audio-analysis"
+	ResourceStatusResourceDatabase        ResourceStatusResource = "database"
+	ResourceStatusResourceMusicGeneration ResourceStatusResource = "music-generation"
+	ResourceStatusResourceWorkers         ResourceStatusResource = "workers"
+)
+
+// Valid indicates whether the value is a known member of the ResourceStatusResource enum.
+func (e ResourceStatusResource) Valid() bool {
+	switch e {
+	case ResourceStatusResourceApi:
+		return true
+	case ResourceStatusResourceAudioAnalysis:
+		return true
+	case ResourceStatusResourceDatabase:
+		return true
+	case ResourceStatusResourceMusicGeneration:
+		return true
+	case ResourceStatusResourceWorkers:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResponseMetaDataset.
 const (
 	ResponseMetaDatasetDemo     ResponseMetaDataset = "demo"
@@ -968,6 +995,27 @@ func (e ResponseMetaServedBy) Valid() bool {
 	case Jarvis:
 		return true
 	case Remote:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScalingChangeAction.
+const (
+	ScalingChangeActionAutoOptimize ScalingChangeAction = "auto-optimize"
+	ScalingChangeActionScaleDown    ScalingChangeAction = "scale-down"
+	ScalingChangeActionScaleUp      ScalingChangeAction = "scale-up"
+)
+
+// Valid indicates whether the value is a known member of the ScalingChangeAction enum.
+func (e ScalingChangeAction) Valid() bool {
+	switch e {
+	case ScalingChangeActionAutoOptimize:
+		return true
+	case ScalingChangeActionScaleDown:
+		return true
+	case ScalingChangeActionScaleUp:
 		return true
 	default:
 		return false
@@ -1051,25 +1099,19 @@ func (e ScalingRequestResource) Valid() bool {
 
 // Defines values for ScalingRequestTargetMetric.
 const (
-	Cost       ScalingRequestTargetMetric = "cost"
-	Cpu        ScalingRequestTargetMetric = "cpu"
-	Latency    ScalingRequestTargetMetric = "latency"
-	Memory     ScalingRequestTargetMetric = "memory"
-	QueueDepth ScalingRequestTargetMetric = "queue-depth"
+	Latency     ScalingRequestTargetMetric = "latency"
+	QueueDepth  ScalingRequestTargetMetric = "queue-depth"
+	Utilization ScalingRequestTargetMetric = "utilization"
 )
 
 // Valid indicates whether the value is a known member of the ScalingRequestTargetMetric enum.
 func (e ScalingRequestTargetMetric) Valid() bool {
 	switch e {
-	case Cost:
-		return true
-	case Cpu:
-		return true
 	case Latency:
 		return true
-	case Memory:
-		return true
 	case QueueDepth:
+		return true
+	case Utilization:
 		return true
 	default:
 		return false
@@ -1986,12 +2028,14 @@ type ForecastRequest struct {
 	HistoricalData []DataPoint `json:"historicalData,omitempty"`
 
 	// Horizon Periods ahead, in the spacing of the history (days for daily data).
-	Horizon          *int                  `json:"horizon,omitempty"`
-	IncludeScenarios *bool                 `json:"includeScenarios,omitempty"`
-	Metric           ForecastRequestMetric `json:"metric"`
+	Horizon          *int  `json:"horizon,omitempty"`
+	IncludeScenarios *bool `json:"includeScenarios,omitempty"`
+
+	// Metric Without historicalData, the tenant's stored daily figure summed across platforms: streams, listeners, followers, or revenue (in one currency). engagement is not stored and needs historicalData.
+	Metric ForecastRequestMetric `json:"metric"`
 }
 
-// ForecastRequestMetric defines model for ForecastRequest.Metric.
+// ForecastRequestMetric Without historicalData, the tenant's stored daily figure summed across platforms: streams, listeners, followers, or revenue (in one currency). engagement is not stored and needs historicalData.
 type ForecastRequestMetric string
 
 // ForecastResult defines model for ForecastResult.
@@ -2801,14 +2845,35 @@ type RequestFigures struct {
 
 // ResourceStatus defines model for ResourceStatus.
 type ResourceStatus struct {
-	CostPerHour       float64 `json:"costPerHour"`
-	CpuUtilization    float64 `json:"cpuUtilization"`
-	Instances         int     `json:"instances"`
-	MaxInstances      int     `json:"maxInstances"`
-	MemoryUtilization float64 `json:"memoryUtilization"`
-	MinInstances      int     `json:"minInstances"`
-	Resource          string  `json:"resource"`
+	CostPerHour         float64 `json:"costPerHour"`
+	CostPerInstanceHour float64 `json:"costPerInstanceHour"`
+
+	// Fixed Why this pool cannot be changed here, when it cannot.
+	Fixed *string `json:"fixed,omitempty"`
+
+	// InUse Slots in use on this replica now; above instances while a scale-down drains.
+	InUse int `json:"inUse"`
+
+	// Instances The pool's limit on this replica, in slots.
+	Instances    int `json:"instances"`
+	MaxInstances int `json:"maxInstances"`
+
+	// MinInstances The configured bounds.
+	MinInstances int `json:"minInstances"`
+
+	// P95LatencyMs 95th percentile over the observation window, waits included; null without observations.
+	P95LatencyMs *float64 `json:"p95LatencyMs,omitempty"`
+
+	// QueueDepth Work waiting for a slot: queued jobs (all replicas), waiting analyses; 0 for api, which sheds; null for database.
+	QueueDepth *int                   `json:"queueDepth,omitempty"`
+	Resource   ResourceStatusResource `json:"resource"`
+
+	// Utilization inUse over instances.
+	Utilization float64 `json:"utilization"`
 }
+
+// ResourceStatusResource defines model for ResourceStatus.Resource.
+type ResourceStatusResource string
 
 // ResponseMeta How the answer was made.
 type ResponseMeta struct {
@@ -2838,15 +2903,23 @@ type RunTimePercentiles struct {
 
 // ScalingChange defines model for ScalingChange.
 type ScalingChange struct {
+	Action ScalingChangeAction `json:"action"`
+	At     time.Time           `json:"at"`
+
+	// By Who made it: the API key or the method and user.
+	By            string `json:"by"`
 	FromInstances int    `json:"fromInstances"`
 	Reason        string `json:"reason"`
 	Resource      string `json:"resource"`
 	ToInstances   int    `json:"toInstances"`
 }
 
-// ScalingConstraints defines model for ScalingConstraints.
+// ScalingChangeAction defines model for ScalingChange.Action.
+type ScalingChangeAction string
+
+// ScalingConstraints Narrow the configured bounds for this call; a value outside them is refused with the field named.
 type ScalingConstraints struct {
-	// MaxCost US dollars per hour.
+	// MaxCost US dollars per hour a pool may cost at its cost per slot (JARVIS_SCALING_COSTS).
 	MaxCost      *float64 `json:"maxCost,omitempty"`
 	MaxInstances *int     `json:"maxInstances,omitempty"`
 	MinInstances *int     `json:"minInstances,omitempty"`
@@ -2854,9 +2927,28 @@ type ScalingConstraints struct {
 
 // ScalingReport defines model for ScalingReport.
 type ScalingReport struct {
-	Action    ScalingReportAction `json:"action"`
-	Changes   []ScalingChange     `json:"changes"`
-	Resources []ResourceStatus    `json:"resources"`
+	Action ScalingReportAction `json:"action"`
+
+	// Changes The changes this call made.
+	Changes []ScalingChange `json:"changes"`
+
+	// History The latest recorded changes, newest first.
+	History []ScalingChange `json:"history"`
+
+	// Memory This process's memory, from the Go runtime.
+	Memory struct {
+		HeapBytes int `json:"heapBytes"`
+
+		// LimitBytes GOMEMLIMIT, when set.
+		LimitBytes *int `json:"limitBytes,omitempty"`
+
+		// TotalBytes All memory the runtime has mapped.
+		TotalBytes int `json:"totalBytes"`
+	} `json:"memory"`
+
+	// Notes Why a pool was left alone.
+	Notes     []string         `json:"notes"`
+	Resources []ResourceStatus `json:"resources"`
 }
 
 // ScalingReportAction defines model for ScalingReport.Action.
@@ -2864,21 +2956,34 @@ type ScalingReportAction string
 
 // ScalingRequest defines model for ScalingRequest.
 type ScalingRequest struct {
-	Action      ScalingRequestAction `json:"action"`
-	Constraints *ScalingConstraints  `json:"constraints,omitempty"`
+	Action ScalingRequestAction `json:"action"`
 
-	// Resource Required for scale-up and scale-down; all resources otherwise.
-	Resource     *ScalingRequestResource     `json:"resource,omitempty"`
+	// Constraints Narrow the configured bounds for this call; a value outside them is refused with the field named.
+	Constraints *ScalingConstraints `json:"constraints,omitempty"`
+
+	// Instances scale-up and scale-down only; the new limit. Absent, one slot more or less.
+	Instances *int `json:"instances,omitempty"`
+
+	// Reason Why the change is made; recorded with it.
+	Reason *string `json:"reason,omitempty"`
+
+	// Resource The pool. Required for scale-up and scale-down; all pools otherwise.
+	Resource *ScalingRequestResource `json:"resource,omitempty"`
+
+	// TargetMetric auto-optimize only. utilization is slots in use over the limit (target 0.7 by default); queue-depth is work in use and queued per slot (target 1); latency is the p95 in milliseconds, waits included (give targetValue).
 	TargetMetric *ScalingRequestTargetMetric `json:"targetMetric,omitempty"`
+
+	// TargetValue auto-optimize only; the metric's target.
+	TargetValue *float64 `json:"targetValue,omitempty"`
 }
 
 // ScalingRequestAction defines model for ScalingRequest.Action.
 type ScalingRequestAction string
 
-// ScalingRequestResource Required for scale-up and scale-down; all resources otherwise.
+// ScalingRequestResource The pool. Required for scale-up and scale-down; all pools otherwise.
 type ScalingRequestResource string
 
-// ScalingRequestTargetMetric defines model for ScalingRequest.TargetMetric.
+// ScalingRequestTargetMetric auto-optimize only. utilization is slots in use over the limit (target 0.7 by default); queue-depth is work in use and queued per slot (target 1); latency is the p95 in milliseconds, waits included (give targetValue).
 type ScalingRequestTargetMetric string
 
 // ScalingResult defines model for ScalingResult.
@@ -3584,7 +3689,7 @@ type ServerInterface interface {
 	// GenerateForecast Forecast a metric over the coming days, with optimistic and pessimistic scenarios.
 	// (POST /actions/automation/forecasts)
 	GenerateForecast(ctx echo.Context, params GenerateForecastParams) error
-	// ManageScaling Read or change how many instances each AI Dawg resource runs.
+	// ManageScaling Read or change the limits of Jarvis's own pools (admin scope).
 	// (POST /actions/automation/scaling)
 	ManageScaling(ctx echo.Context) error
 	// ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.
@@ -9696,7 +9801,7 @@ type StrictServerInterface interface {
 	// GenerateForecast Forecast a metric over the coming days, with optimistic and pessimistic scenarios.
 	// (POST /actions/automation/forecasts)
 	GenerateForecast(ctx context.Context, request GenerateForecastRequestObject) (GenerateForecastResponseObject, error)
-	// ManageScaling Read or change how many instances each AI Dawg resource runs.
+	// ManageScaling Read or change the limits of Jarvis's own pools (admin scope).
 	// (POST /actions/automation/scaling)
 	ManageScaling(ctx context.Context, request ManageScalingRequestObject) (ManageScalingResponseObject, error)
 	// ManageWorkflows Create, update, delete, get, list or execute workflows of Jarvis actions.

@@ -77,6 +77,9 @@ func (m *Module) history(ctx context.Context, p aidawg.GenerateForecastParams) (
 		return nil, noData
 	}
 	points, err := m.series.DailyMetric(ctx, principal.Tenant, string(p.Metric))
+	if se, ok := services.AsError(err); ok && se.Code == services.CodeUnprocessable {
+		return nil, modules.InvalidParams(se.Detail, se.Fields...)
+	}
 	if err != nil {
 		return nil, modules.ExecutionFailed("The stored figures could not be read.", err)
 	}

@@ -57,6 +57,7 @@ type NewArtifact struct {
 type Config struct {
 	InstanceID          string        // this process's name in the queue; "" for a new one each start
 	Workers             int           // jobs worked at once by this process
+	MaxWorkers          int           // River's own worker count, the most Workers may be raised to at run time; 0 for Workers
 	MaxAttempts         int           // attempts per job, a rescue after a crash included
 	JobTimeout          time.Duration // longest one attempt may run
 	RescueAfter         time.Duration // River's own backstop: a job running this long is picked up again
@@ -90,6 +91,7 @@ type Service struct {
 	store     *Store
 	river     *river.Client[*sql.Tx]
 	runners   map[string]Runner
+	admission Admission
 	tasks     []func(context.Context) error
 	files     artifacts.Store
 	links     Links
@@ -117,7 +119,9 @@ type Deps struct {
 	Maintenance []func(context.Context) error
 	// Periodic are tasks run on schedules of their own, such as starting scheduled workflows.
 	Periodic []Periodic
-	Log      zerolog.Logger
+	// Admission, if set, decides when each job may start (the resizable worker pools).
+	Admission Admission
+	Log       zerolog.Logger
 }
 
 // New builds the job engine. Start begins working jobs; Stop ends it.
@@ -136,7 +140,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg.StaleAfter = 5 * cfg.HeartbeatInterval
 	}
 	s := &Service{
-		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, tasks: d.Maintenance, files: d.Files, links: d.Links,
+		cfg: cfg, db: d.DB, store: NewStore(d.DB), runners: d.Runners, admission: d.Admission, tasks: d.Maintenance, files: d.Files, links: d.Links,
 		guard: d.Guard, secret: d.Secret, log: d.Log, now: time.Now, waiters: map[string][]chan struct{}{},
 	}
 	workers := river.NewWorkers()
@@ -154,7 +158,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	background := max(cfg.PollInterval, time.Second)
 	client, err := river.NewClient(drv, &river.Config{
 		Queues: map[string]river.QueueConfig{
-			queueActions:   {MaxWorkers: max(cfg.Workers, 1)},
+			queueActions:   {MaxWorkers: max(cfg.Workers, cfg.MaxWorkers, 1)},
 			queueCallbacks: {MaxWorkers: 4, FetchPollInterval: background},
 			queueMaintain:  {MaxWorkers: 1, FetchPollInterval: background},
 			// A workflow run waits for the jobs its steps start; on a queue of their own, runs

@@ -74,6 +74,11 @@ func (w *actionWorker) Work(ctx context.Context, rj *river.Job[actionArgs]) (err
 		return err
 	}
 	span.SetAttributes(attribute.String("jarvis.job.type", j.Type))
+	release, err := s.admit(ctx, j)
+	if err != nil {
+		return err
+	}
+	defer release()
 	started, err := s.store.start(ctx, id, rj.Attempt, s.river.ID(), s.now())
 	if err != nil {
 		return err

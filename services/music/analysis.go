@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/aidawg/jarvis/gen/aidawg"
 	"github.com/aidawg/jarvis/services"
@@ -23,6 +24,15 @@ const noGenreMethod = "No genre classifier is offered, so genres is empty."
 
 // measure fetches and decodes the audio at url and measures it in one streaming pass.
 func (m *Module) measure(ctx context.Context, url string, vocals bool) (*audio.Report, *modules.Failure) {
+	if m.analyses != nil {
+		release, err := m.analyses.Enter(ctx)
+		if err != nil {
+			return nil, &modules.Failure{Code: aidawg.SERVICEUNAVAILABLE, Err: err,
+				RetryAfter: 5 * time.Second,
+				Message:    "Every audio-analysis slot of this server stayed busy for as long as the call could wait. Try again in a minute."}
+		}
+		defer release()
+	}
 	body, err := m.source.Open(ctx, url)
 	if err != nil {
 		return nil, mediaFailure(err)

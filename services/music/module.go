@@ -23,6 +23,18 @@ type Module struct {
 	source     *Source
 	publish    Publisher
 	maxSeconds int
+	analyses   Gate // nil: analyses are not limited
+}
+
+// Gate limits how many analyses run at once; Enter waits for a slot until ctx ends.
+type Gate interface {
+	Enter(ctx context.Context) (release func(), err error)
+}
+
+// LimitAnalyses makes every analysis pass through g first.
+func (m *Module) LimitAnalyses(g Gate) *Module {
+	m.analyses = g
+	return m
 }
 
 // NewModule builds the music module. Audio is read from source and decoded up to maxSeconds;
