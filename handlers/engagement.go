@@ -28,7 +28,7 @@ func (s *Server) AnalyzeSentiment(ctx context.Context, req jarvis.AnalyzeSentime
 	if err != nil {
 		return nil, err
 	}
-	return jarvis.AnalyzeSentiment200JSONResponse{Sentiment: out, Meta: meta(ctx, servedBy(by), started)}, nil
+	return jarvis.AnalyzeSentiment200JSONResponse{Sentiment: out, Meta: withStoredDataset(meta(ctx, servedBy(by), started), res.Dataset)}, nil
 }
 
 func (s *Server) DetectChurn(ctx context.Context, req jarvis.DetectChurnRequestObject) (jarvis.DetectChurnResponseObject, error) {
@@ -45,7 +45,7 @@ func (s *Server) DetectChurn(ctx context.Context, req jarvis.DetectChurnRequestO
 	if err != nil {
 		return nil, err
 	}
-	return jarvis.DetectChurn200JSONResponse{Churn: out, Meta: meta(ctx, servedBy(by), started)}, nil
+	return jarvis.DetectChurn200JSONResponse{Churn: out, Meta: withStoredDataset(meta(ctx, servedBy(by), started), res.Dataset)}, nil
 }
 
 func (s *Server) CreateReEngagement(ctx context.Context, req jarvis.CreateReEngagementRequestObject) (jarvis.CreateReEngagementResponseObject, error) {
@@ -62,7 +62,7 @@ func (s *Server) CreateReEngagement(ctx context.Context, req jarvis.CreateReEnga
 	if err != nil {
 		return nil, err
 	}
-	return jarvis.CreateReEngagement200JSONResponse{Campaign: out, Meta: meta(ctx, servedBy(by), started)}, nil
+	return jarvis.CreateReEngagement200JSONResponse{Campaign: out, Meta: withStoredDataset(meta(ctx, servedBy(by), started), res.Dataset)}, nil
 }
 
 // mirror converts between a contract type and its AI Dawg twin through their JSON.
@@ -76,4 +76,13 @@ func mirror[T any](v any) (T, error) {
 		return out, fmt.Errorf("decode %T as %T: %w", v, out, err)
 	}
 	return out, nil
+}
+
+// withStoredDataset says in the answer's meta where the stored data read came from, when the
+// answer read any.
+func withStoredDataset(m jarvis.ResponseMeta, d *aidawg.Dataset) jarvis.ResponseMeta {
+	if d == nil {
+		return m
+	}
+	return withDataset(m, *d)
 }

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/aidawg/jarvis/gen/aidawg"
@@ -13,7 +11,7 @@ import (
 
 func (s *Server) GetMarketingMetrics(ctx context.Context, req jarvis.GetMarketingMetricsRequestObject) (jarvis.GetMarketingMetricsResponseObject, error) {
 	started := time.Now()
-	p, err := recast[aidawg.GetMetricsParams](req.Body)
+	p, err := mirror[aidawg.GetMetricsParams](req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +19,7 @@ func (s *Server) GetMarketingMetrics(ctx context.Context, req jarvis.GetMarketin
 	if err != nil {
 		return failed(ctx, err)
 	}
-	metrics, err := recast[jarvis.MarketingMetrics](res.Metrics)
+	metrics, err := mirror[jarvis.MarketingMetrics](res.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +28,7 @@ func (s *Server) GetMarketingMetrics(ctx context.Context, req jarvis.GetMarketin
 
 func (s *Server) ManageCampaigns(ctx context.Context, req jarvis.ManageCampaignsRequestObject) (jarvis.ManageCampaignsResponseObject, error) {
 	started := time.Now()
-	p, err := recast[aidawg.ManageCampaignsParams](req.Body)
+	p, err := mirror[aidawg.ManageCampaignsParams](req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +36,7 @@ func (s *Server) ManageCampaigns(ctx context.Context, req jarvis.ManageCampaigns
 	if err != nil {
 		return failed(ctx, err)
 	}
-	out, err := recast[jarvis.ManageCampaigns200JSONResponse](res)
+	out, err := mirror[jarvis.ManageCampaigns200JSONResponse](res)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +46,7 @@ func (s *Server) ManageCampaigns(ctx context.Context, req jarvis.ManageCampaigns
 
 func (s *Server) AnalyzeGrowth(ctx context.Context, req jarvis.AnalyzeGrowthRequestObject) (jarvis.AnalyzeGrowthResponseObject, error) {
 	started := time.Now()
-	p, err := recast[aidawg.AnalyzeGrowthParams](req.Body)
+	p, err := mirror[aidawg.AnalyzeGrowthParams](req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -56,25 +54,11 @@ func (s *Server) AnalyzeGrowth(ctx context.Context, req jarvis.AnalyzeGrowthRequ
 	if err != nil {
 		return failed(ctx, err)
 	}
-	growth, err := recast[jarvis.GrowthAnalysis](res.Growth)
+	growth, err := mirror[jarvis.GrowthAnalysis](res.Growth)
 	if err != nil {
 		return nil, err
 	}
 	return jarvis.AnalyzeGrowth200JSONResponse{Growth: growth, Meta: withDataset(meta(ctx, servedBy(by), started), res.Dataset)}, nil
-}
-
-// recast carries a value between the two contracts' types where their shapes are the same, as
-// the marketing schemas of both contracts are: through the JSON they share.
-func recast[T any](v any) (T, error) {
-	var out T
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return out, fmt.Errorf("encode %T: %w", v, err)
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, fmt.Errorf("%T as %T: %w", v, out, err)
-	}
-	return out, nil
 }
 
 // withDataset says in the answer's meta where the figures came from.

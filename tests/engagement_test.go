@@ -124,6 +124,8 @@ func TestEngagementOverTenantData(t *testing.T) {
 		resp, err := s.Client.DetectChurnWithResponse(ctx, client.ChurnRequest{}, as(acme))
 		require.NoError(t, err)
 		require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+		require.NotNil(t, resp.JSON200.Meta.Dataset, "an answer from stored data says where it came from")
+		assert.Equal(t, client.ResponseMetaDatasetDemo, *resp.JSON200.Meta.Dataset)
 		c := resp.JSON200.Churn
 		churnAll = c
 		assert.Equal(t, client.Embedded, resp.JSON200.Meta.ServedBy)
