@@ -20,15 +20,15 @@ type result struct {
 
 func (r result) String() string { return r.stdout + r.stderr }
 
-// runIn runs the command line with env as the whole environment.
-func runIn(ctx context.Context, env map[string]string, args ...string) result {
+// runIn runs the command line with env as the whole environment and stdin as its input.
+func runIn(ctx context.Context, env map[string]string, stdin string, args ...string) result {
 	var out, errOut bytes.Buffer
-	code := execute(ctx, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out, &errOut)
+	code := execute(ctx, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, strings.NewReader(stdin), &out, &errOut)
 	return result{code, out.String(), errOut.String()}
 }
 
 func run(env map[string]string, args ...string) result {
-	return runIn(context.Background(), env, args...)
+	return runIn(context.Background(), env, "", args...)
 }
 
 // commandPaths lists every command and subcommand, cobra's help and completion included.
@@ -63,7 +63,7 @@ func TestEveryCommandsHelpExitsZeroAndDoesNothing(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				dataDir := filepath.Join(t.TempDir(), "data")
 				env := map[string]string{"JARVIS_DATA_DIR": dataDir, "JARVIS_ADDR": "127.0.0.1:0", "JARVIS_ENV": "development"}
-				r := runIn(ctx, env, append(append([]string{}, path...), help)...)
+				r := runIn(ctx, env, "", append(append([]string{}, path...), help)...)
 				assert.Equal(t, 0, r.code, r.String())
 				assert.Contains(t, r.stdout, "Usage:")
 				assert.Empty(t, r.stderr)
@@ -97,6 +97,10 @@ func TestUnknownFlagsAndArgumentsAreUsageErrors(t *testing.T) {
 		{"data", "export", "songs"}, {"data", "export", "metrics", "--format", "xml"},
 		{"usage", "--from", "yesterday"}, {"keys", "create", "--user", "u", "--limits", "x=y"},
 		{"data", "demo", "--seed", "minus"},
+		{"users", "create"}, {"users", "create", "--email", "a@example.com", "--link", "--password-stdin"},
+		{"users", "list", "extra"}, {"oauth", "clients", "create", "--name", "x"},
+		{"oauth", "clients", "create", "--gpt", "--public"}, {"oauth", "clients", "add-redirect", "cl_x"},
+		{"oauth", "grants", "revoke"}, {"oauth", "keys", "list"}, {"oauth", "keys", "rotate", "now"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			dataDir := filepath.Join(t.TempDir(), "data")
@@ -111,7 +115,7 @@ func TestUnknownFlagsAndArgumentsAreUsageErrors(t *testing.T) {
 
 func TestBareGroupsPrintTheirHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{nil, {"keys"}, {"data"}, {"aidawg"}} {
+	for _, args := range [][]string{nil, {"keys"}, {"data"}, {"aidawg"}, {"users"}, {"oauth"}, {"oauth", "clients"}} {
 		r := run(nil, args...)
 		assert.Equal(t, 0, r.code, r.String())
 		assert.Contains(t, r.stdout, "Available Commands:")
@@ -152,10 +156,11 @@ func TestJSONOutputsAreCamelCase(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"JARVIS_DATA_DIR": t.TempDir()}
 	require.Equal(t, 0, run(env, "keys", "create", "--user", "u", "--daily-quota", "3").code)
+	require.Equal(t, 0, run(env, "users", "create", "--email", "u@example.com", "--link").code)
 	outputs := map[string]result{}
 	for _, args := range [][]string{
 		{"config", "--json"}, {"keys", "list", "--json"}, {"usage", "--json"},
-		{"data", "coverage", "--json"}, {"gpt"},
+		{"data", "coverage", "--json"}, {"gpt"}, {"users", "list", "--json"}, {"oauth", "grants", "list", "--json"},
 	} {
 		r := run(env, args...)
 		require.Equal(t, 0, r.code, r.String())
@@ -165,6 +170,7 @@ func TestJSONOutputsAreCamelCase(t *testing.T) {
 		assertCamelCaseKeys(t, name, []byte(r.stdout))
 	}
 	assert.Contains(t, outputs["keys list --json"].stdout, `"dailyQuota": 3`)
+	assert.Contains(t, outputs["users list --json"].stdout, `"createdAt"`)
 }
 
 func TestReadCommandsDoNotCreateADatabase(t *testing.T) {
@@ -173,6 +179,8 @@ func TestReadCommandsDoNotCreateADatabase(t *testing.T) {
 	env := map[string]string{"JARVIS_DATA_DIR": dataDir}
 	for _, args := range [][]string{
 		{"keys", "list"}, {"keys", "revoke", "aaaaaaaaaaaa"}, {"usage"}, {"data", "coverage"}, {"data", "export", "metrics"},
+		{"users", "list"}, {"oauth", "grants", "list"}, {"oauth", "grants", "revoke", "gr_x"},
+		{"oauth", "clients", "add-redirect", "cl_x", "https://example.com/cb"},
 	} {
 		r := run(env, args...)
 		assert.Equal(t, exitFailure, r.code, r.String())

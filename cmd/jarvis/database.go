@@ -26,6 +26,11 @@ func (c *cli) openDatabase(cmd *cobra.Command, writes bool) (*storage.DB, error)
 	if err != nil {
 		return nil, err
 	}
+	return c.openConfiguredDatabase(cmd, cfg, writes)
+}
+
+// openConfiguredDatabase is openDatabase for a command that needs the settings too.
+func (c *cli) openConfiguredDatabase(cmd *cobra.Command, cfg app.Config, writes bool) (*storage.DB, error) {
 	created := ""
 	if path, ok := storage.SQLiteFile(cfg.DatabaseURL, cfg.DataDir); ok {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {

@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	os.Exit(execute(context.Background(), os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+	os.Exit(execute(context.Background(), os.Args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // Exit codes: a command that failed, and a command line that is wrong.
@@ -29,8 +29,8 @@ const (
 )
 
 // execute runs the command line args and answers the process's exit code.
-func execute(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	c := &cli{lookup: lookup, stdout: stdout, stderr: stderr}
+func execute(ctx context.Context, args []string, lookup func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{lookup: lookup, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := c.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -46,9 +46,10 @@ func execute(ctx context.Context, args []string, lookup func(string) (string, bo
 	return exitFailure
 }
 
-// cli is what every command shares: where it writes, the environment, the global flags.
+// cli is what every command shares: where it reads and writes, the environment, the global flags.
 type cli struct {
 	lookup         func(string) (string, bool)
+	stdin          io.Reader
 	stdout, stderr io.Writer
 
 	configFile  string
@@ -70,6 +71,7 @@ from a YAML file (--config) under them; --data-dir and --database-url override b
 		Args:          noSubcommand,
 		RunE:          helpWhenBare,
 	}
+	root.SetIn(c.stdin)
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -91,6 +93,8 @@ from a YAML file (--config) under them; --data-dir and --database-url override b
 		c.keysCommand(),
 		c.usageCommand(),
 		c.dataCommand(),
+		c.usersCommand(),
+		c.oauthCommand(),
 		c.versionCommand(),
 	)
 	return root

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"regexp"
 	"strings"
@@ -17,25 +18,20 @@ import (
 func TestUsersAndOAuthCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	lookup := func(k string) (string, bool) {
-		switch k {
-		case "JARVIS_DATA_DIR":
-			return dir, true
-		case "JARVIS_PUBLIC_URL":
-			return "https://jarvis.example.com", true
+	env := map[string]string{"JARVIS_DATA_DIR": dir, "JARVIS_PUBLIC_URL": "https://jarvis.example.com"}
+	// cmd runs jarvis with the arguments and stdin, and answers what it printed on stdout (the
+	// messages on stderr after it) and an error of the message when it failed.
+	cmd := func(stdin string, args ...string) (string, error) {
+		r := runIn(context.Background(), env, stdin, args...)
+		if r.code != 0 {
+			return r.String(), errors.New(r.stderr)
 		}
-		return "", false
+		return r.stdout, nil
 	}
 	users := func(stdin string, args ...string) (string, error) {
-		var out, errOut bytes.Buffer
-		err := usersCommand(args, lookup, strings.NewReader(stdin), &out, &errOut)
-		return out.String() + errOut.String(), err
+		return cmd(stdin, append([]string{"users"}, args...)...)
 	}
-	oauth := func(args ...string) (string, error) {
-		var out, errOut bytes.Buffer
-		err := oauthCommand(args, lookup, &out, &errOut)
-		return out.String() + errOut.String(), err
-	}
+	oauth := func(args ...string) (string, error) { return cmd("", append([]string{"oauth"}, args...)...) }
 
 	out, err := users("a good long password\n", "create", "--email", "Alice@Example.com", "--tenant", "acme", "--password-stdin")
 	require.NoError(t, err, out)
@@ -55,7 +51,12 @@ func TestUsersAndOAuthCommands(t *testing.T) {
 	var listed []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &listed))
 	require.Len(t, listed, 2)
-	assert.Equal(t, []any{"actions:read", "actions:write", "admin", "jobs"}, listed[1]["Scopes"])
+	assert.Equal(t, []any{"actions:read", "actions:write", "admin", "jobs"}, listed[1]["scopes"])
+	// The settings come as for every command: here the flag instead of the environment.
+	r := run(map[string]string{"JARVIS_DATA_DIR": t.TempDir()}, "--data-dir", dir, "users", "list")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Contains(t, r.stdout, "dan@example.com")
+	assert.Contains(t, r.stderr, "using the sqlite database "+dir)
 
 	out, err = oauth("clients", "create", "--gpt")
 	require.NoError(t, err, out)
