@@ -27,11 +27,6 @@ func failed(ctx context.Context, err error) (problemResponse, error) {
 	return problemResponse{}, err
 }
 
-func notImplemented(ctx context.Context, what string) problemResponse {
-	return problemOf(ctx, services.Errorf(services.CodeNotImplemented,
-		"%s is not available on this server yet. Call getIntegrationInfo to see which operations are available.", what))
-}
-
 func (r problemResponse) write(w http.ResponseWriter) error { return problem.Write(w, r.p) }
 
 func (r problemResponse) VisitGetIntegrationInfoResponse(w http.ResponseWriter) error {
