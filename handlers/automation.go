@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,7 +40,12 @@ func (s *Server) GenerateForecast(ctx context.Context, req jarvis.GenerateForeca
 	if result == nil || result.Forecast == nil {
 		return nil, fmt.Errorf("job %s completed without a forecast", j.ID)
 	}
-	return jarvis.GenerateForecast200JSONResponse{Forecast: *result.Forecast, Meta: meta(ctx, servedBy(by), started)}, nil
+	m := meta(ctx, servedBy(by), started)
+	var rec automation.ForecastRecord
+	if err := json.Unmarshal(j.Result, &rec); err == nil && rec.Dataset != "" {
+		m = withDataset(m, aidawg.Dataset(rec.Dataset))
+	}
+	return jarvis.GenerateForecast200JSONResponse{Forecast: *result.Forecast, Meta: m}, nil
 }
 
 // apiForecast is AI Dawg's forecast as the contract's.

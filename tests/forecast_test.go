@@ -68,6 +68,8 @@ func TestForecastOfStoredStreams(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
 	f := resp.JSON200.Forecast
+	require.NotNil(t, resp.JSON200.Meta.Dataset, "a forecast of stored figures says whose they are")
+	assert.Equal(t, client.ResponseMetaDatasetDemo, *resp.JSON200.Meta.Dataset)
 	assert.Equal(t, client.ForecastMetricStreams, f.Metric)
 	require.Len(t, f.Points, 7)
 	assert.GreaterOrEqual(t, f.Model.TrainingPoints, 700, "two years of stored days")

@@ -1690,6 +1690,8 @@ type GenerateForecastParams struct {
 
 // GenerateForecastResult defines model for GenerateForecastResult.
 type GenerateForecastResult struct {
+	// Dataset Where the tenant's data came from; demo is the synthetic artist of jarvis data demo.
+	Dataset  *Dataset `json:"dataset,omitempty"`
 	Forecast Forecast `json:"forecast"`
 }
 

@@ -21,6 +21,8 @@ import (
 // Series reads a tenant's stored daily figures of a metric, oldest first.
 type Series interface {
 	DailyMetric(ctx context.Context, tenant, metric string) ([]forecast.Point, error)
+	// Dataset says where the tenant's data came from (demo, imported or mixed).
+	Dataset(ctx context.Context, tenant string) (string, error)
 }
 
 // Module is the embedded automation module.
@@ -58,7 +60,18 @@ func (m *Module) generateForecast(ctx context.Context, p aidawg.GenerateForecast
 	if p.IncludeScenarios == nil || *p.IncludeScenarios {
 		out.Scenarios = scenarios(res)
 	}
-	return aidawg.GenerateForecastResult{Forecast: out}, nil
+	result := aidawg.GenerateForecastResult{Forecast: out}
+	if len(p.HistoricalData) == 0 {
+		// The history was the tenant's stored figures: say whose, as every answer computed from
+		// stored data does.
+		if principal, ok := services.PrincipalFrom(ctx); ok {
+			if d, err := m.series.Dataset(ctx, principal.Tenant); err == nil && d != "" {
+				ds := aidawg.Dataset(d)
+				result.Dataset = &ds
+			}
+		}
+	}
+	return result, nil
 }
 
 func (m *Module) history(ctx context.Context, p aidawg.GenerateForecastParams) ([]forecast.Point, *modules.Failure) {

@@ -19,6 +19,7 @@ type Forecaster func(ctx context.Context, p aidawg.GenerateForecastParams) (aida
 type ForecastRecord struct {
 	Forecast aidawg.Forecast `json:"forecast"`
 	ServedBy string          `json:"servedBy"`
+	Dataset  string          `json:"dataset,omitempty"` // of the stored figures forecast, if any
 }
 
 // ForecastRunner runs a forecast job as its owner, so that a forecast of stored figures reads
@@ -37,6 +38,10 @@ func ForecastRunner(generate Forecaster, budget time.Duration) jobs.Runner {
 		if err != nil {
 			return jobs.Outcome{}, err
 		}
-		return jobs.Outcome{Result: ForecastRecord{Forecast: res.Forecast, ServedBy: string(by)}}, nil
+		rec := ForecastRecord{Forecast: res.Forecast, ServedBy: string(by)}
+		if res.Dataset != nil {
+			rec.Dataset = string(*res.Dataset)
+		}
+		return jobs.Outcome{Result: rec}, nil
 	}
 }
