@@ -1,6 +1,7 @@
 package marketing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -210,10 +211,10 @@ func (m *Module) drivers(ctx context.Context, tenant string, history []month, fr
 		sign = -1
 	}
 	slices.SortFunc(platforms, func(a, b aidawg.GrowthDriver) int {
-		if c := compare(sign*b.Value, sign*a.Value); c != 0 {
+		if c := cmp.Compare(sign*b.Value, sign*a.Value); c != 0 {
 			return c
 		}
-		return compareStrings(a.Name, b.Name)
+		return cmp.Compare(a.Name, b.Name)
 	})
 	campaigns, err := m.store.CampaignPeriods(ctx, tenant, from, to)
 	if err != nil {
@@ -233,10 +234,10 @@ func (m *Module) drivers(ctx context.Context, tenant string, history []month, fr
 			Value:  float64(c.Conversions), Share: share(float64(c.Conversions), float64(conversions))})
 	}
 	slices.SortFunc(byCampaign, func(a, b aidawg.GrowthDriver) int {
-		if c := compare(b.Value, a.Value); c != 0 {
+		if c := cmp.Compare(b.Value, a.Value); c != 0 {
 			return c
 		}
-		return compareStrings(a.Name, b.Name)
+		return cmp.Compare(a.Name, b.Name)
 	})
 	return append(platforms, byCampaign...), nil
 }
@@ -247,26 +248,6 @@ func share(v, total float64) *float64 {
 	}
 	s := round(v/total, 4)
 	return &s
-}
-
-func compare(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // competitors are the imported competitors' latest monthly listeners and growth.

@@ -60,30 +60,37 @@ func TestStore(t *testing.T) {
 			assert.Equal(t, Report{Kind: KindMetrics, Format: JSONL, Read: 3, Inserted: 1, Updated: 2, Errors: []RowError{}}, rep)
 		})
 
-		t.Run("aggregates are computed per tenant and range", func(t *testing.T) {
+		t.Run("period sums and daily totals come from the running sums, rebuilt after an import", func(t *testing.T) {
 			_, err := importString(t, s, "t2", KindMetrics, CSV, metricsCSV)
 			require.NoError(t, err)
-			from, to := day("2026-01-01"), day("2026-01-02")
-			got, err := s.MetricTotals(ctx, "t2", from, to, ByPlatform)
+			require.NoError(t, s.EnsureSums(ctx, "t2"))
+			prev, cur, err := s.TwoPeriods(ctx, "t2", "USD", day("2025-12-31"), day("2026-01-01"), day("2026-01-02"))
 			require.NoError(t, err)
-			assert.Equal(t, []MetricTotal{
-				{Platform: "spotify", Currency: "USD", Days: 2, Streams: 300, Listeners: 100, Followers: 21, Saves: 12, RevenueMicros: 4_500_000},
-				{Platform: "youtube", Currency: "USD", Days: 1, Streams: 50, Listeners: 20, Saves: 1, RevenueMicros: 250_000},
-			}, got)
-			got, err = s.MetricTotals(ctx, "t2", from, day("2026-01-03"), ByDay)
+			assert.Equal(t, Period{}, prev, "nothing before the first day")
+			assert.Equal(t, Period{Days: 2, Platforms: []PlatformPeriod{
+				{Platform: "spotify", Days: 2, Streams: 300, Listeners: 100, Saves: 12, RevenueMicros: 4_500_000, Followers: 11},
+				{Platform: "youtube", Days: 1, Streams: 50, Listeners: 20, Saves: 1, RevenueMicros: 250_000},
+			}}, cur)
+			prev, cur, err = s.TwoPeriods(ctx, "t2", "USD", day("2026-01-01"), day("2026-01-03"), day("2026-01-03"))
 			require.NoError(t, err)
-			require.Len(t, got, 3)
-			assert.Equal(t, MetricTotal{Day: "2026-01-01", Currency: "USD", Days: 2, Streams: 150, Listeners: 60, Followers: 10, Saves: 6, RevenueMicros: 1_750_000}, got[0])
-			got, err = s.MetricTotals(ctx, "t2", from, day("2026-12-31"), Overall)
+			assert.Equal(t, int64(2), prev.Days)
+			assert.Equal(t, Period{Days: 1, Platforms: []PlatformPeriod{{Platform: "tiktok", Days: 1, Streams: 10, Listeners: 5, Followers: 1}}}, cur)
+			days, err := s.DayTotals(ctx, "t2", "USD", day("2026-01-01"), day("2026-01-03"))
 			require.NoError(t, err)
-			assert.Equal(t, []MetricTotal{{Currency: "USD", Days: 4, Streams: 360, Listeners: 125, Followers: 22, Saves: 13, RevenueMicros: 4_750_000}}, got)
-			got, err = s.MetricTotals(ctx, "t2", from, to, ByPlatformDay)
-			require.NoError(t, err)
-			assert.Len(t, got, 3)
+			require.Len(t, days, 3)
+			assert.Equal(t, DayTotal{Day: "2026-01-01", Streams: 150, Listeners: 60, Followers: 10, RevenueMicros: 1_750_000}, days[0])
 
-			got, err = s.MetricTotals(ctx, "nobody", from, to, Overall)
+			// A changed figure is in the sums once they are brought up to date.
+			_, err = importString(t, s, "t2", KindMetrics, CSV, "date,platform,streams\n2026-01-02,spotify,201\n")
 			require.NoError(t, err)
-			assert.Empty(t, got)
+			require.NoError(t, s.EnsureSums(ctx, "t2"))
+			_, cur, err = s.TwoPeriods(ctx, "t2", "USD", day("2025-12-31"), day("2026-01-01"), day("2026-01-02"))
+			require.NoError(t, err)
+			assert.Equal(t, int64(301), cur.Platforms[0].Streams)
+
+			_, cur, err = s.TwoPeriods(ctx, "nobody", "USD", day("2025-12-31"), day("2026-01-01"), day("2026-01-02"))
+			require.NoError(t, err)
+			assert.Equal(t, Period{}, cur)
 		})
 
 		t.Run("campaigns, results and their totals", func(t *testing.T) {
