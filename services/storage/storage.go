@@ -21,6 +21,8 @@ import (
 
 	"github.com/XSAM/otelsql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -197,140 +199,195 @@ func redact(url string) string {
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migration is one schema change, applied once, in name order.
-type Migration struct {
-	Name string
-	SQL  string
-}
+// versionTable records the applied migrations in goose's layout.
+const versionTable = "jarvis_schema_versions"
 
-// Migrations lists the application's schema changes.
-func Migrations() ([]Migration, error) {
+// legacyVersionTable is where Jarvis recorded applied migrations, by name, before goose.
+const legacyVersionTable = "jarvis_schema_migrations"
+
+// Migrations names the application's schema changes, in the order they apply.
+func Migrations() ([]string, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
-	out := make([]Migration, 0, len(names))
+	out := make([]string, 0, len(names))
 	for _, n := range names {
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Migration{Name: strings.TrimSuffix(filepath.Base(n), ".sql"), SQL: string(b)})
+		out = append(out, migrationName(n))
 	}
+	sort.Strings(out)
 	return out, nil
 }
 
-const migrationsTable = "jarvis_schema_migrations"
+func migrationName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".sql") }
 
 // Migrate applies the migrations not yet applied, each in its own transaction, and returns
 // the names it applied. Concurrent starts on PostgreSQL serialise on an advisory lock.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	migrations, err := Migrations()
+	p, err := db.migrations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+migrationsTable+` (
-		name TEXT PRIMARY KEY,
-		applied_at BIGINT NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("create migrations table: %w", err)
-	}
+	results, err := p.Up(ctx)
 	var applied []string
-	for _, m := range migrations {
-		done, err := db.applyOne(ctx, m)
-		if err != nil {
-			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
+	for _, r := range results {
+		if r.Error == nil && !r.Empty {
+			applied = append(applied, migrationName(r.Source.Path))
 		}
-		if done {
-			applied = append(applied, m.Name)
+	}
+	if err != nil {
+		var partial *goose.PartialError
+		if errors.As(err, &partial) && partial.Failed != nil {
+			return applied, fmt.Errorf("migration %s: %w", migrationName(partial.Failed.Source.Path), partial.Err)
 		}
+		return applied, err
 	}
 	return applied, nil
 }
 
-func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after commit
-	if db.Dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7734001)`); err != nil {
-			return false, err
-		}
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+migrationsTable+` WHERE name = $1`, m.Name).Scan(&n); err != nil {
-		return false, err
-	}
-	if n > 0 {
-		return false, nil
-	}
-	for _, stmt := range splitStatements(m.SQL) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return false, fmt.Errorf("%w\n%s", err, stmt)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+migrationsTable+` (name, applied_at) VALUES ($1, $2)`,
-		m.Name, time.Now().UnixMilli()); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
-}
-
 // Pending lists the migrations not yet applied.
 func (db *DB) Pending(ctx context.Context) ([]string, error) {
-	migrations, err := Migrations()
+	p, err := db.migrations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	applied := map[string]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT name FROM `+migrationsTable)
+	status, err := p.Status(ctx)
 	if err != nil {
-		// No migrations table yet: everything is pending.
-		var all []string
-		for _, m := range migrations {
-			all = append(all, m.Name)
-		}
-		return all, nil
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		applied[n] = true
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var pending []string
-	for _, m := range migrations {
-		if !applied[m.Name] {
-			pending = append(pending, m.Name)
+	for _, s := range status {
+		if s.State == goose.StatePending {
+			pending = append(pending, migrationName(s.Source.Path))
 		}
 	}
 	return pending, nil
 }
 
-// splitStatements splits a migration on semicolons that end a line; the migrations contain no
-// procedural code, so this is enough.
-func splitStatements(sqlText string) []string {
-	var out []string
-	for _, part := range strings.Split(sqlText, ";\n") {
-		var lines []string
-		for _, l := range strings.Split(part, "\n") {
-			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
-				lines = append(lines, l)
-			}
-		}
-		if s := strings.TrimSpace(strings.TrimSuffix(strings.Join(lines, "\n"), ";")); s != "" {
-			out = append(out, s)
+// migrations is goose's view of this database.
+func (db *DB) migrations(ctx context.Context) (*goose.Provider, error) {
+	dialect := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger())}
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+		opts = append(opts, goose.WithSessionLocker(waitingLocker{}))
+	}
+	store, err := database.NewStore(dialect, versionTable)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.prepareVersionTable(ctx, store); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", versionTable, err)
+	}
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider("", db.DB, files, append(opts, goose.WithStore(store))...)
+}
+
+// prepareVersionTable makes goose's table if there is none, and records in it the migrations
+// that the legacy table lists as applied, then drops the legacy table, in one transaction: a
+// database migrated by an earlier Jarvis goes on from where it was instead of running its
+// migrations again. Making the table here, under the lock, spares replicas that start together
+// goose's race to create it, which it settles by retrying a second later.
+func (db *DB) prepareVersionTable(ctx context.Context, store database.Store) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after commit
+	if db.Dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return err
 		}
 	}
-	return out
+	current, err := db.tableExists(ctx, tx, versionTable)
+	if err != nil {
+		return err
+	}
+	if !current {
+		if err := store.CreateVersionTable(ctx, tx); err != nil {
+			return err
+		}
+		if err := store.Insert(ctx, tx, database.InsertRequest{Version: 0}); err != nil {
+			return err
+		}
+	}
+	legacy, err := db.tableExists(ctx, tx, legacyVersionTable)
+	if err != nil {
+		return err
+	}
+	if !legacy {
+		return tx.Commit()
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM `+legacyVersionTable+` ORDER BY name`)
+	if err != nil {
+		return err
+	}
+	var versions []int64
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		prefix, _, _ := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("migration %q has no version number", name)
+		}
+		versions = append(versions, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, v := range versions {
+		_, err := store.GetMigration(ctx, tx, v)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, database.ErrVersionNotFound) {
+			return err
+		}
+		if err := store.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE `+legacyVersionTable); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// migrationLock is the PostgreSQL advisory lock that serialises migrations on one database.
+const migrationLock = 7734001
+
+// waitingLocker holds migrationLock for a goose run. goose's own locker polls for the lock every
+// five seconds; this one waits in PostgreSQL, so a replica that starts behind another goes on
+// the moment the first has finished.
+type waitingLocker struct{}
+
+func (waitingLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock)
+	return err
+}
+
+func (waitingLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, migrationLock)
+	return err
+}
+
+func (db *DB) tableExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+	if db.Dialect == Postgres {
+		q = `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, q, name).Scan(&n)
+	return n > 0, err
 }
 
 // Placeholder is the nth (1-based) bind parameter. Statements written once use $n on both

@@ -1,6 +1,7 @@
 -- Times are Unix milliseconds (BIGINT) and documents are JSON text, so that one schema serves
 -- SQLite and PostgreSQL alike.
 
+-- +goose Up
 CREATE TABLE jobs (
     id               TEXT PRIMARY KEY,
     tenant           TEXT NOT NULL,

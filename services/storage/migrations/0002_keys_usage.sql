@@ -2,6 +2,7 @@
 -- and finds the row. scopes is space-separated; limits uses the class=rate syntax of
 -- JARVIS_RATE_LIMITS; daily_quota 0 leaves the configured default.
 
+-- +goose Up
 CREATE TABLE api_keys (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL DEFAULT '',

@@ -1,6 +1,7 @@
 -- What Jarvis remembers of each user. Entries are trimmed to the newest 50 per user in the
 -- same write that adds one; the counters keep the statistics whole regardless.
 
+-- +goose Up
 CREATE TABLE user_contexts (
     tenant        TEXT NOT NULL,
     user_id       TEXT NOT NULL,

@@ -2,4 +2,5 @@
 -- retry of the request (after a crash, or while the job runs) answers that job instead of
 -- being refused or starting another.
 
+-- +goose Up
 ALTER TABLE idempotency_keys ADD COLUMN job_id TEXT;

@@ -4,6 +4,7 @@
 -- instants Unix milliseconds, and money whole millionths of the currency unit, so that sums are
 -- exact on both databases.
 
+-- +goose Up
 CREATE TABLE platform_metrics (
     tenant         TEXT NOT NULL,
     day            TEXT NOT NULL,

@@ -2,6 +2,7 @@
 -- revenue each day's results attribute to the campaign (for return on ad spend), and the record
 -- of every change with who made it.
 
+-- +goose Up
 ALTER TABLE campaigns ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 
 ALTER TABLE campaign_results ADD COLUMN revenue_micros BIGINT NOT NULL DEFAULT 0;

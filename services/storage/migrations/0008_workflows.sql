@@ -2,6 +2,7 @@
 -- as: the API key's id, to be checked again at run time, or the method and scopes of the
 -- credentials it was made with. next_run_at is set while it has a schedule.
 
+-- +goose Up
 CREATE TABLE workflows (
     id           TEXT PRIMARY KEY,
     tenant       TEXT NOT NULL,

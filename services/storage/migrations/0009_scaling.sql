@@ -2,6 +2,7 @@
 -- database connections), shared by every replica of one database: each replica applies the
 -- row's limit to itself, and a change bumps version so that the others notice it.
 
+-- +goose Up
 CREATE TABLE scaling_limits (
     pool        TEXT PRIMARY KEY,
     slots       INTEGER NOT NULL,

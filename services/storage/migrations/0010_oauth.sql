@@ -3,6 +3,7 @@
 
 -- Users who sign in on the login page; password_hash is an argon2id PHC string, empty until a
 -- one-time login link sets it.
+-- +goose Up
 CREATE TABLE oauth_users (
     id            TEXT PRIMARY KEY,
     tenant        TEXT NOT NULL,
