@@ -56,7 +56,10 @@ func newHarness(t *testing.T, db *storage.DB) *harness {
 	t.Helper()
 	contract, err := modules.LoadContract()
 	require.NoError(t, err)
-	h := &harness{data: tenantdata.NewStore(db), today: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)}
+	h := &harness{today: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)}
+	// Campaigns are stamped by the harness clock so that "newest first" does not rest on two
+	// creations landing in different milliseconds.
+	h.data = tenantdata.NewStore(db).WithClock(func() time.Time { return h.today })
 	h.mod = NewModule(h.data)
 	h.mod.now = func() time.Time { return h.today }
 	h.rt, err = modules.NewRuntime(contract, zerolog.Nop(), h.mod)

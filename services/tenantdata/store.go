@@ -28,6 +28,12 @@ func NewStore(db *storage.DB) *Store {
 	return &Store{db: db, now: time.Now}
 }
 
+// WithClock makes the store stamp records with now's time instead of the wall clock.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	s.now = now
+	return s
+}
+
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
